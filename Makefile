@@ -1,0 +1,42 @@
+# siit — developer entry points. `make test` is the test command CI runs.
+GO       ?= go
+PKGS     := ./...
+FUZZTIME ?= 8s
+
+.PHONY: all build test vet fmtcheck unit fuzz-short fuzz bench lint generate demo install clean
+
+all: build
+
+build:
+	$(GO) build -o bin/siit ./cmd/siit
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmtcheck:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# All tests, with the race detector (several packages publish data with atomics).
+unit:
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# Short runs of every fuzz target (corpus + FUZZTIME of new inputs each).
+fuzz-short:
+	FUZZTIME=$(FUZZTIME) ./tools/fuzz.sh
+
+test: vet fmtcheck unit fuzz-short
+
+fuzz:
+	FUZZTIME=5m ./tools/fuzz.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./xlat/... ./ring/...
+
+lint: vet fmtcheck
+
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every Fuzz* target in the module for FUZZTIME (default 8s) each.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZTIME="${FUZZTIME:-8s}"
+status=0
+while IFS= read -r file; do
+	dir="./$(dirname "$file")"
+	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
+		echo "fuzz $dir $target ($FUZZTIME)"
+		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$dir"; then
+			status=1
+		fi
+	done
+done < <(git ls-files '*_test.go' | xargs grep -l '^func Fuzz' 2>/dev/null || true)
+exit $status
