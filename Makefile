@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 8s
 
-.PHONY: all build test vet fmtcheck unit fuzz-short fuzz bench lint generate demo install clean
+.PHONY: all build test vet fmtcheck unit fuzz-short fuzz bench bench-full microbench lint generate demo install clean
 
 all: build
 
@@ -30,7 +30,15 @@ test: vet fmtcheck unit fuzz-short
 fuzz:
 	FUZZTIME=5m ./tools/fuzz.sh
 
-bench:
+# Side-by-side lab benchmark (quick mode, < 3 minutes) and the full RFC 8219 set; both rewrite BENCHMARKS.md.
+bench: build
+	./tools/bench.sh quick
+
+bench-full: build
+	./tools/bench.sh full
+
+# Go micro-benchmarks of the translation core, EAM table and rings.
+microbench:
 	$(GO) test -run '^$$' -bench . -benchmem ./xlat/... ./ring/...
 
 lint: vet fmtcheck
