@@ -1,0 +1,234 @@
+package gen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/siit-project/siit/bench/frames"
+	"github.com/siit-project/siit/bench/xdpprog"
+)
+
+// Stream is one generator program with the frame it starts every page from.
+type Stream struct {
+	Prog      *xdpprog.Gen
+	Frame     []byte // initial page content; its length is the length of every frame of the stream
+	Templates int    // number of templates configured in Prog (frames per round)
+}
+
+// NewStream loads a generator program configured for the given templates, all of len(frame) bytes.
+func NewStream(frame []byte, tmpls []xdpprog.GenTemplate, flows, addrSpan uint32, trial uint8) (*Stream, error) {
+	p, err := xdpprog.LoadGen()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Configure(tmpls, flows, addrSpan, trial); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return &Stream{Prog: p, Frame: frame, Templates: len(tmpls)}, nil
+}
+
+// NewSynthetic loads a stream sending frames built from t.
+func NewSynthetic(t *frames.Template, trial uint8) (*Stream, error) {
+	return NewStream(t.Frame, []xdpprog.GenTemplate{xdpprog.FromTemplate(t)}, uint32(t.Spec.Flows), uint32(t.AddrSpan()), trial)
+}
+
+// Close releases the stream's program.
+func (s *Stream) Close() error { return s.Prog.Close() }
+
+// Config is one generator run.
+type Config struct {
+	Ifindex  int // interface the frames leave through (XDP_TX), in the namespace ThreadSetup enters
+	RxQueue  int // rx queue index put into the XDP context (must exist on the interface)
+	Streams  []*Stream
+	CPUs     []int         // one sending thread per CPU; default {0}
+	Rate     float64       // total frames per second; 0: full speed
+	Count    uint64        // total frames; 0: until Duration or ctx
+	Duration time.Duration // 0 with Count 0: until ctx is done
+	Burst    time.Duration // pacing granularity; default 200µs
+	Batch    uint32        // kernel page batch; 0: kernel default (64)
+	// ThreadSetup runs on every sending thread (locked) before it pins itself, e.g. to enter a namespace.
+	ThreadSetup func() error
+}
+
+// Result is what a run actually offered.
+type Result struct {
+	Sent      uint64
+	PerThread []uint64
+	Elapsed   time.Duration
+}
+
+// PPS returns the offered frame rate.
+func (r Result) PPS() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Sent) / r.Elapsed.Seconds()
+}
+
+// BPS returns the offered bit rate for frames of frameSize bytes (RFC 2544 size, FCS included); l1 adds the
+// 20 bytes of preamble, start delimiter and inter-frame gap every frame takes on a wire.
+func (r Result) BPS(frameSize int, l1 bool) float64 {
+	if l1 {
+		frameSize += 20
+	}
+	return r.PPS() * float64(frameSize) * 8
+}
+
+// Run sends traffic as configured and reports what was offered.
+func Run(ctx context.Context, c Config) (Result, error) {
+	if len(c.Streams) == 0 {
+		return Result{}, errors.New("run generator: no streams")
+	}
+	if c.Count == 0 && c.Duration == 0 && ctx.Done() == nil {
+		return Result{}, errors.New("run generator: give a count, a duration or a cancellable context")
+	}
+	if len(c.CPUs) == 0 {
+		c.CPUs = []int{0}
+	}
+	if c.Burst <= 0 {
+		c.Burst = 200 * time.Microsecond
+	}
+	n := len(c.CPUs)
+	res := Result{PerThread: make([]uint64, n)}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	var deadline time.Time
+	if c.Duration > 0 {
+		deadline = start.Add(c.Duration)
+	}
+	for i, cpu := range c.CPUs {
+		count := uint64(0)
+		if c.Count > 0 {
+			count = c.Count / uint64(n)
+			if uint64(i) < c.Count%uint64(n) {
+				count++
+			}
+			if count == 0 {
+				continue
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res.PerThread[i], errs[i] = thread(ctx, c, cpu, count, c.Rate/float64(n), deadline)
+		}()
+	}
+	wg.Wait()
+	res.Elapsed = time.Since(start)
+	for _, v := range res.PerThread {
+		res.Sent += v
+	}
+	return res, errors.Join(errs...)
+}
+
+// thread sends on one CPU. It never unlocks its OS thread: the thread's namespace and affinity were changed, so
+// the runtime must discard it when the goroutine ends.
+func thread(ctx context.Context, c Config, cpu int, count uint64, rate float64, deadline time.Time) (uint64, error) {
+	runtime.LockOSThread()
+	if c.ThreadSetup != nil {
+		if err := c.ThreadSetup(); err != nil {
+			return 0, err
+		}
+	}
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return 0, fmt.Errorf("pin generator thread to cpu %d: %w", cpu, err)
+	}
+
+	streams := c.Streams
+	base := make([]uint64, len(streams))
+	remain := make([]uint64, len(streams)) // count mode: frames still to send per stream
+	var weights uint64
+	for _, s := range streams {
+		weights += uint64(max(s.Templates, 1))
+	}
+	var given uint64
+	for i, s := range streams {
+		v, err := s.Prog.Sent(cpu)
+		if err != nil {
+			return 0, err
+		}
+		base[i] = v
+		if count > 0 {
+			remain[i] = count * uint64(max(s.Templates, 1)) / weights
+			given += remain[i]
+		}
+	}
+	if count > 0 {
+		remain[0] += count - given
+	}
+
+	chunk := uint64(1 << 16)
+	if rate > 0 {
+		chunk = max(uint64(rate*c.Burst.Seconds()), 1)
+	}
+	var total uint64
+	t0 := time.Now()
+	sent := func() (uint64, error) {
+		var sum uint64
+		for i, s := range streams {
+			v, err := s.Prog.Sent(cpu)
+			if err != nil {
+				return 0, err
+			}
+			sum += v - base[i]
+		}
+		return sum, nil
+	}
+	for {
+		if ctx.Err() != nil || (!deadline.IsZero() && !time.Now().Before(deadline)) {
+			break
+		}
+		done := true
+		for i, s := range streams {
+			k := chunk * uint64(max(s.Templates, 1))
+			if count > 0 {
+				k = min(k, remain[i])
+				if k == 0 {
+					continue
+				}
+			}
+			done = false
+			if rate > 0 {
+				due := t0.Add(time.Duration(float64(total) / rate * float64(time.Second)))
+				if wait := time.Until(due); wait > 0 {
+					time.Sleep(wait)
+				} else if wait < -10*c.Burst {
+					// Fell behind (preempted): restart the schedule instead of bursting to catch up.
+					t0 = time.Now().Add(-time.Duration(float64(total) / rate * float64(time.Second)))
+				}
+			}
+			before, err := s.Prog.Sent(cpu)
+			if err != nil {
+				return total, err
+			}
+			if err := s.Prog.SetLimit(cpu, before+k); err != nil {
+				return total, err
+			}
+			if err := s.Prog.RunLive(c.Ifindex, c.RxQueue, s.Frame, uint32(k), c.Batch); err != nil {
+				return total, err
+			}
+			after, err := s.Prog.Sent(cpu)
+			if err != nil {
+				return total, err
+			}
+			total += after - before
+			if count > 0 {
+				remain[i] -= min(remain[i], after-before)
+			}
+		}
+		if done {
+			break
+		}
+	}
+	return sent()
+}

@@ -1,0 +1,250 @@
+package xdpprog
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/siit-project/siit/bench/frames"
+)
+
+// Template flags, mirrored from c/gen.c.
+const (
+	TFVaryPort = 0x1
+	TFVaryAddr = 0x2
+	TFStamp    = 0x4
+	TFTS       = 0x8
+	TFL4Addr   = 0x10
+	TFUDP      = 0x20
+	TFL4Csum   = 0x40
+	TFIPCsum   = 0x80
+)
+
+// Limits of the generator program.
+const (
+	MaxCPUs      = 256
+	MaxTemplates = 64
+	TemplateHead = 128
+	cpuStateSize = 64
+)
+
+// GenTemplate is one frame head as the generator program sees it.
+type GenTemplate struct {
+	Head      []byte // copied over the frame on every run; at most TemplateHead bytes
+	Flags     uint32
+	PortOff   uint16
+	AddrOff   uint16
+	L4CsumOff uint16
+	IPCsumOff uint16
+	StampOff  uint16
+	BasePort  uint16
+	L4Base    uint32
+	IPBase    uint32
+	AddrBase  uint8
+}
+
+// Gen is a loaded generator program.
+type Gen struct {
+	objs genObjects
+	mem  *ebpf.Memory
+}
+
+// LoadGen loads the generator program.
+func LoadGen() (*Gen, error) {
+	g := &Gen{}
+	if err := loadGenObjects(&g.objs, nil); err != nil {
+		return nil, fmt.Errorf("load generator xdp program (needs root and BPF support): %w", err)
+	}
+	mem, err := g.objs.CpuState.Memory()
+	if err != nil {
+		g.objs.Close()
+		return nil, fmt.Errorf("map generator cpu state (needs BPF_F_MMAPABLE, Linux 5.5+): %w", err)
+	}
+	g.mem = mem
+	return g, nil
+}
+
+// Close releases the program and its maps.
+func (g *Gen) Close() error { return g.objs.Close() }
+
+// Program returns the XDP program, e.g. for tests that run it without live frames.
+func (g *Gen) Program() *ebpf.Program { return g.objs.BenchGen }
+
+// Configure sets the templates (chosen round-robin by sequence number), flow count, address span and the
+// trial id written into stamps. Call it while no thread runs the program.
+func (g *Gen) Configure(tmpls []GenTemplate, flows, addrSpan uint32, trial uint8) error {
+	if len(tmpls) == 0 || len(tmpls) > MaxTemplates {
+		return fmt.Errorf("configure generator: %d templates, want 1..%d", len(tmpls), MaxTemplates)
+	}
+	var all [MaxTemplates]genTmpl
+	for i, t := range tmpls {
+		if len(t.Head) > TemplateHead {
+			return fmt.Errorf("configure generator: template head of %d bytes exceeds %d", len(t.Head), TemplateHead)
+		}
+		k := &all[i]
+		k.Len = uint32(len(t.Head)+3) &^ 3
+		k.Flags = t.Flags
+		k.PortOff, k.AddrOff, k.L4CsumOff, k.IpCsumOff = t.PortOff, t.AddrOff, t.L4CsumOff, t.IPCsumOff
+		k.StampOff, k.BasePort, k.L4Base, k.IpBase, k.AddrBase = t.StampOff, t.BasePort, t.L4Base, t.IPBase, t.AddrBase
+		copy(k.Data[:], t.Head)
+	}
+	if flows == 0 {
+		flows = 1
+	}
+	if addrSpan == 0 {
+		addrSpan = 1
+	}
+	v := &g.objs.genVariables
+	for _, set := range []struct {
+		name string
+		err  error
+	}{
+		{"tmpls", v.Tmpls.Set(all)},
+		{"ntmpl", v.Ntmpl.Set(uint32(len(tmpls)))},
+		{"nflows", v.Nflows.Set(flows)},
+		{"addr_span", v.AddrSpan.Set(addrSpan)},
+		{"trial", v.Trial.Set(uint32(trial))},
+	} {
+		if set.err != nil {
+			return fmt.Errorf("configure generator variable %s: %w", set.name, set.err)
+		}
+	}
+	return nil
+}
+
+// SetTrial changes the trial id written into stamps.
+func (g *Gen) SetTrial(trial uint8) error {
+	if err := g.objs.Trial.Set(uint32(trial)); err != nil {
+		return fmt.Errorf("set generator trial: %w", err)
+	}
+	return nil
+}
+
+// SetRedirect makes the program return XDP_REDIRECT to ifindex instead of XDP_TX (0: back to XDP_TX).
+func (g *Gen) SetRedirect(ifindex int) error {
+	if err := g.objs.RedirectIfindex.Set(uint32(ifindex)); err != nil {
+		return fmt.Errorf("set generator redirect: %w", err)
+	}
+	return nil
+}
+
+func (g *Gen) cpuOff(cpu int) (int64, error) {
+	if cpu < 0 || cpu >= MaxCPUs {
+		return 0, fmt.Errorf("generator cpu %d out of range [0, %d)", cpu, MaxCPUs)
+	}
+	return int64(cpu * cpuStateSize), nil
+}
+
+// Sent returns how many frames the program has emitted on cpu since load.
+func (g *Gen) Sent(cpu int) (uint64, error) {
+	off, err := g.cpuOff(cpu)
+	if err != nil {
+		return 0, err
+	}
+	var b [8]byte
+	if _, err := g.mem.ReadAt(b[:], off); err != nil {
+		return 0, fmt.Errorf("read generator state: %w", err)
+	}
+	return binary.NativeEndian.Uint64(b[:]), nil
+}
+
+// SetLimit sets the value of Sent(cpu) at which the program stops emitting frames on cpu.
+func (g *Gen) SetLimit(cpu int, limit uint64) error {
+	off, err := g.cpuOff(cpu)
+	if err != nil {
+		return err
+	}
+	var b [8]byte
+	binary.NativeEndian.PutUint64(b[:], limit)
+	if _, err := g.mem.WriteAt(b[:], off+8); err != nil {
+		return fmt.Errorf("write generator limit: %w", err)
+	}
+	return nil
+}
+
+// xdpMD mirrors struct xdp_md, the context of an XDP BPF_PROG_RUN.
+type xdpMD struct {
+	Data, DataEnd, DataMeta, IngressIfindex, RxQueueIndex, EgressIfindex uint32
+}
+
+// RunLive runs the program repeat times in live-frame mode: every frame it returns XDP_TX for leaves through
+// ifindex (of the calling thread's namespace). frame is the initial page content; its length is the length of
+// every frame. batch is the kernel's page batch (0: default 64). An interrupted run returns the error
+// unix.EINTR wrapped; the frames already sent are visible in Sent.
+func (g *Gen) RunLive(ifindex, rxQueue int, frame []byte, repeat, batch uint32) error {
+	if repeat == 0 {
+		return nil
+	}
+	_, err := g.objs.BenchGen.Run(&ebpf.RunOptions{
+		Data:      frame,
+		Repeat:    repeat,
+		Flags:     unix.BPF_F_TEST_XDP_LIVE_FRAMES,
+		BatchSize: batch,
+		Context: &xdpMD{
+			DataEnd:        uint32(len(frame)),
+			IngressIfindex: uint32(ifindex),
+			RxQueueIndex:   uint32(rxQueue),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("run generator in live-frame mode on ifindex %d: %w", ifindex, err)
+	}
+	return nil
+}
+
+// ErrNotTransmitted is returned by RunOnce when the program did not ask to transmit the frame.
+var ErrNotTransmitted = errors.New("generator program did not transmit")
+
+// RunOnce runs the program once on frame without live frames (nothing is sent) and returns the frame it wrote.
+// The current CPU's limit must allow one more frame.
+func (g *Gen) RunOnce(frame []byte) ([]byte, error) {
+	out := make([]byte, len(frame)+256)
+	ret, err := g.objs.BenchGen.Run(&ebpf.RunOptions{Data: frame, DataOut: out})
+	if err != nil {
+		return nil, fmt.Errorf("test-run generator: %w", err)
+	}
+	if ret != 3 && ret != 4 { // XDP_TX, XDP_REDIRECT
+		return nil, fmt.Errorf("%w: verdict %d", ErrNotTransmitted, ret)
+	}
+	return out[:len(frame)], nil
+}
+
+// FromTemplate converts a frames.Template for the generator program; ts adds the transmit time to stamps.
+func FromTemplate(t *frames.Template) GenTemplate {
+	flags := uint32(TFVaryPort | TFVaryAddr | TFStamp | TFL4Csum)
+	if t.Spec.Timestamp {
+		flags |= TFTS
+	}
+	if t.L4Pseudo {
+		flags |= TFL4Addr
+	}
+	if t.Spec.Proto == frames.UDP {
+		flags |= TFUDP
+	}
+	if t.IPCsumOff != 0 {
+		flags |= TFIPCsum
+	}
+	return GenTemplate{
+		Head:      t.Head,
+		Flags:     flags,
+		PortOff:   uint16(t.PortOff),
+		AddrOff:   uint16(t.AddrOff),
+		L4CsumOff: uint16(t.L4CsumOff),
+		IPCsumOff: uint16(t.IPCsumOff),
+		StampOff:  uint16(t.StampOff),
+		BasePort:  t.Spec.SrcPort,
+		L4Base:    t.L4Base,
+		IPBase:    t.IPBase,
+		AddrBase:  t.AddrBase,
+	}
+}
+
+// RawTemplate is a template that only restores the first bytes of frame (up to TemplateHead) and varies
+// nothing: used to replay captured frames.
+func RawTemplate(frame []byte) GenTemplate {
+	n := min(len(frame), TemplateHead) &^ 3
+	return GenTemplate{Head: frame[:n]}
+}
