@@ -1,0 +1,393 @@
+package nexthop
+
+import (
+	"cmp"
+	"net"
+	"net/netip"
+	"slices"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// The mirror keeps the kernel state in these plain forms (owned by the mirror
+// goroutine) and compiles them into a fib / neighTable for each snapshot.
+
+type linkInfo struct {
+	ifindex int32
+	name    string
+	mtu     uint32
+	mac     [6]byte
+	ether   bool // ARPHRD_ETHER with a 6-byte address and not loopback
+	up      bool // IFF_UP and IFF_RUNNING (operational: carrier, not dormant)
+}
+
+type neighKey struct {
+	ifindex int32
+	addr    netip.Addr
+}
+
+type neighInfo struct {
+	mac   [6]byte
+	hasLL bool
+	state int // NUD_*
+}
+
+type ifAddr struct {
+	ifindex int32
+	prefix  netip.Prefix
+}
+
+type rawNexthop struct {
+	ifindex int32
+	gw      netip.Addr // invalid for an on-link nexthop
+	weight  uint32     // 1..256
+	flags   int        // RTNH_F_*
+}
+
+type rawRoute struct {
+	dst      netip.Prefix
+	table    int
+	typ      int // RTN_*
+	priority int
+	tos      int
+	mtu      uint32 // RTAX_MTU, 0 if unset
+	nhs      []rawNexthop
+}
+
+// usableNUD are the neighbour states in which the kernel transmits without
+// resolving first.
+const usableNUD = unix.NUD_REACHABLE | unix.NUD_STALE | unix.NUD_DELAY | unix.NUD_PROBE |
+	unix.NUD_PERMANENT | unix.NUD_NOARP
+
+func linkFromNetlink(l netlink.Link) linkInfo {
+	a := l.Attrs()
+	li := linkInfo{ifindex: int32(a.Index), name: a.Name, mtu: uint32(max(a.MTU, 0))}
+	li.ether = a.EncapType == "ether" && len(a.HardwareAddr) == 6 && a.Flags&net.FlagLoopback == 0
+	if len(a.HardwareAddr) == 6 {
+		copy(li.mac[:], a.HardwareAddr)
+	}
+	li.up = a.RawFlags&unix.IFF_UP != 0 && a.RawFlags&unix.IFF_RUNNING != 0
+	return li
+}
+
+func neighFromNetlink(n *netlink.Neigh) (neighKey, neighInfo, bool) {
+	if n.Family != unix.AF_INET && n.Family != unix.AF_INET6 {
+		return neighKey{}, neighInfo{}, false
+	}
+	a, ok := ipToAddr(n.IP)
+	if !ok {
+		return neighKey{}, neighInfo{}, false
+	}
+	ni := neighInfo{state: n.State}
+	if len(n.HardwareAddr) == 6 {
+		copy(ni.mac[:], n.HardwareAddr)
+		ni.hasLL = true
+	}
+	return neighKey{ifindex: int32(n.LinkIndex), addr: a}, ni, true
+}
+
+// ipToAddr converts a net.IP, keeping IPv4 as a 4-byte address.
+func ipToAddr(ip net.IP) (netip.Addr, bool) {
+	if v4 := ip.To4(); v4 != nil {
+		return netip.AddrFrom4([4]byte(v4)), true
+	}
+	if len(ip) == net.IPv6len {
+		return netip.AddrFrom16([16]byte(ip)), true
+	}
+	return netip.Addr{}, false
+}
+
+func prefixFromIPNet(n *net.IPNet) (netip.Prefix, bool) {
+	if n == nil {
+		return netip.Prefix{}, false
+	}
+	a, ok := ipToAddr(n.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	ones, bits := n.Mask.Size()
+	if bits == 0 || bits != a.BitLen() {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(a, ones).Masked(), true
+}
+
+func gatewayOf(gw net.IP, via netlink.Destination) netip.Addr {
+	if a, ok := ipToAddr(gw); ok && len(gw) > 0 {
+		return a
+	}
+	if v, ok := via.(*netlink.Via); ok && v != nil {
+		if a, ok := ipToAddr(v.Addr); ok {
+			return a
+		}
+	}
+	return netip.Addr{}
+}
+
+// routeFromNetlink converts an IPv4/IPv6 route; other families and cached
+// clones are rejected.
+func routeFromNetlink(r *netlink.Route) (rawRoute, bool) {
+	if r.Flags&unix.RTM_F_CLONED != 0 {
+		return rawRoute{}, false
+	}
+	var dst netip.Prefix
+	switch r.Family {
+	case unix.AF_INET:
+		dst = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	case unix.AF_INET6:
+		dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	default:
+		return rawRoute{}, false
+	}
+	if r.Dst != nil {
+		p, ok := prefixFromIPNet(r.Dst)
+		if !ok || p.Addr().Is4() != (r.Family == unix.AF_INET) {
+			return rawRoute{}, false
+		}
+		dst = p
+	}
+	rr := rawRoute{dst: dst, table: r.Table, typ: r.Type, priority: r.Priority, tos: r.Tos, mtu: uint32(max(r.MTU, 0))}
+	if len(r.MultiPath) > 0 {
+		for _, nh := range r.MultiPath {
+			if nh == nil {
+				continue
+			}
+			rr.nhs = append(rr.nhs, rawNexthop{ifindex: int32(nh.LinkIndex), gw: gatewayOf(nh.Gw, nh.Via),
+				weight: uint32(min(max(nh.Hops, 0), 255)) + 1, flags: nh.Flags})
+		}
+	} else if r.LinkIndex > 0 {
+		rr.nhs = []rawNexthop{{ifindex: int32(r.LinkIndex), gw: gatewayOf(r.Gw, r.Via), weight: 1, flags: r.Flags}}
+	}
+	return rr, true
+}
+
+// prefixKey returns the trie key of a prefix.
+func prefixKey(p netip.Prefix) (hi, lo uint64, plen uint8) {
+	a := p.Addr()
+	if a.Is4() {
+		b := a.As4()
+		return uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32, 0, uint8(p.Bits())
+	}
+	hi, lo = addrKey(a)
+	return hi, lo, uint8(p.Bits())
+}
+
+// buildFIB compiles routes, links and addresses into the lookup structures.
+// mainTable is the routing table followed (normally 254); routes of the
+// local table (255) of type local/broadcast/anycast and every address
+// become Local entries, which win over main-table routes like the kernel's
+// "lookup local" rule 0.
+func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]struct{}, mainTable int) *fib {
+	f := &fib{v4: newTrie(), v6: newTrie(), local4: newTrie(), local6: newTrie()}
+	for _, l := range links {
+		f.links = append(f.links, linkEntry{ifindex: l.ifindex, mtu: l.mtu, mac: l.mac, ether: l.ether, up: l.up})
+	}
+	slices.SortFunc(f.links, func(a, b linkEntry) int { return cmp.Compare(a.ifindex, b.ifindex) })
+
+	main := map[netip.Prefix][]*rawRoute{}
+	localHost := map[netip.Prefix]struct{}{}
+	var localNet []netip.Prefix
+	for i := range routes {
+		r := &routes[i]
+		if r.tos != 0 { // TOS-specific routes match only some packets: not followed
+			continue
+		}
+		switch {
+		case r.table == mainTable:
+			main[r.dst] = append(main[r.dst], r)
+		case r.table == unix.RT_TABLE_LOCAL:
+			if r.typ != unix.RTN_LOCAL && r.typ != unix.RTN_BROADCAST && r.typ != unix.RTN_ANYCAST {
+				continue
+			}
+			if r.dst.IsSingleIP() {
+				localHost[r.dst] = struct{}{}
+			} else {
+				localNet = append(localNet, r.dst)
+			}
+		}
+	}
+	for a := range addrs {
+		ad := a.prefix.Addr()
+		localHost[netip.PrefixFrom(ad, ad.BitLen())] = struct{}{}
+		f.localAddrs = append(f.localAddrs, ad)
+	}
+	slices.SortFunc(f.localAddrs, netip.Addr.Compare)
+	f.localAddrs = slices.Compact(f.localAddrs)
+
+	// Deterministic order (map iteration is random; results must not be).
+	prefixes := make([]netip.Prefix, 0, len(main))
+	for p := range main {
+		prefixes = append(prefixes, p)
+	}
+	slices.SortFunc(prefixes, comparePrefix)
+	for _, p := range prefixes {
+		if _, ok := localHost[p]; ok {
+			continue
+		}
+		cands := main[p]
+		slices.SortStableFunc(cands, func(a, b *rawRoute) int { return cmp.Compare(a.priority, b.priority) })
+		for j := 0; j < len(cands); {
+			k := j + 1
+			// IPv6 gateway routes of equal metric are one ECMP route
+			// (the kernel's "siblings"); dumps may list them apart.
+			if p.Addr().Is6() && ecmpCandidate(cands[j]) {
+				for k < len(cands) && cands[k].priority == cands[j].priority && ecmpCandidate(cands[k]) {
+					k++
+				}
+			}
+			if e, ok := f.compile(cands[j:k]); ok {
+				f.routes = append(f.routes, e)
+				f.insert(p, int32(len(f.routes)-1))
+				f.routeCount++
+				break
+			}
+			j = k
+		}
+	}
+	if len(localHost) > 0 || len(localNet) > 0 {
+		f.routes = append(f.routes, routeEntry{result: Local})
+		li := int32(len(f.routes) - 1)
+		for p := range localHost {
+			f.insert(p, li)
+		}
+		for _, p := range localNet {
+			hi, lo, plen := prefixKey(p)
+			if p.Addr().Is4() {
+				f.local4.insert(hi, lo, plen, li)
+			} else {
+				f.local6.insert(hi, lo, plen, li)
+			}
+		}
+	}
+	return f
+}
+
+func comparePrefix(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Bits(), b.Bits())
+}
+
+func ecmpCandidate(r *rawRoute) bool {
+	if r.typ != unix.RTN_UNICAST || len(r.nhs) == 0 {
+		return false
+	}
+	for _, nh := range r.nhs {
+		if !nh.gw.IsValid() {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *fib) insert(p netip.Prefix, val int32) {
+	hi, lo, plen := prefixKey(p)
+	if p.Addr().Is4() {
+		f.v4.insert(hi, lo, plen, val)
+	} else {
+		f.v6.insert(hi, lo, plen, val)
+	}
+}
+
+// compile turns one route (or a group of IPv6 ECMP siblings) into an entry.
+// ok is false when the route cannot carry traffic (every nexthop is on a
+// link that is down or gone, or a type the fast path does not follow), so
+// the lookup falls back to a shorter prefix as the kernel does.
+func (f *fib) compile(group []*rawRoute) (routeEntry, bool) {
+	switch group[0].typ {
+	case unix.RTN_BLACKHOLE:
+		return routeEntry{result: Blackhole}, true
+	case unix.RTN_UNREACHABLE:
+		return routeEntry{result: Unreachable}, true
+	case unix.RTN_PROHIBIT:
+		return routeEntry{result: Prohibit}, true
+	case unix.RTN_THROW:
+		return routeEntry{result: NoRoute}, true
+	case unix.RTN_LOCAL:
+		return routeEntry{result: Local}, true
+	case unix.RTN_UNICAST:
+	default:
+		return routeEntry{}, false
+	}
+	type cand struct {
+		nh   rawNexthop
+		mtu  uint32
+		link *linkEntry
+	}
+	var usable []cand
+	ether := 0
+	for _, r := range group {
+		for _, nh := range r.nhs {
+			if nh.flags&unix.RTNH_F_DEAD != 0 {
+				continue
+			}
+			l := f.link(nh.ifindex)
+			if l == nil || !l.up {
+				continue
+			}
+			dup := false
+			for _, u := range usable {
+				dup = dup || u.nh.ifindex == nh.ifindex && u.nh.gw == nh.gw
+			}
+			if dup {
+				continue
+			}
+			usable = append(usable, cand{nh: nh, mtu: r.mtu, link: l})
+			if l.ether {
+				ether++
+			}
+		}
+	}
+	if len(usable) == 0 {
+		return routeEntry{}, false
+	}
+	e := routeEntry{result: Found, first: uint32(len(f.nexthops))}
+	if ether == 0 {
+		// Egress the fast path cannot frame: report the kernel's choice.
+		e.result = SlowPath
+		usable = usable[:1]
+	} else {
+		usable = slices.DeleteFunc(usable, func(c cand) bool { return !c.link.ether })
+	}
+	var total uint64
+	for _, c := range usable {
+		total += uint64(c.nh.weight)
+	}
+	var cum uint64
+	for _, c := range usable {
+		cum += uint64(c.nh.weight)
+		nh := nexthop{hop: Hop{Ifindex: c.nh.ifindex, SrcMAC: c.link.mac, MTU: c.link.mtu}}
+		if c.mtu != 0 && (c.mtu < nh.hop.MTU || nh.hop.MTU == 0) {
+			nh.hop.MTU = c.mtu
+		}
+		nh.upper = uint32(cum<<32/total - 1)
+		if c.nh.gw.IsValid() {
+			nh.gateway = true
+			nh.hop.Via = c.nh.gw
+			nh.khi, nh.klo = addrKey(c.nh.gw)
+		}
+		f.nexthops = append(f.nexthops, nh)
+	}
+	e.n = uint32(len(usable))
+	return e, true
+}
+
+// buildNeigh compiles the usable neighbour entries.
+func buildNeigh(neighs map[neighKey]neighInfo) *neighTable {
+	n := 0
+	for _, v := range neighs {
+		if v.state&usableNUD != 0 && v.hasLL {
+			n++
+		}
+	}
+	t := newNeighTable(n)
+	for k, v := range neighs {
+		if v.state&usableNUD != 0 && v.hasLL {
+			hi, lo := addrKey(k.addr)
+			t.put(k.ifindex, hi, lo, v.mac)
+		}
+	}
+	return t
+}

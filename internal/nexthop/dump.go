@@ -1,0 +1,217 @@
+package nexthop
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
+)
+
+// subscriptions are the four netlink multicast subscriptions. netlink's own
+// goroutines feed the channels and close them when the socket fails or done
+// is closed.
+type subscriptions struct {
+	done   chan struct{}
+	routes chan netlink.RouteUpdate
+	links  chan netlink.LinkUpdate
+	addrs  chan netlink.AddrUpdate
+	neighs chan netlink.NeighUpdate
+}
+
+// eventQueue is the channel depth between netlink's reader goroutines and
+// the mirror; the socket buffer (Options.ReceiveBuffer) absorbs the rest.
+const eventQueue = 1024
+
+// emptySubscriptions never deliver anything (nil channels block forever).
+func emptySubscriptions() *subscriptions { return &subscriptions{done: make(chan struct{})} }
+
+// subscribe opens the four subscriptions inside the target namespace
+// (netlink switches the calling thread into it and back under
+// runtime.LockOSThread).
+func (m *Mirror) subscribe() (*subscriptions, error) {
+	s := &subscriptions{
+		done:   make(chan struct{}),
+		routes: make(chan netlink.RouteUpdate, eventQueue),
+		links:  make(chan netlink.LinkUpdate, eventQueue),
+		addrs:  make(chan netlink.AddrUpdate, eventQueue),
+		neighs: make(chan netlink.NeighUpdate, eventQueue),
+	}
+	var ns = &m.ns
+	if !m.ns.IsOpen() {
+		ns = nil
+	}
+	cb := func(kind string) func(error) {
+		return func(err error) {
+			if !m.closing.Load() {
+				m.log.Warn("netlink subscription error", zap.String("kind", kind), zap.Error(err))
+			}
+		}
+	}
+	// Each call starts a reader goroutine only on success; on failure the
+	// ones already started are stopped through done.
+	started := struct{ routes, links, addrs, neighs bool }{}
+	fail := func(what string, err error) (*subscriptions, error) {
+		close(s.done)
+		drain(started.routes, s.routes)
+		drain(started.links, s.links)
+		drain(started.addrs, s.addrs)
+		drain(started.neighs, s.neighs)
+		return nil, fmt.Errorf("subscribe to %s changes: %w (requires CAP_NET_ADMIN in the target namespace)", what, err)
+	}
+	rb := m.opts.ReceiveBuffer
+	if err := netlink.RouteSubscribeWithOptions(s.routes, s.done, netlink.RouteSubscribeOptions{
+		Namespace: ns, ErrorCallback: cb("route"), ReceiveBufferSize: rb, ReceiveBufferForceSize: true,
+	}); err != nil {
+		return fail("route", err)
+	}
+	started.routes = true
+	if err := netlink.LinkSubscribeWithOptions(s.links, s.done, netlink.LinkSubscribeOptions{
+		Namespace: ns, ErrorCallback: cb("link"), ReceiveBufferSize: rb, ReceiveBufferForceSize: true,
+	}); err != nil {
+		return fail("link", err)
+	}
+	started.links = true
+	if err := netlink.AddrSubscribeWithOptions(s.addrs, s.done, netlink.AddrSubscribeOptions{
+		Namespace: ns, ErrorCallback: cb("address"), ReceiveBufferSize: rb, ReceiveBufferForceSize: true,
+	}); err != nil {
+		return fail("address", err)
+	}
+	started.addrs = true
+	if err := netlink.NeighSubscribeWithOptions(s.neighs, s.done, netlink.NeighSubscribeOptions{
+		Namespace: ns, ErrorCallback: cb("neighbour"), ReceiveBufferSize: rb, ReceiveBufferForceSize: true,
+	}); err != nil {
+		return fail("neighbour", err)
+	}
+	return s, nil
+}
+
+// drain empties a channel until netlink's reader closes it, so the reader
+// (possibly blocked sending) can exit.
+func drain[T any](started bool, ch chan T) {
+	if !started || ch == nil {
+		return
+	}
+	for range ch {
+	}
+}
+
+func (s *subscriptions) close() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	close(s.done)
+	drain(true, s.routes)
+	drain(true, s.links)
+	drain(true, s.addrs)
+	drain(true, s.neighs)
+}
+
+// dumpRetries bounds the retries of a dump the kernel reports as
+// interrupted by a concurrent change (NLM_F_DUMP_INTR).
+const dumpRetries = 3
+
+func retryInterrupted(what string, f func() error) error {
+	var err error
+	for range dumpRetries {
+		if err = f(); !errors.Is(err, netlink.ErrDumpInterrupted) {
+			break
+		}
+	}
+	if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+		return fmt.Errorf("dump %s: %w", what, err)
+	}
+	// Still interrupted: use the (possibly inconsistent) result; the
+	// change that interrupted it is queued as an event and triggers a
+	// new dump.
+	return nil
+}
+
+// fullDump replaces the whole mirrored state.
+func (m *Mirror) fullDump() error {
+	links := map[int32]linkInfo{}
+	if err := retryInterrupted("links", func() error {
+		clear(links)
+		ls, err := m.h.LinkList()
+		for _, l := range ls {
+			if l != nil && l.Attrs() != nil {
+				li := linkFromNetlink(l)
+				links[li.ifindex] = li
+			}
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	addrs := map[ifAddr]struct{}{}
+	if err := retryInterrupted("addresses", func() error {
+		clear(addrs)
+		as, err := m.h.AddrList(nil, netlink.FAMILY_ALL)
+		for _, a := range as {
+			if a.IPNet == nil {
+				continue
+			}
+			if ad, ok := ipToAddr(a.IP); ok {
+				ones, _ := a.Mask.Size()
+				addrs[ifAddr{ifindex: int32(a.LinkIndex), prefix: netip.PrefixFrom(ad, ones)}] = struct{}{}
+			}
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	neighs := map[neighKey]neighInfo{}
+	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
+		if err := retryInterrupted("neighbours", func() error {
+			ns, err := m.h.NeighList(0, fam)
+			for i := range ns {
+				if k, v, ok := neighFromNetlink(&ns[i]); ok {
+					neighs[k] = v
+				}
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	m.st.links, m.st.addrs, m.st.neighs = links, addrs, neighs
+	if err := m.dumpRoutes(); err != nil {
+		return err
+	}
+	m.dirtyFIB, m.dirtyNeigh = true, true
+	m.fullResyncs.Add(1)
+	return nil
+}
+
+// dumpRoutes re-reads the followed table and the local table.
+func (m *Mirror) dumpRoutes() error {
+	start := time.Now()
+	var routes []rawRoute
+	filter := &netlink.Route{Table: unix.RT_TABLE_UNSPEC}
+	err := retryInterrupted("routes", func() error {
+		routes = routes[:0]
+		return m.h.RouteListFilteredIter(netlink.FAMILY_ALL, filter, netlink.RT_FILTER_TABLE, func(r netlink.Route) bool {
+			if r.Table != m.opts.Table && r.Table != unix.RT_TABLE_LOCAL {
+				return true
+			}
+			if rr, ok := routeFromNetlink(&r); ok {
+				routes = append(routes, rr)
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return err
+	}
+	m.st.routes = routes
+	m.dirtyRoutes, m.dirtyFIB = false, true
+	m.routeDumps.Add(1)
+	// Leave the CPU alone for three times as long as the dump took.
+	m.nextDump = time.Now().Add(3 * time.Since(start))
+	return nil
+}

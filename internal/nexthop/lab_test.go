@@ -1,0 +1,130 @@
+package nexthop
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+// Root-only lab helpers: namespaces are created with `ip netns add` (never
+// by switching the test's own thread) and configured with `ip -n`.
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create network namespaces")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs iproute2 (ip) to build the lab")
+	}
+}
+
+type labNS struct {
+	name string
+	h    netns.NsHandle
+	nl   *netlink.Handle
+}
+
+// newNS creates a namespace named nh-<label>-<random> with lo up.
+func newNS(t *testing.T, label string) *labNS {
+	t.Helper()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	name := "nh-" + label + "-" + hex.EncodeToString(b[:])
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+			t.Errorf("ip netns del %s: %v: %s", name, err, out)
+		}
+	})
+	h, err := netns.GetFromName(name)
+	if err != nil {
+		t.Fatalf("open netns %s: %v", name, err)
+	}
+	t.Cleanup(func() { h.Close() })
+	nh, err := netlink.NewHandleAt(h)
+	if err != nil {
+		t.Fatalf("netlink handle in %s: %v", name, err)
+	}
+	t.Cleanup(nh.Close)
+	ns := &labNS{name: name, h: h, nl: nh}
+	ns.ip(t, "link set lo up")
+	return ns
+}
+
+// ip runs `ip -n NS <args>`; args are split on spaces.
+func (ns *labNS) ip(t *testing.T, args string) {
+	t.Helper()
+	full := append([]string{"-n", ns.name}, strings.Fields(args)...)
+	if out, err := exec.Command("ip", full...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v: %s", strings.Join(full, " "), err, out)
+	}
+}
+
+func (ns *labNS) link(t *testing.T, name string) (int32, [6]byte) {
+	t.Helper()
+	l, err := ns.nl.LinkByName(name)
+	if err != nil {
+		t.Fatalf("link %s in %s: %v", name, ns.name, err)
+	}
+	var mac [6]byte
+	copy(mac[:], l.Attrs().HardwareAddr)
+	return int32(l.Attrs().Index), mac
+}
+
+// veth connects a (name ifA) and b (name ifB), both up.
+func veth(t *testing.T, a *labNS, ifA string, b *labNS, ifB string) {
+	t.Helper()
+	a.ip(t, "link add "+ifA+" type veth peer name "+ifB+" netns "+b.name)
+	a.ip(t, "link set "+ifA+" up")
+	b.ip(t, "link set "+ifB+" up")
+}
+
+// eventually polls cond every few milliseconds for up to 10 seconds.
+func eventually(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, detail := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s: %s", what, detail)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func mustMAC(s string) [6]byte {
+	m, err := net.ParseMAC(s)
+	if err != nil || len(m) != 6 {
+		panic("bad test MAC " + s)
+	}
+	return [6]byte(m)
+}
+
+// sameNetns fails the test if the calling thread left the test's namespace.
+func checkOwnNetns(t *testing.T, orig netns.NsHandle) {
+	t.Helper()
+	cur, err := netns.Get()
+	if err != nil {
+		t.Fatalf("get current netns: %v", err)
+	}
+	defer cur.Close()
+	if !cur.Equal(orig) {
+		t.Fatal("test thread was left in another network namespace")
+	}
+}
+
+func timeAfter(seconds int) <-chan time.Time { return time.After(time.Duration(seconds) * time.Second) }

@@ -1,0 +1,91 @@
+package nexthop
+
+import "net/netip"
+
+// neighTable is an immutable open-addressing hash table of usable neighbour
+// entries, keyed by (ifindex, address as 16 bytes; IPv4 in its ::ffff:a.b.c.d
+// form so the families never collide). It holds only entries whose state lets
+// the kernel transmit without resolving first, so presence means "resolved".
+// The load factor stays at or below one half, so a probe always reaches an
+// empty slot and terminates.
+type neighTable struct {
+	slots []neighSlot
+	mask  uint64
+	n     int
+}
+
+type neighSlot struct {
+	hi, lo  uint64
+	ifindex int32
+	used    bool
+	mac     [6]byte
+}
+
+// addrKey returns the 16-byte form of a as two big-endian words.
+func addrKey(a netip.Addr) (hi, lo uint64) {
+	b := a.As16()
+	for i := 0; i < 8; i++ {
+		hi = hi<<8 | uint64(b[i])
+		lo = lo<<8 | uint64(b[8+i])
+	}
+	return hi, lo
+}
+
+// v4Key is addrKey for an IPv4 address given as a big-endian uint32.
+func v4Key(a uint32) (hi, lo uint64) { return 0, 0xffff<<32 | uint64(a) }
+
+// mix is a 64-bit finaliser (from SplitMix64); it spreads nearby addresses
+// over the table.
+func mix(ifindex int32, hi, lo uint64) uint64 {
+	h := hi*0x9e3779b97f4a7c15 ^ lo ^ uint64(uint32(ifindex))<<17
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
+
+func newNeighTable(n int) *neighTable {
+	size := 8
+	for size < 2*n {
+		size <<= 1
+	}
+	return &neighTable{slots: make([]neighSlot, size), mask: uint64(size - 1)}
+}
+
+// put adds or replaces an entry. Build time only.
+func (t *neighTable) put(ifindex int32, hi, lo uint64, mac [6]byte) {
+	i := mix(ifindex, hi, lo) & t.mask
+	for {
+		s := &t.slots[i]
+		if !s.used {
+			*s = neighSlot{hi: hi, lo: lo, ifindex: ifindex, used: true, mac: mac}
+			t.n++
+			return
+		}
+		if s.hi == hi && s.lo == lo && s.ifindex == ifindex {
+			s.mac = mac
+			return
+		}
+		i = (i + 1) & t.mask
+	}
+}
+
+// get returns the MAC of a usable neighbour entry. It does not allocate.
+func (t *neighTable) get(ifindex int32, hi, lo uint64) ([6]byte, bool) {
+	if t == nil || len(t.slots) == 0 {
+		return [6]byte{}, false
+	}
+	i := mix(ifindex, hi, lo) & t.mask
+	for {
+		s := &t.slots[i&t.mask]
+		if !s.used {
+			return [6]byte{}, false
+		}
+		if s.hi == hi && s.lo == lo && s.ifindex == ifindex {
+			return s.mac, true
+		}
+		i++
+	}
+}

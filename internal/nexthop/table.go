@@ -1,0 +1,246 @@
+package nexthop
+
+import "net/netip"
+
+// Result is the outcome of a next-hop lookup.
+type Result uint8
+
+const (
+	// NoRoute: no usable route covers the destination (none at all, a
+	// "throw" route, or every nexthop of the best route is on a link that
+	// is down). The caller answers with ICMP unreachable or drops.
+	NoRoute Result = iota
+	// Found: Hop names an Ethernet egress; check Hop.Resolved before using
+	// Hop.DstMAC.
+	Found
+	// Local: the destination is one of this host's addresses (or a local,
+	// broadcast or anycast route of the local table). Not to be forwarded.
+	Local
+	// Blackhole: a blackhole route covers the destination: drop silently.
+	Blackhole
+	// Unreachable: an unreachable route: drop, ICMP host unreachable.
+	Unreachable
+	// Prohibit: a prohibit route: drop, ICMP administratively prohibited.
+	Prohibit
+	// SlowPath: a usable route exists but its egress is not Ethernet-like
+	// (tun, wireguard, loopback, ...), so the fast path cannot build the
+	// frame; hand the packet to the kernel. Hop.Ifindex, Hop.MTU and
+	// Hop.Via are filled.
+	SlowPath
+)
+
+var resultNames = [...]string{"no-route", "found", "local", "blackhole", "unreachable", "prohibit", "slow-path"}
+
+func (r Result) String() string {
+	if int(r) < len(resultNames) {
+		return resultNames[r]
+	}
+	return "result(?)"
+}
+
+// Hop is where a packet leaves: everything needed to write the Ethernet
+// header and to decide about fragmentation / Packet Too Big.
+type Hop struct {
+	// Via is the next-hop address actually used: the gateway, or the
+	// destination itself for an on-link route. netip.Addr without a zone
+	// is a plain value; copying or building one does not allocate.
+	Via      netip.Addr
+	MTU      uint32  // min(route MTU (RTAX_MTU), link MTU) if the route sets one, else the link MTU
+	Ifindex  int32   // egress interface
+	SrcMAC   [6]byte // egress interface MAC
+	DstMAC   [6]byte // neighbour MAC, valid only if Resolved
+	Resolved bool    // the kernel holds a usable neighbour entry (REACHABLE/STALE/DELAY/PROBE/PERMANENT/NOARP)
+}
+
+// ViaAddr returns the next-hop address (for the slow path and logs).
+func (h *Hop) ViaAddr() netip.Addr { return h.Via }
+
+// Table is one immutable snapshot of the kernel's forwarding state. All
+// methods are safe for concurrent use; the lookups do not allocate, lock or
+// block. A Table stays valid (and unchanged) after newer snapshots appear.
+type Table struct {
+	fib     *fib
+	neigh   *neighTable
+	version uint64
+}
+
+// fib is the part of a snapshot that depends on routes, links and addresses;
+// neighbour-only changes reuse it.
+type fib struct {
+	v4, v6           trie // main table + host-length local entries
+	local4, local6   trie // non-host-length local-table prefixes (AnyIP); usually empty
+	routes           []routeEntry
+	nexthops         []nexthop
+	links            []linkEntry // sorted by ifindex
+	localAddrs       []netip.Addr
+	routeCount       int
+	skippedNexthopID int // routes that use nexthop objects (not supported)
+}
+
+type routeEntry struct {
+	result Result
+	first  uint32 // nexthops[first : first+n]
+	n      uint32
+}
+
+type nexthop struct {
+	hop     Hop    // Ifindex, SrcMAC, MTU; Via when gateway
+	upper   uint32 // ECMP: chosen when flowHash <= upper (last one is MaxUint32)
+	gateway bool
+	khi     uint64 // neighbour key of the gateway
+	klo     uint64
+}
+
+type linkEntry struct {
+	ifindex int32
+	mtu     uint32
+	mac     [6]byte
+	ether   bool
+	up      bool
+}
+
+var emptyFIB = &fib{v4: newTrie(), v6: newTrie(), local4: newTrie(), local6: newTrie()}
+
+// emptyTable is what a zero Table behaves like: no routes, no neighbours.
+func (t *Table) f() *fib {
+	if t == nil || t.fib == nil {
+		return emptyFIB
+	}
+	return t.fib
+}
+
+// Lookup4 finds the next hop for an IPv4 destination given as a big-endian
+// uint32. flowHash selects among equal-cost nexthops; pass a hash of the flow
+// (addresses, protocol, ports) so a flow keeps its path.
+func (t *Table) Lookup4(dst uint32, flowHash uint32) (Hop, Result) {
+	f := t.f()
+	hi := uint64(dst) << 32
+	if !f.local4.empty() && f.local4.lookup(hi, 0) >= 0 {
+		return Hop{}, Local
+	}
+	e := f.v4.lookup(hi, 0)
+	if e < 0 {
+		return Hop{}, NoRoute
+	}
+	khi, klo := v4Key(dst)
+	return t.finish(f, &f.routes[e], flowHash, khi, klo,
+		netip.AddrFrom4([4]byte{byte(dst >> 24), byte(dst >> 16), byte(dst >> 8), byte(dst)}))
+}
+
+// Lookup6 finds the next hop for an IPv6 destination given as big-endian
+// halves (hi = bytes 0..7, lo = bytes 8..15).
+func (t *Table) Lookup6(hi, lo uint64, flowHash uint32) (Hop, Result) {
+	f := t.f()
+	if !f.local6.empty() && f.local6.lookup(hi, lo) >= 0 {
+		return Hop{}, Local
+	}
+	e := f.v6.lookup(hi, lo)
+	if e < 0 {
+		return Hop{}, NoRoute
+	}
+	var b [16]byte
+	for i := 0; i < 8; i++ {
+		b[i] = byte(hi >> (56 - 8*i))
+		b[8+i] = byte(lo >> (56 - 8*i))
+	}
+	return t.finish(f, &f.routes[e], flowHash, hi, lo, netip.AddrFrom16(b))
+}
+
+// finish picks the nexthop and joins the neighbour entry. (khi, klo) is the
+// neighbour key of the destination, used for on-link routes.
+func (t *Table) finish(f *fib, r *routeEntry, flowHash uint32, khi, klo uint64, dst netip.Addr) (Hop, Result) {
+	if r.result != Found && r.result != SlowPath {
+		return Hop{}, r.result
+	}
+	nhs := f.nexthops[r.first : r.first+r.n]
+	if len(nhs) == 0 {
+		return Hop{}, NoRoute
+	}
+	nh := &nhs[0]
+	for i := 1; i < len(nhs) && flowHash > nh.upper; i++ {
+		nh = &nhs[i]
+	}
+	h := nh.hop
+	if nh.gateway {
+		khi, klo = nh.khi, nh.klo
+	} else {
+		h.Via = dst
+	}
+	if r.result == SlowPath {
+		return h, SlowPath
+	}
+	h.DstMAC, h.Resolved = t.neigh.get(h.Ifindex, khi, klo)
+	return h, Found
+}
+
+// Lookup is the slow-path form of Lookup4/Lookup6 for a netip.Addr.
+func (t *Table) Lookup(dst netip.Addr, flowHash uint32) (Hop, Result) {
+	if dst.Is4() {
+		b := dst.As4()
+		return t.Lookup4(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3]), flowHash)
+	}
+	if !dst.IsValid() {
+		return Hop{}, NoRoute
+	}
+	hi, lo := addrKey(dst)
+	return t.Lookup6(hi, lo, flowHash)
+}
+
+// LinkMTU returns the MTU of an interface, or 0 if it is unknown.
+func (t *Table) LinkMTU(ifindex int32) uint32 {
+	if l := t.f().link(ifindex); l != nil {
+		return l.mtu
+	}
+	return 0
+}
+
+// LinkMAC returns the MAC of an Ethernet-like interface.
+func (t *Table) LinkMAC(ifindex int32) ([6]byte, bool) {
+	if l := t.f().link(ifindex); l != nil && l.ether {
+		return l.mac, true
+	}
+	return [6]byte{}, false
+}
+
+// LinkUp reports whether an interface is administratively up and running
+// (carrier present), i.e. usable as an egress.
+func (t *Table) LinkUp(ifindex int32) bool {
+	l := t.f().link(ifindex)
+	return l != nil && l.up
+}
+
+// Neighbour returns the MAC of a usable neighbour entry (slow path / tests).
+func (t *Table) Neighbour(ifindex int32, addr netip.Addr) ([6]byte, bool) {
+	hi, lo := addrKey(addr)
+	return t.neigh.get(ifindex, hi, lo)
+}
+
+func (f *fib) link(ifindex int32) *linkEntry {
+	ls := f.links
+	lo, hi := 0, len(ls)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ls[m].ifindex < ifindex {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(ls) && ls[lo].ifindex == ifindex {
+		return &ls[lo]
+	}
+	return nil
+}
+
+// LocalAddrs returns a copy of the host's addresses (slow path).
+func (t *Table) LocalAddrs() []netip.Addr {
+	return append([]netip.Addr(nil), t.f().localAddrs...)
+}
+
+// Version numbers snapshots; a newer snapshot has a larger version.
+func (t *Table) Version() uint64 {
+	if t == nil {
+		return 0
+	}
+	return t.version
+}

@@ -1,0 +1,147 @@
+package nexthop
+
+import "math/bits"
+
+// trie is a path-compressed binary trie over 128-bit keys (hi, lo), used for
+// both address families: an IPv4 address a is stored as hi = a<<32, lo = 0,
+// so the same code walks both. Nodes live in one flat slice and refer to each
+// other by index, which keeps the garbage collector out of the picture (no
+// pointers) and lets a lookup run without allocating.
+//
+// Every node carries its full prefix; a lookup compares the key against it,
+// so skipped (compressed) bits never cause a false match. A node whose prefix
+// does not match ends the walk, because all of its descendants extend it.
+type trie struct {
+	nodes []trieNode
+	root  int32 // -1 when empty
+}
+
+type trieNode struct {
+	hi, lo uint64   // prefix bits, zero beyond plen
+	child  [2]int32 // -1 when absent
+	val    int32    // value index, -1 for a pure branching node
+	plen   uint8
+}
+
+func newTrie() trie { return trie{root: -1} }
+
+// maskHi returns the mask of the first l bits of a 64-bit word (l in 0..64).
+// Go defines shifts by >= 64 as yielding 0, which gives mask 0 for l = 0.
+func maskHi(l uint) uint64 { return ^uint64(0) << (64 - l) }
+
+func maskKey(hi, lo uint64, plen uint8) (uint64, uint64) {
+	if plen <= 64 {
+		return hi & maskHi(uint(plen)), 0
+	}
+	return hi, lo & maskHi(uint(plen)-64)
+}
+
+// covers reports whether the prefix (phi, plo)/plen contains the key (hi, lo).
+func covers(phi, plo uint64, plen uint8, hi, lo uint64) bool {
+	if plen <= 64 {
+		return (hi^phi)&maskHi(uint(plen)) == 0
+	}
+	return hi == phi && (lo^plo)&maskHi(uint(plen)-64) == 0
+}
+
+// bitAt returns bit number pos (0 = most significant) of the key.
+func bitAt(hi, lo uint64, pos uint8) int {
+	if pos < 64 {
+		return int(hi>>(63-pos)) & 1
+	}
+	return int(lo>>(127-pos)) & 1
+}
+
+// commonLen returns the length of the common leading bits of two keys.
+func commonLen(ahi, alo, bhi, blo uint64) uint8 {
+	if x := ahi ^ bhi; x != 0 {
+		return uint8(bits.LeadingZeros64(x))
+	}
+	return 64 + uint8(bits.LeadingZeros64(alo^blo))
+}
+
+// lookup returns the value of the longest prefix containing the key, or -1.
+// It does not allocate.
+func (t *trie) lookup(hi, lo uint64) int32 {
+	best := int32(-1)
+	i := t.root
+	nodes := t.nodes
+	for i >= 0 && int(i) < len(nodes) {
+		n := &nodes[i]
+		if !covers(n.hi, n.lo, n.plen, hi, lo) {
+			break
+		}
+		if n.val >= 0 {
+			best = n.val
+		}
+		if n.plen >= 128 {
+			break
+		}
+		i = n.child[bitAt(hi, lo, n.plen)]
+	}
+	return best
+}
+
+// insert stores val for the prefix (hi, lo)/plen, replacing any previous
+// value for exactly that prefix. Bits beyond plen are ignored. Build time
+// only: it appends to the node slice.
+func (t *trie) insert(hi, lo uint64, plen uint8, val int32) {
+	hi, lo = maskKey(hi, lo, plen)
+	leaf := func() int32 {
+		t.nodes = append(t.nodes, trieNode{hi: hi, lo: lo, plen: plen, val: val, child: [2]int32{-1, -1}})
+		return int32(len(t.nodes) - 1)
+	}
+	if t.root < 0 {
+		t.root = leaf()
+		return
+	}
+	// link points at the slot holding the current node index: the root or
+	// a child slot of the parent. It is re-derived after every append
+	// because appending may move the slice.
+	parent, side := int32(-1), 0
+	cur := t.root
+	setLink := func(v int32) {
+		if parent < 0 {
+			t.root = v
+		} else {
+			t.nodes[parent].child[side] = v
+		}
+	}
+	for {
+		n := t.nodes[cur]
+		c := min(commonLen(n.hi, n.lo, hi, lo), n.plen, plen)
+		switch {
+		case c == n.plen && c == plen:
+			t.nodes[cur].val = val
+			return
+		case c == n.plen:
+			// The node is a proper prefix of the new one: go down.
+			b := bitAt(hi, lo, n.plen)
+			if n.child[b] < 0 {
+				l := leaf()
+				t.nodes[cur].child[b] = l
+				return
+			}
+			parent, side, cur = cur, b, n.child[b]
+		case c == plen:
+			// The new prefix is a proper prefix of the node: put it above.
+			l := leaf()
+			t.nodes[l].child[bitAt(n.hi, n.lo, plen)] = cur
+			setLink(l)
+			return
+		default:
+			// They diverge at bit c: add a branching node there.
+			ghi, glo := maskKey(hi, lo, c)
+			t.nodes = append(t.nodes, trieNode{hi: ghi, lo: glo, plen: c, val: -1, child: [2]int32{-1, -1}})
+			g := int32(len(t.nodes) - 1)
+			l := leaf()
+			t.nodes[g].child[bitAt(hi, lo, c)] = l
+			t.nodes[g].child[bitAt(n.hi, n.lo, c)] = cur
+			setLink(g)
+			return
+		}
+	}
+}
+
+// empty reports whether the trie holds no prefix.
+func (t *trie) empty() bool { return t.root < 0 }

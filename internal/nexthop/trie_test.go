@@ -1,0 +1,110 @@
+package nexthop
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// refEntry / refLookup are the slow reference: a linear scan for the longest
+// covering prefix.
+type refEntry struct {
+	hi, lo uint64
+	plen   uint8
+	val    int32
+}
+
+func refLookup(es []refEntry, hi, lo uint64) int32 {
+	best, bestLen := int32(-1), -1
+	for _, e := range es {
+		if covers(e.hi, e.lo, e.plen, hi, lo) && int(e.plen) > bestLen {
+			best, bestLen = e.val, int(e.plen)
+		}
+	}
+	return best
+}
+
+func randomKey(r *rand.Rand, maxLen int) (uint64, uint64) {
+	hi, lo := r.Uint64(), r.Uint64()
+	if maxLen == 32 {
+		return hi &^ (1<<32 - 1), 0
+	}
+	// Cluster keys so prefixes nest and share long common parts.
+	return hi & 0xffff_ff00_ffff_ffff, lo & 0xff
+}
+
+func TestTrieAgainstReference(t *testing.T) {
+	for _, maxLen := range []int{32, 128} {
+		r := rand.New(rand.NewPCG(1, uint64(maxLen)))
+		for round := 0; round < 20; round++ {
+			tr := newTrie()
+			var ref []refEntry
+			n := 1 + r.IntN(400)
+			for i := 0; i < n; i++ {
+				hi, lo := randomKey(r, maxLen)
+				plen := uint8(r.IntN(maxLen + 1))
+				if maxLen == 128 && r.IntN(2) == 0 {
+					plen = uint8(r.IntN(65)) // many short prefixes too
+				}
+				hi, lo = maskKey(hi, lo, plen)
+				val := int32(i)
+				tr.insert(hi, lo, plen, val)
+				// Replacing an existing prefix keeps one entry.
+				replaced := false
+				for j := range ref {
+					if ref[j].hi == hi && ref[j].lo == lo && ref[j].plen == plen {
+						ref[j].val, replaced = val, true
+					}
+				}
+				if !replaced {
+					ref = append(ref, refEntry{hi, lo, plen, val})
+				}
+			}
+			for q := 0; q < 2000; q++ {
+				var hi, lo uint64
+				if q%2 == 0 && len(ref) > 0 {
+					// Near an existing prefix: flip a random bit.
+					e := ref[r.IntN(len(ref))]
+					hi, lo = e.hi, e.lo
+					b := uint8(r.IntN(maxLen))
+					if b < 64 {
+						hi ^= 1 << (63 - b)
+					} else {
+						lo ^= 1 << (127 - b)
+					}
+					if r.IntN(2) == 0 {
+						hi, lo = e.hi, e.lo
+					}
+				} else {
+					hi, lo = randomKey(r, maxLen)
+				}
+				if got, want := tr.lookup(hi, lo), refLookup(ref, hi, lo); got != want {
+					t.Fatalf("len %d round %d: lookup(%016x %016x) = %d, want %d", maxLen, round, hi, lo, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestTrieEdges(t *testing.T) {
+	tr := newTrie()
+	if tr.lookup(0, 0) != -1 {
+		t.Fatal("empty trie matched")
+	}
+	tr.insert(0, 0, 0, 7) // default route
+	tr.insert(^uint64(0), ^uint64(0), 128, 8)
+	tr.insert(0x2001_0db8_0000_0000, 0, 32, 9)
+	for _, c := range []struct {
+		hi, lo uint64
+		want   int32
+	}{
+		{0, 0, 7},
+		{^uint64(0), ^uint64(0), 8},
+		{^uint64(0), ^uint64(0) - 1, 7},
+		{0x2001_0db8_ffff_0000, 1, 9},
+		{0x2001_0db9_0000_0000, 0, 7},
+	} {
+		if got := tr.lookup(c.hi, c.lo); got != c.want {
+			t.Errorf("lookup(%016x %016x) = %d, want %d", c.hi, c.lo, got, c.want)
+		}
+	}
+}
