@@ -16,7 +16,7 @@ import (
 const LatBuckets = 256
 
 // SampleMax is the largest number of frame bytes copied into a sample.
-const SampleMax = 1536
+const SampleMax = 2048
 
 // Counters are the sink's counters summed over CPUs.
 type Counters struct {
@@ -38,6 +38,9 @@ type Counters struct {
 func LatBucketRange(b int) (lo, hi uint64) {
 	if b < 4 {
 		return uint64(b), uint64(b) + 1
+	}
+	if b < 8 { // unused: values of 4 and more start at bucket 8
+		return 4, 4
 	}
 	lg, sub := uint(b/4), uint64(b%4)
 	return (4 + sub) << (lg - 2), (5 + sub) << (lg - 2)

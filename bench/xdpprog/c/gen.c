@@ -77,8 +77,8 @@ int bench_gen(struct xdp_md *ctx)
 	if (n == 0 || n > MAX_TMPLS)
 		return XDP_ABORTED;
 	__u32 idx = (__u32)seq % n;
-	if (idx >= MAX_TMPLS)
-		return XDP_ABORTED;
+	asm volatile("" : "+r"(idx)); /* keep the mask below: the verifier cannot bound a modulo */
+	idx &= MAX_TMPLS - 1;
 	struct tmpl *t = &tmpls[idx];
 
 	void *data = (void *)(long)ctx->data;

@@ -10,7 +10,7 @@
 #include <linux/in.h>
 
 #define LAT_BUCKETS 256
-#define SAMPLE_MAX 1536
+#define SAMPLE_MAX 2048 /* power of two: the length mask below keeps the verifier's bounds */
 
 struct counters {
 	__u64 frames;
@@ -104,10 +104,11 @@ int bench_sink(struct xdp_md *ctx)
 		struct sample *s = bpf_ringbuf_reserve(&samples, sizeof(*s), 0);
 		if (s) {
 			__u32 n = len > SAMPLE_MAX ? SAMPLE_MAX : (__u32)len;
+			n = ((n - 1) & (SAMPLE_MAX - 1)) + 1; /* identity on [1, SAMPLE_MAX] */
 			s->rx_ns = bpf_ktime_get_ns();
 			s->len = n;
 			s->cpu = bpf_get_smp_processor_id();
-			if (n >= 1 && n <= SAMPLE_MAX && bpf_xdp_load_bytes(ctx, 0, s->data, n) == 0) {
+			if (bpf_xdp_load_bytes(ctx, 0, s->data, n) == 0) {
 				bpf_ringbuf_submit(s, 0);
 				c->sampled++;
 			} else {
