@@ -44,7 +44,7 @@ func attachErr(ifname string, m Mode, err error) error {
 	switch {
 	case errors.Is(err, unix.EBUSY) || errors.Is(err, unix.EEXIST):
 		return &actionError{fmt.Sprintf("%s: another XDP program is already attached (inspect with `ip -d link show dev %s`, "+
-			"remove with `ip link set dev %s xdp off` if it is stale)", action, ifname, ifname), err}
+			"remove a stale one with `ip link set dev %s xdp off`)", action, ifname, ifname), err}
 	case errors.Is(err, unix.EOPNOTSUPP) && m == ModeNative:
 		return &actionError{fmt.Sprintf("%s: the driver does not support native XDP (use generic mode)", action), err}
 	case errors.Is(err, unix.EOPNOTSUPP):

@@ -1,7 +1,6 @@
 package bpf
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -12,8 +11,10 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -226,9 +227,66 @@ func setNetns(ns string) error {
 	return nil
 }
 
-// xdpProgID returns the id of the XDP program on dev in ns (0 for none), from `ip -d -j link`.
-func xdpAttached(tb testing.TB, ns, dev string) bool {
+// xdpState returns whether dev in ns has an XDP program and the kernel's attach mode
+// (1 driver, 2 generic/skb), from netlink.
+func xdpState(tb testing.TB, ns, dev string) (attached bool, mode uint32) {
 	tb.Helper()
-	out := run(tb, "ip", "-n", ns, "-d", "link", "show", "dev", dev)
-	return bytes.Contains([]byte(out), []byte("prog/xdp")) || strings.Contains(out, " xdp")
+	err := inNetns(tb, ns, func() error {
+		l, err := netlink.LinkByName(dev)
+		if err != nil {
+			return err
+		}
+		if x := l.Attrs().Xdp; x != nil {
+			attached, mode = x.Attached, x.AttachMode
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("read xdp state of %s in %s: %v", dev, ns, err)
+	}
+	return attached, mode
+}
+
+// waitFor polls cond every 50 ms for at most limit.
+func waitFor(limit time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(limit); ; time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// vethPair builds two namespaces joined by a veth: "st0" in a (192.0.2.1/24, 2001:db8:1::1/64), "st1" in b
+// (.2, ::2), with routes in b to 198.51.100.0/24 and 64:ff9b::/96 through a.
+func vethPair(tb testing.TB) (a, b string) {
+	tb.Helper()
+	a, b = newNetns(tb, "a"), newNetns(tb, "b")
+	run(tb, "ip", "-n", a, "link", "add", "st0", "type", "veth", "peer", "name", "st1", "netns", b)
+	for _, c := range []struct{ ns, dev, v4, v6 string }{{a, "st0", "192.0.2.1/24", "2001:db8:1::1/64"},
+		{b, "st1", "192.0.2.2/24", "2001:db8:1::2/64"}} {
+		run(tb, "ip", "-n", c.ns, "addr", "add", c.v4, "dev", c.dev)
+		run(tb, "ip", "-n", c.ns, "addr", "add", c.v6, "dev", c.dev, "nodad")
+		run(tb, "ip", "-n", c.ns, "link", "set", "lo", "up")
+		run(tb, "ip", "-n", c.ns, "link", "set", c.dev, "up")
+	}
+	run(tb, "ip", "-n", b, "route", "add", "198.51.100.0/24", "via", "192.0.2.1")
+	run(tb, "ip", "-n", b, "route", "add", "64:ff9b::/96", "via", "2001:db8:1::1")
+	return a, b
+}
+
+// ping reports whether dst answers a ping from ns, trying a few times (the first may wait for ARP/ND).
+func ping(tb testing.TB, ns, dst string) bool {
+	tb.Helper()
+	if _, err := exec.LookPath("ping"); err != nil {
+		tb.Skip("needs ping (iputils-ping)")
+	}
+	for i := 0; i < 5; i++ {
+		if exec.Command("ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", "1", "-W", "2", dst).Run() == nil {
+			return true
+		}
+	}
+	return false
 }

@@ -252,6 +252,23 @@ func (p *Program) SetEnabled(on bool) error {
 	return p.writeConfig(on)
 }
 
+// SetSteerVLAN changes Options.SteerVLAN on a loaded program.
+func (p *Program) SetSteerVLAN(on bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return errors.New("set vlan steering: program is closed")
+	}
+	old := p.opts.SteerVLAN
+	p.opts.SteerVLAN = on
+	if err := p.writeConfig(p.enabled); err != nil {
+		p.opts.SteerVLAN = old
+		return err
+	}
+	return nil
+}
+
+// writeConfig stores the whole config value at once, so the program reads either the old or the new one.
 func (p *Program) writeConfig(on bool) error {
 	cfg := steerConfig{Enabled: b2u(on), SteerVlan: b2u(p.opts.SteerVLAN)}
 	if err := p.objs.Config.Update(uint32(0), cfg, ebpf.UpdateAny); err != nil {
