@@ -128,3 +128,12 @@ func checkOwnNetns(t *testing.T, orig netns.NsHandle) {
 }
 
 func timeAfter(seconds int) <-chan time.Time { return time.After(time.Duration(seconds) * time.Second) }
+
+// exec runs a command inside the namespace (`ip netns exec`).
+func (ns *labNS) exec(t *testing.T, cmd string) {
+	t.Helper()
+	full := append([]string{"netns", "exec", ns.name}, strings.Fields(cmd)...)
+	if out, err := exec.Command("ip", full...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v: %s", strings.Join(full, " "), err, out)
+	}
+}

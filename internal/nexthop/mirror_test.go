@@ -254,3 +254,81 @@ func ifindexOf(t *testing.T, ns *labNS, name string) int32 {
 	i, _ := ns.link(t, name)
 	return i
 }
+
+// The kernel flushes IPv4 routes of a link that goes administratively down
+// without sending RTM_DELROUTE; with IPv6 off on the link nothing else
+// announces the change. After the link is back the mirror must not
+// resurrect the flushed route.
+func TestMirrorSilentIPv4Flush(t *testing.T) {
+	needRoot(t)
+	a, b := newNS(t, "fa"), newNS(t, "fb")
+	veth(t, a, "veth0", b, "veth1")
+	a.exec(t, "sysctl -q -w net.ipv6.conf.veth0.disable_ipv6=1")
+	a.ip(t, "addr add 192.0.2.1/24 dev veth0")
+	a.ip(t, "route add 203.0.113.0/24 via 192.0.2.254")
+	ifx, _ := a.link(t, "veth0")
+	m := startMirror(t, a)
+	gw := hopWant{Found, ifx, "192.0.2.254", 1500, false, [6]byte{}}
+	if ok, why := checkHop(m.Table(), "203.0.113.5", 0, gw); !ok {
+		t.Fatal(why)
+	}
+	a.ip(t, "link set veth0 down")
+	eventually(t, "route unusable while down", func() (bool, string) {
+		return checkHop(m.Table(), "203.0.113.5", 0, hopWant{res: NoRoute})
+	})
+	a.ip(t, "link set veth0 up")
+	eventually(t, "connected route back", func() (bool, string) {
+		return checkHop(m.Table(), "192.0.2.9", 0, hopWant{Found, ifx, "192.0.2.9", 1500, false, [6]byte{}})
+	})
+	eventually(t, "flushed route stays gone", func() (bool, string) {
+		return checkHop(m.Table(), "203.0.113.5", 0, hopWant{res: NoRoute})
+	})
+}
+
+// Lookups from several goroutines while the mirror publishes snapshots;
+// run with -race.
+func TestMirrorConcurrentLookups(t *testing.T) {
+	needRoot(t)
+	l := newTwoArmLab(t)
+	m := startMirror(t, l.a)
+	stop := make(chan struct{})
+	done := make(chan int, 2)
+	for w := 0; w < 2; w++ {
+		go func(w int) {
+			hi, lo := addrKey(netip.MustParseAddr("2001:db8:6::1"))
+			n := 0
+			for {
+				select {
+				case <-stop:
+					done <- n
+					return
+				default:
+				}
+				tab := m.Table()
+				h, r := tab.Lookup4(0xcb0071d1, uint32(n)) // 203.0.113.209
+				if r == Found && h.Ifindex != l.veth2 {
+					t.Errorf("worker %d: hop %+v", w, h)
+				}
+				tab.Lookup6(hi, lo, uint32(n))
+				tab.LinkMTU(l.veth0)
+				n++
+			}
+		}(w)
+	}
+	for i := 0; i < 10; i++ {
+		l.a.ip(t, "route add 203.0.113.208/28 via 198.51.100.254")
+		l.a.ip(t, "-6 route add 2001:db8:6::/48 via 2001:db8:4::fe")
+		eventually(t, "route add", func() (bool, string) {
+			return checkHop(m.Table(), "203.0.113.209", 0, hopWant{Found, l.veth2, "198.51.100.254", 0, true, l.gwMAC2})
+		})
+		l.a.ip(t, "route del 203.0.113.208/28")
+		l.a.ip(t, "-6 route del 2001:db8:6::/48")
+		l.a.ip(t, fmt.Sprintf("link set veth0 mtu %d", 1400+i))
+		eventually(t, "route del", func() (bool, string) {
+			return checkHop(m.Table(), "203.0.113.209", 0, hopWant{res: NoRoute})
+		})
+	}
+	close(stop)
+	total := <-done + <-done
+	t.Logf("%d lookups during 20 changes, %d snapshots", total, m.Stats().Snapshots)
+}
