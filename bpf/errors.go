@@ -24,14 +24,15 @@ const privRemedy = "run as root or with CAP_BPF+CAP_NET_ADMIN"
 func wrapErr(action string, err error) error {
 	var verr *ebpf.VerifierError
 	switch {
+	case errors.As(err, &verr):
+		// Checked first: the verifier rejects with EACCES. Its log is long; the last line names the fault. A
+		// rejected program is a build bug.
+		return &actionError{fmt.Sprintf("%s: rejected by the kernel verifier: %v (report this as a bug)", action, verr), err}
 	case errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES):
 		return &actionError{fmt.Sprintf("%s: operation not permitted (%s)", action, privRemedy), err}
 	case errors.Is(err, ebpf.ErrNotSupported):
 		return &actionError{fmt.Sprintf("%s: not supported by this kernel (needs Linux 5.9 or newer with BPF and XDP): %v",
 			action, err), err}
-	case errors.As(err, &verr):
-		// The verifier log is long; its last line names the fault. A rejected program is a build bug.
-		return &actionError{fmt.Sprintf("%s: rejected by the kernel verifier: %v (report this as a bug)", action, verr), err}
 	case errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.E2BIG):
 		return &actionError{fmt.Sprintf("%s: map full (raise the Options limit): %v", action, err), err}
 	}

@@ -15,8 +15,16 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv("STEER_CHILD") == "1" {
+	switch os.Getenv("STEER_CHILD") {
+	case "1":
 		os.Exit(steerChild())
+	case "load":
+		// Helper of TestLoadUnprivileged: report Load's error on stdout.
+		if _, err := Load(Options{}); err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
@@ -115,5 +123,22 @@ func TestFailOpenOnSIGKILL(t *testing.T) {
 	}
 	if !ping(t, b, "192.0.2.1") || !ping(t, b, "2001:db8:1::1") {
 		t.Fatal("host unreachable after the owner died")
+	}
+}
+
+// TestLoadUnprivileged: without capabilities Load fails with the one-line error that names the remedy.
+func TestLoadUnprivileged(t *testing.T) {
+	requireRoot(t)
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("needs setpriv (util-linux) to drop capabilities")
+	}
+	cmd := exec.Command(setpriv, "--bounding-set=-all", "--inh-caps=-all", "--", os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "STEER_CHILD=load")
+	out, err := cmd.Output()
+	msg := strings.TrimSpace(string(out))
+	const want = "load xdp program: operation not permitted (run as root or with CAP_BPF+CAP_NET_ADMIN)"
+	if err == nil || msg != want {
+		t.Fatalf("unprivileged Load: exit %v, said %q, want %q", err, msg, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 
 	"github.com/cilium/ebpf"
@@ -118,7 +119,11 @@ func Load(o Options) (*Program, error) {
 		ifname = ifi.Name
 	}
 	if err := memlockOnce(); err != nil {
-		return nil, wrapErr("load xdp program: raise the locked-memory limit", err)
+		if errors.Is(err, os.ErrPermission) {
+			return nil, wrapErr("load xdp program", err)
+		}
+		return nil, &actionError{fmt.Sprintf("load xdp program: raise the locked-memory limit: %v "+
+			"(run as root or with `ulimit -l unlimited`)", err), err}
 	}
 	spec, err := loadSteer()
 	if err != nil {
