@@ -1,0 +1,83 @@
+package eamt
+
+import "math/bits"
+
+// Hot path. These two functions read only immutable pages: no locks, no atomics, no allocation. Each probes the
+// prefix lengths present in the table, longest first, with one hash-set lookup per length; the first hit is
+// the longest match. The loops are written out here (rather than calling lpm) to keep them in one frame.
+
+// Lookup4 translates IPv4 address a (big-endian uint32) with the longest matching entry: the IPv6 prefix
+// followed by the 32-len4 suffix bits of a (RFC 7757 §3.2), remaining bits zero. hi holds bytes 0..7 of the
+// result, lo bytes 8..15.
+func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
+	if t == nil {
+		return 0, 0, false
+	}
+	v := &t.v4
+	for m := v.lens; m != 0; {
+		l := uint(63 - bits.LeadingZeros64(m))
+		m &^= 1 << l
+		key := a & mask4(l)
+		h := hash4(key, l)
+		p := v.pages[h>>v.shift]
+		for i := h; ; i++ {
+			s := &p.s[i&slotMask]
+			if s.tag == 0 {
+				break
+			}
+			if s.addr == key && uint(s.tag) == l+1 {
+				suffix := uint64(a &^ mask4(l))
+				// Left shift that puts the suffix right after the IPv6 prefix: 128 - len6 - (32 - len4).
+				sh := 96 + l - uint(s.len6)
+				hi, lo = s.hi, s.lo
+				if sh >= 64 {
+					hi |= suffix << (sh - 64)
+				} else {
+					lo |= suffix << sh
+					hi |= suffix >> (64 - sh)
+				}
+				return hi, lo, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// Lookup6 translates the IPv6 address hi:lo with the longest matching entry: the IPv4 prefix followed by the
+// 32-len4 bits that come right after the IPv6 prefix (RFC 7757 §3.3); any further IPv6 bits are ignored.
+func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
+	if t == nil {
+		return 0, false
+	}
+	v := &t.v6
+	for w := 2; w >= 0; w-- {
+		for m := v.lens[w]; m != 0; {
+			b := uint(63 - bits.LeadingZeros64(m))
+			m &^= 1 << b
+			l := uint(w)*64 + b
+			mh, ml := mask6(l)
+			kh, kl := hi&mh, lo&ml
+			h := hash6(kh, kl, l)
+			p := v.pages[h>>v.shift]
+			for i := h; ; i++ {
+				s := &p.s[i&slotMask]
+				if s.tag == 0 {
+					break
+				}
+				if s.lo == kl && s.hi == kh && uint(s.tag) == l+1 {
+					l4 := uint(s.len4)
+					// Right shift that brings bits [l, l+32-len4) to the bottom: 128 - l - (32 - len4).
+					r := 96 + l4 - l
+					var x uint64
+					if r >= 64 {
+						x = hi >> (r - 64)
+					} else {
+						x = lo>>r | hi<<(64-r)
+					}
+					return s.addr | uint32(x)&^mask4(l4), true
+				}
+			}
+		}
+	}
+	return 0, false
+}

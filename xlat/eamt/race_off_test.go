@@ -1,0 +1,5 @@
+//go:build !race
+
+package eamt
+
+const raceEnabled = false

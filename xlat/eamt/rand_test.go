@@ -1,0 +1,157 @@
+package eamt
+
+import (
+	"errors"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+)
+
+// sentinel returns which of the package errors err wraps (nil for nil).
+func sentinel(err error) error {
+	for _, s := range []error{ErrInvalid, ErrExists, ErrOverlap, ErrNotFound} {
+		if errors.Is(err, s) {
+			return s
+		}
+	}
+	return err
+}
+
+// compare checks tb against the reference: size, display order, and both lookups on addresses inside every
+// entry plus random ones.
+func compare(t testing.TB, g gen, tb *Table, r *ref, probes int) {
+	t.Helper()
+	if tb.Len() != len(r.es) {
+		t.Fatalf("Len() = %d; reference has %d", tb.Len(), len(r.es))
+	}
+	if got, want := tb.Entries(), r.entries(); !slices.Equal(got, want) {
+		t.Fatalf("Entries() = %v\nreference  %v", got, want)
+	}
+	var addrs4, addrs6 []netip.Addr
+	for _, e := range r.es {
+		addrs4 = append(addrs4, e.Prefix4.Addr(), g.addrIn(e.Prefix4))
+		addrs6 = append(addrs6, e.Prefix6.Addr(), g.addrIn(e.Prefix6))
+	}
+	for range probes {
+		addrs4 = append(addrs4, g.prefix4(32).Addr())
+		addrs6 = append(addrs6, g.prefix6(128).Addr())
+	}
+	for _, a := range addrs4 {
+		got, ok := xlat4(tb, a)
+		want, wok := r.xlat4(a)
+		if ok != wok || got != want {
+			t.Fatalf("Lookup4(%s) = %v, %v; reference %v, %v", a, got, ok, want, wok)
+		}
+		e, ok := tb.Match4(a)
+		if i := r.lpm(a, false); ok != (i >= 0) || (ok && e != r.es[i]) {
+			t.Fatalf("Match4(%s) = %v, %v; reference index %d", a, e, ok, i)
+		}
+	}
+	for _, a := range addrs6 {
+		got, ok := xlat6(tb, a)
+		want, wok := r.xlat6(a)
+		if ok != wok || got != want {
+			t.Fatalf("Lookup6(%s) = %v, %v; reference %v, %v", a, got, ok, want, wok)
+		}
+		e, ok := tb.Match6(a)
+		if i := r.lpm(a, true); ok != (i >= 0) || (ok && e != r.es[i]) {
+			t.Fatalf("Match6(%s) = %v, %v; reference index %d", a, e, ok, i)
+		}
+	}
+}
+
+// TestRandomAgainstReference drives random Add/Remove sequences (with and without force) through the table
+// and the reference, comparing every outcome, and checks that every earlier snapshot still answers as it did.
+func TestRandomAgainstReference(t *testing.T) {
+	for seed := uint64(1); seed <= 8; seed++ {
+		g := gen{rand.New(rand.NewPCG(seed, seed*7919))}
+		var tb *Table
+		r := &ref{}
+		type snap struct {
+			tb *Table
+			r  ref
+		}
+		var snaps []snap
+		for op := range 400 {
+			var err, want error
+			var next *Table
+			switch k := g.r.IntN(10); {
+			case k < 6 || len(r.es) == 0:
+				e := g.entry()
+				if g.r.IntN(20) == 0 {
+					e.Prefix4 = netip.PrefixFrom(e.Prefix4.Addr(), e.Prefix4.Bits()) // sometimes unmasked
+					e.Prefix4 = netip.PrefixFrom(g.addrIn(e.Prefix4), e.Prefix4.Bits())
+				}
+				force := g.r.IntN(2) == 0
+				next, err = tb.Add(e, force)
+				want = r.add(e, force)
+			default:
+				var p6, p4 *netip.Prefix
+				e := r.es[g.r.IntN(len(r.es))]
+				if g.r.IntN(5) == 0 {
+					e = g.entry() // probably absent
+				}
+				if g.r.IntN(5) == 0 {
+					e.Prefix4 = r.es[g.r.IntN(len(r.es))].Prefix4 // maybe another entry's
+				}
+				switch g.r.IntN(3) {
+				case 0:
+					p6 = &e.Prefix6
+				case 1:
+					p4 = &e.Prefix4
+				default:
+					p6, p4 = &e.Prefix6, &e.Prefix4
+				}
+				next, err = tb.Remove(p6, p4)
+				want = r.remove(p6, p4)
+			}
+			if sentinel(err) != want {
+				t.Fatalf("seed %d op %d: err = %v; reference %v", seed, op, err, want)
+			}
+			if err != nil && next != tb {
+				t.Fatalf("seed %d op %d: failed operation returned a new table", seed, op)
+			}
+			tb = next
+			if op%25 == 0 {
+				compare(t, g, tb, r, 20)
+				snaps = append(snaps, snap{tb, ref{slices.Clone(r.es)}})
+			}
+		}
+		compare(t, g, tb, r, 200)
+		for _, s := range snaps {
+			compare(t, g, s.tb, &s.r, 20)
+		}
+	}
+}
+
+// TestBulkAgainstReference loads many random entries at once (forced, so overlaps are kept) and compares.
+func TestBulkAgainstReference(t *testing.T) {
+	g := gen{rand.New(rand.NewPCG(42, 43))}
+	var es []Entry
+	r := &ref{}
+	for len(es) < 1000 {
+		e := g.entry()
+		if r.add(e, true) == nil {
+			es = append(es, e)
+		}
+	}
+	tb, err := (*Table)(nil).AddAll(es, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare(t, g, tb, r, 500)
+	// Remove most of them (this shrinks the table) and compare again.
+	for i, e := range es {
+		if i%10 == 0 {
+			continue
+		}
+		if tb, err = tb.Remove(&e.Prefix6, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.remove(&e.Prefix6, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compare(t, g, tb, r, 500)
+}

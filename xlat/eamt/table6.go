@@ -1,0 +1,175 @@
+package eamt
+
+import (
+	"math/bits"
+	"slices"
+)
+
+// slot6 is one entry keyed by its IPv6 prefix. 24 bytes, no pointers.
+type slot6 struct {
+	hi, lo uint64 // IPv6 prefix (key)
+	addr   uint32 // IPv4 prefix
+	tag    uint8  // IPv6 prefix length + 1 (key); 0 marks an empty slot
+	len4   uint8
+	_      [2]byte
+}
+
+func (s *slot6) rec() rec {
+	return rec{hi: s.hi, lo: s.lo, addr: s.addr, len6: s.tag - 1, len4: s.len4}
+}
+
+// page6 is exactly a power-of-two size (a Go size class), so no memory is wasted per page.
+type page6 struct {
+	s [pageSlots]slot6
+}
+
+// table6 indexes entries by IPv6 prefix; it mirrors table4 (see there for the fields).
+type table6 struct {
+	pages  []*page6
+	shift  uint8
+	n      int
+	lens   [3]uint64 // bit l%64 of word l/64 set: some entry has an IPv6 prefix of length l (0..128)
+	perLen [129]int32
+	cnt    []int32 // entries per page (shared between versions like pages; cloned before writing)
+	own    []bool
+}
+
+func (v *table6) find(hi, lo uint64, l uint) *slot6 {
+	if v.n == 0 {
+		return nil
+	}
+	h := hash6(hi, lo, l)
+	p := v.pages[h>>v.shift]
+	for i := h; ; i++ {
+		s := &p.s[i&slotMask]
+		if s.tag == 0 {
+			return nil
+		}
+		if s.lo == lo && s.hi == hi && uint(s.tag) == l+1 {
+			return s
+		}
+	}
+}
+
+// lpm returns the entry with the longest IPv6 prefix containing hi:lo, or nil.
+func (v *table6) lpm(hi, lo uint64) *slot6 {
+	for w := 2; w >= 0; w-- {
+		for m := v.lens[w]; m != 0; {
+			b := uint(63 - bits.LeadingZeros64(m))
+			m &^= 1 << b
+			l := uint(w)*64 + b
+			mh, ml := mask6(l)
+			if s := v.find(hi&mh, lo&ml, l); s != nil {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+func (v *table6) beginWrite() {
+	v.pages = slices.Clone(v.pages)
+	v.cnt = slices.Clone(v.cnt)
+	v.own = make([]bool, len(v.pages))
+}
+
+func (v *table6) endWrite() { v.own = nil }
+
+func (v *table6) writable(pi uint64) *page6 {
+	if !v.own[pi] {
+		np := new(page6)
+		*np = *v.pages[pi]
+		v.pages[pi] = np
+		v.own[pi] = true
+	}
+	return v.pages[pi]
+}
+
+func (v *table6) insert(s slot6) {
+	if v.pages == nil {
+		v.resize(1)
+	}
+	l := uint(s.tag - 1)
+	h := hash6(s.hi, s.lo, l)
+	pi := h >> v.shift
+	p := v.writable(pi)
+	i := h
+	for p.s[i&slotMask].tag != 0 {
+		i++
+	}
+	p.s[i&slotMask] = s
+	v.cnt[pi]++
+	v.n++
+	v.perLen[l]++
+	v.lens[l/64] |= 1 << (l % 64)
+	if v.cnt[pi] > maxLoad {
+		v.resize(len(v.pages) * 2)
+	}
+}
+
+func (v *table6) remove(hi, lo uint64, l uint) (slot6, bool) {
+	if v.find(hi, lo, l) == nil {
+		return slot6{}, false
+	}
+	h := hash6(hi, lo, l)
+	pi := h >> v.shift
+	p := v.writable(pi)
+	i := h & slotMask
+	for !(p.s[i].hi == hi && p.s[i].lo == lo && uint(p.s[i].tag) == l+1) {
+		i = (i + 1) & slotMask
+	}
+	old := p.s[i]
+	for j := i; ; {
+		j = (j + 1) & slotMask
+		if p.s[j].tag == 0 {
+			break
+		}
+		k := hash6(p.s[j].hi, p.s[j].lo, uint(p.s[j].tag-1)) & slotMask
+		if inRange(i, j, k) {
+			continue
+		}
+		p.s[i] = p.s[j]
+		i = j
+	}
+	p.s[i] = slot6{}
+	v.cnt[pi]--
+	v.n--
+	if v.perLen[l]--; v.perLen[l] == 0 {
+		v.lens[l/64] &^= 1 << (l % 64)
+	}
+	return old, true
+}
+
+func (v *table6) resize(n int) {
+	old := v.pages
+	v.pages = make([]*page6, n)
+	v.cnt = make([]int32, n)
+	v.own = make([]bool, n)
+	for i := range v.pages {
+		v.pages[i] = new(page6)
+		v.own[i] = true
+	}
+	v.shift = shiftFor(n)
+	for _, op := range old {
+		for k := range op.s {
+			s := &op.s[k]
+			if s.tag == 0 {
+				continue
+			}
+			h := hash6(s.hi, s.lo, uint(s.tag-1))
+			p := v.pages[h>>v.shift]
+			i := h
+			for p.s[i&slotMask].tag != 0 {
+				i++
+			}
+			p.s[i&slotMask] = *s
+			v.cnt[h>>v.shift]++
+		}
+	}
+	for _, c := range v.cnt {
+		if c > maxLoad {
+			v.resize(n * 2)
+			return
+		}
+	}
+}
