@@ -94,6 +94,9 @@ const (
 	StatUntranslatableAddr4
 	// StatFragmentsOut: extra fragments the translator produced.
 	StatFragmentsOut
+	// StatICMPExtSmall: an incoming ICMP error's RFC 4884 length was
+	// below the 128-byte minimum (Jool 4.1 calls it JSTAT_ICMPEXT_SMALL).
+	StatICMPExtSmall
 
 	NumCounters
 )
@@ -172,8 +175,9 @@ var counterInfo = [NumCounters]struct{ name, doc string }{
 	StatUnknown:                         {"JSTAT_UNKNOWN", "Dropped: internal error (please report)."},
 	StatHdr6Chain:                       {"SIIT_HDR6_CHAIN", "Dropped: IPv6 extension header chain too long, looping or truncated."},
 	StatUntranslatableAddr6:             {"SIIT_UNTRANSLATABLE_ADDR6", "Dropped: IPv6 address that must never be translated (::, ::1, fe80::/10, ff00::/8)."},
-	StatUntranslatableAddr4:             {"SIIT_UNTRANSLATABLE_ADDR4", "Dropped: IPv4 address that must never be translated (0/8, 127/8, 169.254/16, 224/4, 255.255.255.255)."},
+	StatUntranslatableAddr4:             {"SIIT_UNTRANSLATABLE_ADDR4", "Not translated: IPv4 address that must never be translated (0/8, 127/8, 169.254/16, 224/4, 255.255.255.255)."},
 	StatFragmentsOut:                    {"SIIT_FRAGMENTS_OUT", "Extra IPv6 fragments produced by fragmenting IPv4 packets."},
+	StatICMPExtSmall:                    {"JSTAT_ICMPEXT_SMALL", "Dropped: ICMP error's RFC 4884 length is below 128 bytes."},
 }
 
 // Name returns the counter's Jool-style name, e.g. "JSTAT64_TTL".

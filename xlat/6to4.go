@@ -1,0 +1,242 @@
+package xlat
+
+// RFC 7915 §5: IPv6 -> IPv4.
+
+// Translate6to4 translates the IPv6 packet buf[off:off+n] into IPv4 in
+// place: the IPv4 header is written right in front of the upper-layer
+// header, so the packet start moves forward and the payload never moves.
+func (t *Translator) Translate6to4(cfg *Config, buf []byte, off, n int, out *Output) Result {
+	out.reset()
+	if off < 0 || n < 0 || off+n > len(buf) {
+		return t.drop(StatL3HdrOffset)
+	}
+	t.Stats.Inc(StatReceived6)
+	if !cfg.enabled {
+		return t.pass(StatXlatorDisabled)
+	}
+	r, hairpin := t.xlat64(cfg, buf, off, n, out)
+	if r.Verdict == Forward && hairpin {
+		r = t.xlat46(cfg, buf, r.Off, r.Len, out, cfg.hairpinPass())
+		if r.Verdict != Forward {
+			if r.Verdict == Pass { // an address stopped the U-turn: nowhere to pass it
+				r.Verdict = Drop
+			}
+			return r
+		}
+	}
+	if r.Verdict == Forward {
+		t.Stats.Inc(StatSuccess)
+	}
+	return r
+}
+
+// xlat64 is the 6->4 translation proper. hairpin reports that the IPv4
+// result is addressed to a node this translator serves through the EAMT and
+// must be translated back (RFC 7757 §4.2).
+func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) (Result, bool) {
+	if n < IPv6HeaderLen {
+		return t.drop(StatSKBTruncated), false
+	}
+	h := IPv6(buf[off : off+n])
+	if h.Version() != 6 {
+		return t.drop(StatHdr6), false
+	}
+	pl := h.PayloadLen()
+	if pl == 0 { // jumbogram or empty: no IPv4 form
+		return t.drop(StatHdr6), false
+	}
+	if IPv6HeaderLen+pl > n {
+		return t.drop(StatSKBTruncated), false
+	}
+	end := off + IPv6HeaderLen + pl
+	var p pkt6
+	if r := parse6(buf, off, end, &p); r != none {
+		return t.drop(r), false
+	}
+	shi, slo := h.Src()
+	dhi, dlo := h.Dst()
+	if reserved6(shi, slo) || reserved6(dhi, dlo) {
+		return t.drop(StatUntranslatableAddr6), false
+	}
+
+	l4len := end - p.l4
+	isErr := false
+	if p.first() {
+		switch p.proto {
+		case protoTCP:
+			if l4len < tcpMinLen {
+				return t.drop(StatSKBTruncated), false
+			}
+		case protoUDP:
+			if l4len < udpHdrLen {
+				return t.drop(StatSKBTruncated), false
+			}
+		case protoICMPv6:
+			if l4len < icmpHdrLen {
+				return t.drop(StatSKBTruncated), false
+			}
+			isErr = buf[p.l4] < 128
+		}
+	}
+	if p.proto == protoICMPv6 && p.fragmented() {
+		// The ICMPv6 checksum covers the whole message; a stateless
+		// translator cannot convert it fragment by fragment.
+		return t.drop(Stat64FragmentedICMP), false
+	}
+
+	// Addresses: destination first (Jool's order).
+	d4, dm, f := c.addr6to4(dhi, dlo, !isErr)
+	switch f {
+	case addrNoMatch:
+		return t.pass(StatPool6Mismatch), false
+	case addrDenied:
+		return t.pass(Stat64Dst), false
+	case addrReserved:
+		return t.pass(StatUntranslatableAddr4), false
+	}
+	s4, _, f := c.addr6to4(shi, slo, !isErr)
+	if f != addrOK {
+		if !isErr {
+			if f == addrReserved {
+				return t.pass(StatUntranslatableAddr4), false
+			}
+			return t.pass(Stat64Src), false
+		}
+		var ok bool
+		if s4, ok = t.rfc6791v4(c); !ok {
+			return t.drop(Stat64RFC6791ENOENT), false
+		}
+	}
+
+	len4 := l4len + IPv4MinLen
+	if !isErr {
+		if mtu := t.mtu4(d4); len4 > mtu {
+			if !p.first() {
+				return t.drop(StatPktTooBig), false
+			}
+			// RFC 7915 §5.1.1 / Jool: the IPv6 MTU is the IPv4 one + 20,
+			// never below the IPv6 minimum.
+			return t.reply6(c, buf, off, end, false, 2, 0, uint32(max(1280, mtu+20)), StatPktTooBig, out), false
+		}
+	}
+	hop := h.HopLimit()
+	if hop <= 1 {
+		return t.reply6(c, buf, off, end, isErr || !p.first(), 3, 0, 0, Stat64TTL, out), false
+	}
+	if p.segLeft >= 0 {
+		return t.reply6(c, buf, off, end, isErr || !p.first(), 4, 0, uint32(p.segLeft-off), Stat64SegmentsLeft, out), false
+	}
+	tos := h.TrafficClass()
+	if c.g.OverrideTOS {
+		tos = c.g.TOS
+	}
+	if isErr {
+		return t.icmpErr64(c, buf, off, end, &p, s4, d4, hop-1, tos, out)
+	}
+
+	// Upper layer: the pseudo-header changes from the IPv6 to the IPv4
+	// addresses (length and protocol are the same numbers), so TCP and UDP
+	// checksums are updated incrementally; ICMPv6 becomes ICMPv4.
+	if p.first() {
+		old, new := sum6(shi, slo)+sum6(dhi, dlo), sum4(s4)+sum4(d4)
+		switch p.proto {
+		case protoTCP:
+			ck := buf[p.l4+tcpCsum:]
+			put16(ck, csumUpdate(be16(ck), old, new))
+		case protoUDP:
+			ck := buf[p.l4+udpCsum:]
+			if v := be16(ck); v != 0 { // 0 is invalid in IPv6; IPv4 reads it as "no checksum"
+				v = csumUpdate(v, old, new)
+				if v == 0 {
+					v = 0xffff
+				}
+				put16(ck, v)
+			}
+		case protoICMPv6:
+			if r := icmpInfo64(buf[p.l4:end], pseudo6(shi, slo, dhi, dlo, l4len, protoICMPv6)); r != none {
+				return t.drop(r), false
+			}
+		}
+	}
+
+	proto := p.proto
+	if proto == protoICMPv6 {
+		proto = protoICMP
+	}
+	var id, frag uint16
+	if p.frag >= 0 {
+		// RFC 7915 §5.1.1: fragment header fields carried over.
+		id = uint16(p.fragID)
+		frag = p.fragOff & ip4OffsetMask
+		if p.mf {
+			frag |= ip4FlagMF
+		}
+	} else {
+		id = uint16(t.rand())
+		// RFC 7915 §5.1 as updated by RFC 8021: DF only when the packet is
+		// too big for every IPv6 path to take it after the +20 growth.
+		if len4 > 1260 {
+			frag = ip4FlagDF
+		}
+	}
+	o := p.l4 - IPv4MinLen
+	writeIPv4(buf[o:p.l4], tos, len4, id, frag, hop-1, proto, s4, d4)
+	r := Result{Verdict: Forward, Family: Family4, Off: o, Len: len4}
+	return r, p.first() && c.hairpin64(dm, d4)
+}
+
+// hairpin64 decides whether a translated (non-error) IPv4 packet must turn
+// back into IPv6 (RFC 7757 §4.2): in intrinsic mode when its destination came
+// from pool6 and is an EAMT IPv4 address, in simple mode whenever the
+// destination is an EAMT IPv4 address.
+func (c *Config) hairpin64(dm method, d4 uint32) bool {
+	switch c.g.EAMHairpinMode {
+	case HairpinIntrinsic:
+		return dm == viaPool6 && c.eamtHas4(d4)
+	case HairpinSimple:
+		return c.eamtHas4(d4)
+	}
+	return false
+}
+
+// hairpinPass is the kind of 4->6 pass a U-turn takes.
+func (c *Config) hairpinPass() hairpinKind {
+	if c.g.EAMHairpinMode == HairpinIntrinsic {
+		return hairpinIntrinsic
+	}
+	return hairpinSimple
+}
+
+// writeIPv4 writes a 20-byte IPv4 header with its checksum.
+func writeIPv4(ip []byte, tos uint8, totalLen int, id, frag uint16, ttl, proto uint8, src, dst uint32) {
+	ip[ip4VerIHL] = 0x45
+	ip[ip4TOS] = tos
+	put16(ip[ip4TotalLen:], uint16(totalLen))
+	put16(ip[ip4ID:], id)
+	put16(ip[ip4Frag:], frag)
+	ip[ip4TTL] = ttl
+	ip[ip4Proto] = proto
+	put16(ip[ip4Csum:], 0)
+	put32(ip[ip4Src:], src)
+	put32(ip[ip4Dst:], dst)
+	put16(ip[ip4Csum:], ipv4HeaderChecksum(ip[:IPv4MinLen]))
+}
+
+// icmpInfo64 translates an ICMPv6 informational message (echo request and
+// reply, RFC 7915 §5.2) in place; ph is the IPv6 pseudo-header sum that the
+// ICMPv4 checksum no longer covers.
+func icmpInfo64(m []byte, ph uint64) Counter {
+	var typ uint8
+	switch m[icmpType] {
+	case 128:
+		typ = 8
+	case 129:
+		typ = 0
+	default: // MLD, ND and the rest have no IPv4 counterpart
+		return StatUnknownICMP6Type
+	}
+	old := uint64(be16(m[icmpType:])) + ph
+	m[icmpType], m[icmpCode] = typ, 0
+	put16(m[icmpCsum:], csumUpdate(be16(m[icmpCsum:]), old, uint64(be16(m[icmpType:]))))
+	return none
+}

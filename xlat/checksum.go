@@ -1,0 +1,97 @@
+package xlat
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// Internet checksum (RFC 1071) helpers. Partial sums are kept unfolded in a
+// uint64 and folded to 16 bits only at the end.
+
+// sum adds b to the running one's-complement sum acc, eight bytes at a time
+// (the carry of each 64-bit addition is added back, which is exactly the
+// end-around carry of one's-complement arithmetic). An odd trailing byte is
+// padded with zero on the right, as RFC 1071 says.
+func sum(b []byte, acc uint64) uint64 {
+	var c uint64
+	for len(b) >= 32 {
+		acc, c = bits.Add64(acc, binary.BigEndian.Uint64(b), c)
+		acc, c = bits.Add64(acc, binary.BigEndian.Uint64(b[8:]), c)
+		acc, c = bits.Add64(acc, binary.BigEndian.Uint64(b[16:]), c)
+		acc, c = bits.Add64(acc, binary.BigEndian.Uint64(b[24:]), c)
+		b = b[32:]
+	}
+	for len(b) >= 8 {
+		acc, c = bits.Add64(acc, binary.BigEndian.Uint64(b), c)
+		b = b[8:]
+	}
+	acc, c = bits.Add64(acc, c, 0)
+	acc += c
+	if len(b) >= 4 {
+		acc, c = bits.Add64(acc, uint64(binary.BigEndian.Uint32(b)), 0)
+		acc += c
+		b = b[4:]
+	}
+	if len(b) >= 2 {
+		acc, c = bits.Add64(acc, uint64(binary.BigEndian.Uint16(b)), 0)
+		acc += c
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		acc, c = bits.Add64(acc, uint64(b[0])<<8, 0)
+		acc += c
+	}
+	return acc
+}
+
+// fold reduces a 64-bit one's-complement sum to 16 bits.
+func fold(acc uint64) uint16 {
+	acc = (acc >> 32) + (acc & 0xffffffff)
+	acc = (acc >> 32) + (acc & 0xffffffff)
+	acc = (acc >> 16) + (acc & 0xffff)
+	acc = (acc >> 16) + (acc & 0xffff)
+	return uint16(acc)
+}
+
+// checksum returns the Internet checksum of b (the complement of its sum).
+func checksum(b []byte, acc uint64) uint16 { return ^fold(sum(b, acc)) }
+
+// sum4 is the one's-complement sum contribution of an IPv4 address.
+func sum4(a uint32) uint64 { return uint64(a>>16) + uint64(a&0xffff) }
+
+// sum6 is the contribution of an IPv6 address given as two halves.
+func sum6(hi, lo uint64) uint64 {
+	return (hi >> 32) + (hi & 0xffffffff) + (lo >> 32) + (lo & 0xffffffff)
+}
+
+// pseudo6 is the IPv6 pseudo-header sum (RFC 8200 §8.1).
+func pseudo6(shi, slo, dhi, dlo uint64, length int, proto uint8) uint64 {
+	return sum6(shi, slo) + sum6(dhi, dlo) + uint64(length) + uint64(proto)
+}
+
+// pseudo4 is the IPv4 pseudo-header sum (RFC 768 / RFC 793).
+func pseudo4(src, dst uint32, length int, proto uint8) uint64 {
+	return sum4(src) + sum4(dst) + uint64(length) + uint64(proto)
+}
+
+// csumUpdate applies RFC 1624 eqn. 3 to a stored checksum hc when the data
+// it covers loses the words summing to old and gains the words summing to
+// new:
+//
+//	HC' = ~(~HC + ~m + m')
+//
+// where m and m' are the (folded) one's-complement sums of the old and new
+// words. Both sums are unfolded inputs; this never recomputes over payload.
+func csumUpdate(hc uint16, old, new uint64) uint16 {
+	s := uint64(^hc) + uint64(^fold(old)) + new
+	return ^fold(s)
+}
+
+// ipv4HeaderChecksum computes the header checksum of h (its checksum field
+// is treated as zero).
+func ipv4HeaderChecksum(h []byte) uint16 {
+	var acc uint64
+	acc = sum(h[:ip4Csum], 0)
+	acc = sum(h[ip4Csum+2:], acc)
+	return ^fold(acc)
+}

@@ -1,0 +1,209 @@
+package xlat
+
+import (
+	"net/netip"
+	"testing"
+)
+
+// translateOnce runs one packet through a fresh translator and checks the
+// invariants every result must satisfy.
+func translateOnce(t testing.TB, cfg *Config, in []byte, mtu MTUOracle) (Result, *Translator, []byte) {
+	t.Helper()
+	const headroom = 128
+	buf := frame(in, headroom, 64)
+	tr := NewTranslator(nil)
+	tr.Seed(1)
+	tr.MTU = mtu
+	out := NewOutput(4, 2048, 32)
+	r := tr.Translate(cfg, buf, headroom, len(in), out)
+	checkResult(t, r, buf, out, tr, checkPacket(in, Family(in[0]>>4)) == "")
+	return r, tr, buf
+}
+
+// checkResult asserts the contract of Result: bounds, parsable output with
+// valid checksums, error size limits, and that Drop/Pass reasons were counted.
+//
+// With strict false (the input's own transport checksum was wrong), a wrong
+// TCP/UDP/echo checksum in a translated non-error packet is expected: the
+// incremental update carries the corruption over, as it should.
+func checkResult(t testing.TB, r Result, buf []byte, out *Output, tr *Translator, strict bool) {
+	t.Helper()
+	switch r.Verdict {
+	case Forward:
+		if r.Off < 0 || r.Len <= 0 || r.Off+r.Len > len(buf) {
+			t.Fatalf("Forward out of bounds: off %d len %d buf %d", r.Off, r.Len, len(buf))
+		}
+		p := buf[r.Off : r.Off+r.Len]
+		if msg := checkPacket(p, r.Family); msg != "" && (strict || !transportOnly(msg) || isErrorPacket(p, r.Family)) {
+			t.Fatalf("Forward packet: %s: %x", msg, p)
+		}
+		if isErrorPacket(p, r.Family) && ((r.Family == Family4 && r.Len > 576) || (r.Family == Family6 && r.Len > 1280)) {
+			t.Fatalf("translated ICMP error too long: %d", r.Len)
+		}
+		for i := range out.Len() {
+			if msg := checkPacket(out.Packet(i), out.Family(i)); msg != "" && (strict || !transportOnly(msg)) {
+				t.Fatalf("extra packet %d: %s", i, msg)
+			}
+		}
+	case Reply:
+		if out.Len() != 1 || r.Extra != 1 {
+			t.Fatalf("Reply with %d packets", out.Len())
+		}
+		p := out.Packet(0)
+		if msg := checkPacket(p, out.Family(0)); msg != "" {
+			t.Fatalf("ICMP error: %s", msg)
+		}
+		if (out.Family(0) == Family4 && len(p) > 576) || (out.Family(0) == Family6 && len(p) > 1280) {
+			t.Fatalf("generated ICMP error too long: %d", len(p))
+		}
+	case Drop, Pass:
+		if tr.Stats.Get(r.Reason) == 0 {
+			t.Fatalf("%v reason %s not counted", r.Verdict, r.Reason.Name())
+		}
+	default:
+		t.Fatalf("bad verdict %d", r.Verdict)
+	}
+}
+
+func transportOnly(msg string) bool {
+	switch msg {
+	case "bad TCP checksum", "bad UDP checksum", "bad ICMPv4 checksum", "bad ICMPv6 checksum":
+		return true
+	}
+	return false
+}
+
+func isErrorPacket(p []byte, f Family) bool {
+	if f == Family4 {
+		return len(p) > 20 && p[9] == 1 && isICMP4Error(p[20])
+	}
+	return len(p) > 40 && p[6] == 58 && p[40] < 128
+}
+
+// TestTruncatedEverywhere feeds every prefix of every golden input: the
+// result must be a counted drop (or a valid translation of a shorter but
+// consistent packet), never a panic.
+func TestTruncatedEverywhere(t *testing.T) {
+	p := testParams(t)
+	p.Globals.AmendUDPChecksumZero = true
+	cfg := mustConfig(t, p)
+	for name, pk := range goldenPackets {
+		in := unhex(t, pk[0])
+		for n := 0; n < len(in); n++ {
+			if n == 0 {
+				continue // Translate needs at least the version nibble
+			}
+			r, _, _ := translateOnce(t, cfg, in[:n], nil)
+			if r.Verdict == Forward {
+				t.Errorf("%s truncated to %d bytes was forwarded", name, n)
+			}
+		}
+	}
+}
+
+// TestDrops checks verdicts and reasons for malformed and untranslatable
+// packets, built by hand.
+func TestDrops(t *testing.T) {
+	cfg := mustConfig(t, testParams(t))
+	udp6 := "04d20035 00140000 68656c6c 6f20786c 61742121" // checksum not checked on 6->4
+	cases := []struct {
+		name    string
+		in      string
+		verdict Verdict
+		reason  Counter
+	}{
+		{"bad version", "50000000 00140000", Drop, StatL3HdrOffset},
+		{"IPv4 IHL 4", "44000028 00000000 40110000 c6336407 c0000205" + udp6, Drop, StatHdr4},
+		{"IPv4 bad header checksum", "45000028 12340000 40110000 c6336407 c0000205" + udp6, Drop, StatHdr4},
+		{"IPv4 total length below IHL", "45000010 12340000 40117c69 c6336407 c0000205" + udp6, Drop, StatHdr4},
+		{"IPv4 total length beyond packet", "45000100 12340000 40117b69 c6336407 c0000205" + udp6, Drop, StatSKBTruncated},
+		{"IPv6 payload length beyond packet", "60000000 00ff1140 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c6336407" + udp6, Drop, StatSKBTruncated},
+		{"IPv6 jumbo", "60000000 00001140 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c6336407" + udp6, Drop, StatHdr6},
+		{"two fragment headers", "60000000 00242c40 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c6336407" +
+			"2c000001 00000001 11000001 00000001" + udp6, Drop, Stat64DoubleFrag},
+		{"extension after fragment", "60000000 00242c40 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c6336407" +
+			"3c000001 00000001 11000000 00000000" + udp6, Drop, Stat64FragThenExt},
+		{"truncated extension header", "60000000 00083c40 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c6336407" +
+			"11050000 00000000", Drop, StatHdr6Chain},
+		{"hop-by-hop not first", "60000000 001c3c40 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c6336407" +
+			"00000000 00000000" + udp6, Drop, StatHdr6},
+		{"mobility header", "60000000 00088740 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c6336407" +
+			"3b000000 00000000", Drop, StatUnknownL4Proto},
+		{"pool6 mismatch", "60000000 00141140 20010db8 00060000 00000000 00000005 20010db8 00000000 00000000 c6336407" + udp6, Pass, StatPool6Mismatch},
+		{"pool6-embedded loopback", "60000000 00141140 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 7f000001" + udp6, Pass, StatUntranslatableAddr4},
+		{"link-local source", "60000000 00141140 fe800000 00000000 00000000 00000001 0064ff9b 00000000 00000000 c6336407" + udp6, Drop, StatUntranslatableAddr6},
+		{"untranslatable source", "60000000 00141140 20010db8 00070000 00000000 00000005 0064ff9b 00000000 00000000 c6336407" + udp6, Pass, Stat64Src},
+		{"ICMPv6 MLD query", "60000000 00083a40 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c6336407" +
+			"82000000 00000000", Drop, StatUnknownICMP6Type},
+		{"fragmented ICMPv6", "60000000 00142c40 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c6336407" +
+			"3a000001 00000001 80000000 00000000 00000000", Drop, Stat64FragmentedICMP},
+		{"ICMPv6 error with bad checksum", "60000000 00303a40 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c6336407" +
+			"01041234 00000000" + "60000000 00001140 0064ff9b 00000000 00000000 c6336407 20010db8 00060000 00000000 00000005", Drop, Stat64ICMPCsum},
+		{"IPv4 loopback source", "45000028 12340000 4011278b 7f000001 c0000205" + udp6, Pass, StatUntranslatableAddr4},
+		{"IPv4 multicast destination", "45000028 12340000 40115e51 c6336407 e0000005" + udp6, Pass, StatUntranslatableAddr4},
+		{"IPv4 UDP zero checksum (amend off)", "45000028 12340000 40117c51 c6336407 c0000205 003504d2 00140000 68656c6c 6f20786c 61742121", Drop, Stat46FragmentedZeroCsum},
+		{"fragmented ICMPv4", "4500001c 12342000 40015c6d c6336407 c0000205 08000000 00000000", Drop, Stat46FragmentedICMP},
+		{"ICMPv4 timestamp", "4500001c 12340000 40017c6d c6336407 c0000205 0d00f2ff 00000000", Drop, StatUnknownICMP4Type},
+		{"ICMPv4 error with bad checksum", "45000030 12340000 40017c59 c6336407 c0000205 03031234 00000000" +
+			"45000014 00000000 40118e99 c0000205 c6336407", Drop, Stat46ICMPCsum},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, _, _ := translateOnce(t, cfg, unhex(t, c.in), nil)
+			if r.Verdict != c.verdict || r.Reason != c.reason {
+				t.Fatalf("got %v %s, want %v %s", r.Verdict, r.Reason.Name(), c.verdict, c.reason.Name())
+			}
+		})
+	}
+}
+
+func TestDisabled(t *testing.T) {
+	p := testParams(t)
+	p.Globals.ManuallyEnabled = false
+	r, _, _ := translateOnce(t, mustConfig(t, p), unhex(t, goldenPackets["6to4-udp"][0]), nil)
+	if r.Verdict != Pass || r.Reason != StatXlatorDisabled {
+		t.Fatalf("got %v %s", r.Verdict, r.Reason.Name())
+	}
+}
+
+func TestDenylist4(t *testing.T) {
+	p := testParams(t)
+	p.Denylist4 = []netip.Prefix{pfx("198.51.100.0/28")}
+	cfg := mustConfig(t, p)
+	// 198.51.100.7 reaches pool6 only: denylisted in both directions.
+	r, _, _ := translateOnce(t, cfg, unhex(t, goldenPackets["6to4-udp"][0]), nil)
+	if r.Verdict != Pass || r.Reason != Stat64Dst {
+		t.Fatalf("6to4: got %v %s", r.Verdict, r.Reason.Name())
+	}
+	r, _, _ = translateOnce(t, cfg, unhex(t, goldenPackets["4to6-udp"][0]), nil)
+	if r.Verdict != Pass || r.Reason != Stat46Src {
+		t.Fatalf("4to6: got %v %s", r.Verdict, r.Reason.Name())
+	}
+	// EAMT addresses are not subject to denylist4 (Jool).
+	p.Denylist4 = []netip.Prefix{pfx("192.0.2.0/24")}
+	r, _, _ = translateOnce(t, mustConfig(t, p), unhex(t, goldenPackets["4to6-udp"][0]), nil)
+	if r.Verdict != Forward {
+		t.Fatalf("EAMT destination in denylist4: got %v %s", r.Verdict, r.Reason.Name())
+	}
+}
+
+func TestRFC6791NoSource(t *testing.T) {
+	p := testParams(t)
+	p.SelfV4 = netip.Addr{}
+	r, _, _ := translateOnce(t, mustConfig(t, p), unhex(t, goldenPackets["6to4-icmp-error-6791"][0]), nil)
+	if r.Verdict != Drop || r.Reason != Stat64RFC6791ENOENT {
+		t.Fatalf("got %v %s", r.Verdict, r.Reason.Name())
+	}
+	// With SelfV4 as the fallback the error is translated from it.
+	p = testParams(t)
+	r, _, buf := translateOnce(t, mustConfig(t, p), unhex(t, goldenPackets["6to4-icmp-error-6791"][0]), nil)
+	if r.Verdict != Forward || fromAddr4(IPv4(buf[r.Off:]).Src()) != p.SelfV4 {
+		t.Fatalf("got %v", r.Verdict)
+	}
+	// Randomized: inside the prefix.
+	p.Globals.RFC6791v4Prefix = pfx("203.0.113.64/26")
+	r, _, buf = translateOnce(t, mustConfig(t, p), unhex(t, goldenPackets["6to4-icmp-error-6791"][0]), nil)
+	if a := fromAddr4(IPv4(buf[r.Off:]).Src()); r.Verdict != Forward || !p.Globals.RFC6791v4Prefix.Contains(a) {
+		t.Fatalf("got %v %s", r.Verdict, a)
+	}
+}

@@ -1,0 +1,147 @@
+package xlat
+
+import "math/rand/v2"
+
+// Family is an IP version: 4 or 6.
+type Family uint8
+
+const (
+	Family4 Family = 4
+	Family6 Family = 6
+)
+
+// Verdict is what the caller does with a packet after Translate.
+type Verdict uint8
+
+const (
+	// Drop: discard the packet; Result.Reason names the counter incremented.
+	Drop Verdict = iota
+	// Forward: send buf[Off:Off+Len] (family Result.Family), then the
+	// Result.Extra packets in the Output (further fragments).
+	Forward
+	// Pass: not for the translator; hand the untouched packet to the kernel.
+	Pass
+	// Reply: discard the packet and send the ICMP error in Output packet 0
+	// back toward its source.
+	Reply
+)
+
+var verdictNames = [...]string{Drop: "drop", Forward: "forward", Pass: "pass", Reply: "reply"}
+
+func (v Verdict) String() string {
+	if int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return "verdict?"
+}
+
+// Result is the outcome of one Translate call.
+type Result struct {
+	Verdict Verdict
+	Reason  Counter // Drop: the counter incremented; Reply/Pass: what triggered it
+	Family  Family  // Forward: family of buf[Off:Off+Len]; Reply: family of the error
+	Off     int     // Forward: start of the translated L3 packet in buf
+	Len     int     // Forward: its length
+	Extra   int     // packets written into the Output
+}
+
+// MTUOracle tells the translator the egress MTU toward a destination. The
+// daemon implements it from its next-hop mirror. A nil oracle, or a zero
+// answer, means 1500.
+type MTUOracle interface {
+	MTU4(dst uint32) uint32
+	MTU6(hi, lo uint64) uint32
+}
+
+// defaultMTU is assumed when no oracle answers.
+const defaultMTU = 1500
+
+// Translator translates packets. It is owned by one worker and never shared:
+// it holds that worker's counters and PRNG state. The zero value is not
+// usable; call NewTranslator.
+type Translator struct {
+	Stats *Stats
+	MTU   MTUOracle
+	rng   uint64
+}
+
+// NewTranslator returns a translator counting into stats (a fresh Stats if
+// nil), with a randomly seeded PRNG for IPv4 identifications and RFC 6791
+// addresses.
+func NewTranslator(stats *Stats) *Translator {
+	if stats == nil {
+		stats = new(Stats)
+	}
+	return &Translator{Stats: stats, rng: rand.Uint64() | 1}
+}
+
+// Seed makes the translator's PRNG deterministic (tests, reproducible runs).
+func (t *Translator) Seed(s uint64) { t.rng = s | 1 }
+
+// rand is xorshift64* : fast, allocation-free, good enough for IPv4
+// identifications (RFC 7739 asks for unpredictable, not cryptographic).
+func (t *Translator) rand() uint64 {
+	x := t.rng
+	x ^= x >> 12
+	x ^= x << 25
+	x ^= x >> 27
+	t.rng = x
+	return x * 0x2545f4914f6cdd1d
+}
+
+func (t *Translator) mtu4(dst uint32) int {
+	if t.MTU != nil {
+		if m := t.MTU.MTU4(dst); m != 0 {
+			return int(m)
+		}
+	}
+	return defaultMTU
+}
+
+func (t *Translator) mtu6(hi, lo uint64) int {
+	if t.MTU != nil {
+		if m := t.MTU.MTU6(hi, lo); m != 0 {
+			return int(m)
+		}
+	}
+	return defaultMTU
+}
+
+func (t *Translator) drop(c Counter) Result {
+	t.Stats.Inc(c)
+	return Result{Verdict: Drop, Reason: c}
+}
+
+func (t *Translator) pass(c Counter) Result {
+	t.Stats.Inc(c)
+	return Result{Verdict: Pass, Reason: c}
+}
+
+// Translate dispatches on the IP version nibble of buf[off:off+n].
+func (t *Translator) Translate(cfg *Config, buf []byte, off, n int, out *Output) Result {
+	if off < 0 || n <= 0 || off+n > len(buf) || off+n < off {
+		return t.drop(StatL3HdrOffset)
+	}
+	switch buf[off] >> 4 {
+	case 4:
+		return t.Translate4to6(cfg, buf, off, n, out)
+	case 6:
+		return t.Translate6to4(cfg, buf, off, n, out)
+	}
+	return t.drop(StatL3HdrOffset)
+}
+
+// makeRoom makes sure `need` bytes of headroom precede the packet at
+// buf[off:off+n]: if there are fewer, the packet is moved toward the end of
+// buf (a copy, only when the caller gave too little headroom). It returns
+// the packet's new offset, or -1 when buf is too small.
+func makeRoom(buf []byte, off, n, need int) int {
+	if off >= need {
+		return off
+	}
+	if need+n > len(buf) {
+		return -1
+	}
+	copy(buf[need:need+n], buf[off:off+n])
+	return need
+}
