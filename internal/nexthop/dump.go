@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -15,6 +16,7 @@ import (
 // goroutines feed the channels and close them when the socket fails or done
 // is closed.
 type subscriptions struct {
+	closed atomic.Bool // set before done closes: errors after it are expected
 	done   chan struct{}
 	routes chan netlink.RouteUpdate
 	links  chan netlink.LinkUpdate
@@ -46,7 +48,7 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 	}
 	cb := func(kind string) func(error) {
 		return func(err error) {
-			if !m.closing.Load() {
+			if !m.closing.Load() && !s.closed.Load() {
 				m.log.Warn("netlink subscription error", zap.String("kind", kind), zap.Error(err))
 			}
 		}
@@ -55,6 +57,7 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 	// ones already started are stopped through done.
 	started := struct{ routes, links, addrs, neighs bool }{}
 	fail := func(what string, err error) (*subscriptions, error) {
+		s.closed.Store(true)
 		close(s.done)
 		drain(started.routes, s.routes)
 		drain(started.links, s.links)
@@ -100,10 +103,8 @@ func drain[T any](started bool, ch chan T) {
 }
 
 func (s *subscriptions) close() {
-	select {
-	case <-s.done:
+	if s.closed.Swap(true) {
 		return
-	default:
 	}
 	close(s.done)
 	drain(true, s.routes)

@@ -58,6 +58,9 @@ func newNS(t *testing.T, label string) *labNS {
 	}
 	t.Cleanup(nh.Close)
 	ns := &labNS{name: name, h: h, nl: nh}
+	// No duplicate address detection: a tentative link-local address
+	// delays the first neighbour solicitation by a second.
+	ns.exec(t, "sysctl -q -w net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0")
 	ns.ip(t, "link set lo up")
 	return ns
 }

@@ -102,6 +102,7 @@ type Mirror struct {
 	wg      sync.WaitGroup
 
 	resolveCh chan resolveReq
+	loseSubs  chan struct{} // tests: simulate a lost subscription
 	dedup     [dedupSlots]dedupSlot
 	epoch     time.Time
 
@@ -134,6 +135,7 @@ func Start(ctx context.Context, o Options) (*Mirror, error) {
 		updates:   make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 		resolveCh: make(chan resolveReq, o.ResolveQueue),
+		loseSubs:  make(chan struct{}),
 		epoch:     time.Now(),
 	}
 	if o.Netns > 0 {
@@ -285,6 +287,9 @@ func (m *Mirror) run(ctx context.Context) {
 			if m.applyNeigh(u.Type, &u.Neigh) {
 				arm(m.opts.Coalesce)
 			}
+		case <-m.loseSubs:
+			m.recover(ctx)
+			arm(0)
 		case <-timerC:
 			timerC = nil
 			if again := m.rebuild(); again > 0 {
@@ -323,11 +328,12 @@ func (m *Mirror) rebuild() time.Duration {
 // recover re-opens lost subscriptions (the netlink socket overflowed or
 // failed) and re-dumps everything, since events were lost.
 func (m *Mirror) recover(ctx context.Context) {
+	m.subs.close()
 	if m.closing.Load() {
+		m.subs = emptySubscriptions()
 		return
 	}
 	m.log.Warn("netlink subscription lost; re-subscribing and re-dumping")
-	m.subs.close()
 	backoff := 100 * time.Millisecond
 	for {
 		s, err := m.subscribe()

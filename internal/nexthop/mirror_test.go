@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netns"
 	"go.uber.org/zap/zaptest"
@@ -312,10 +314,13 @@ func TestMirrorConcurrentLookups(t *testing.T) {
 				tab.Lookup6(hi, lo, uint32(n))
 				tab.LinkMTU(l.veth0)
 				n++
+				if n%1024 == 0 {
+					time.Sleep(100 * time.Microsecond) // share the machine
+				}
 			}
 		}(w)
 	}
-	for i := 0; i < 10; i++ {
+	for i := 0; i < 5; i++ {
 		l.a.ip(t, "route add 203.0.113.208/28 via 198.51.100.254")
 		l.a.ip(t, "-6 route add 2001:db8:6::/48 via 2001:db8:4::fe")
 		eventually(t, "route add", func() (bool, string) {
@@ -330,5 +335,54 @@ func TestMirrorConcurrentLookups(t *testing.T) {
 	}
 	close(stop)
 	total := <-done + <-done
-	t.Logf("%d lookups during 20 changes, %d snapshots", total, m.Stats().Snapshots)
+	t.Logf("%d lookups during 10 changes, %d snapshots", total, m.Stats().Snapshots)
+}
+
+func TestMirrorRecoversLostSubscription(t *testing.T) {
+	needRoot(t)
+	a := newNS(t, "ls")
+	a.ip(t, "link add vl0 type veth peer name vl1")
+	a.ip(t, "link set vl0 up")
+	a.ip(t, "link set vl1 up")
+	a.ip(t, "addr add 192.0.2.1/24 dev vl0")
+	m := startMirror(t, a)
+	// While the subscription is down a route appears; the re-dump that
+	// follows the re-subscription must pick it up, and later events must
+	// flow through the new subscription.
+	a.ip(t, "route add 203.0.113.0/24 via 192.0.2.254")
+	m.loseSubs <- struct{}{}
+	eventually(t, "route seen after re-subscription", func() (bool, string) {
+		_, r := m.Table().Lookup(netip.MustParseAddr("203.0.113.1"), 0)
+		return r == Found, r.String()
+	})
+	a.ip(t, "route add blackhole 198.51.100.0/24")
+	eventually(t, "event through the new subscription", func() (bool, string) {
+		_, r := m.Table().Lookup(netip.MustParseAddr("198.51.100.1"), 0)
+		return r == Blackhole, r.String()
+	})
+	if st := m.Stats(); st.Resubscribes != 1 || st.FullResyncs < 2 {
+		t.Errorf("stats %+v: want one re-subscription and a second full dump", st)
+	}
+}
+
+func TestMirrorPeriodicResync(t *testing.T) {
+	needRoot(t)
+	a := newNS(t, "ps")
+	m, err := Start(context.Background(), Options{Netns: a.h, ResyncInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	eventually(t, "periodic resyncs", func() (bool, string) {
+		st := m.Stats()
+		return st.FullResyncs >= 3, fmt.Sprintf("%+v", st)
+	})
+}
+
+func TestStartBadNamespace(t *testing.T) {
+	// A handle that is not open cannot be duplicated.
+	_, err := Start(context.Background(), Options{Netns: netns.NsHandle(1 << 20)})
+	if err == nil || !strings.Contains(err.Error(), "netns") {
+		t.Fatalf("Start with a bad handle: %v", err)
+	}
 }
