@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -178,5 +179,30 @@ func TestAttachNoNativeXDP(t *testing.T) {
 	}
 	if m := p.AttachedMode(); m != ModeGeneric {
 		t.Errorf("auto mode on a bridge gave %v, want generic", m)
+	}
+}
+
+// TestAttachOverLegacyProgram: a program attached the old way (netlink, as `ip link set dev X xdp obj ...`
+// does) by someone else is not replaced; Attach fails with the clear error.
+func TestAttachOverLegacyProgram(t *testing.T) {
+	a, _ := vethPair(t)
+	other := loadTest(t, Options{})
+	err := inNetns(t, a, func() error {
+		l, err := netlink.LinkByName("st0")
+		if err != nil {
+			return err
+		}
+		return netlink.LinkSetXdpFdWithFlags(l, other.objs.XdpSteer.FD(), unix.XDP_FLAGS_DRV_MODE)
+	})
+	if err != nil {
+		t.Fatalf("attach through netlink: %v", err)
+	}
+	for _, m := range []Mode{ModeAuto, ModeGeneric} {
+		if _, err := attachIn(t, a, "st0", m, nil); err == nil || !strings.Contains(err.Error(), "already attached") {
+			t.Errorf("%v mode over a netlink-attached program: %v, want an 'already attached' error", m, err)
+		}
+	}
+	if on, mode := xdpState(t, a, "st0"); !on || mode != 1 {
+		t.Errorf("the other program was disturbed: attached=%v mode=%d", on, mode)
 	}
 }

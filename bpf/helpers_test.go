@@ -29,9 +29,20 @@ const (
 
 func requireRoot(tb testing.TB) {
 	tb.Helper()
-	if os.Geteuid() != 0 {
-		tb.Skip("needs root: loads BPF programs and creates network namespaces")
+	if os.Geteuid() != 0 || !haveCaps() {
+		tb.Skip("needs root with CAP_SYS_ADMIN or CAP_BPF+CAP_NET_ADMIN: loads BPF programs, creates network namespaces")
 	}
+}
+
+// haveCaps reports whether the effective capability set allows BPF and XDP work.
+func haveCaps() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false
+	}
+	has := func(c uint) bool { return data[c/32].Effective&(1<<(c%32)) != 0 }
+	return has(unix.CAP_SYS_ADMIN) || has(unix.CAP_BPF) && has(unix.CAP_NET_ADMIN)
 }
 
 // loadTest loads an unattached program and closes it at the end of the test.
