@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/siit-project/siit/internal/config"
+	"github.com/siit-project/siit/xlat"
+)
+
+func globalDisplay(c *ctx, args []string) int {
+	var csv, noHeaders bool
+	p := &argParser{name: args[0], opts: csvOpts(&csv, &noHeaders)}
+	if done, st := p.parse(c, args); done {
+		return st
+	}
+	in, err := c.client.Globals(c.name())
+	if err != nil {
+		return c.fail(err)
+	}
+	if csv && !noHeaders {
+		fmt.Fprint(c.stdout, "Field,Value\n")
+	}
+	for _, g := range config.Globals {
+		v := config.FormatGlobal(&in.Globals, g.Name, csv)
+		if csv {
+			fmt.Fprintf(c.stdout, "%s,%s\n", g.Name, v)
+		} else {
+			fmt.Fprintf(c.stdout, "  %s: %s\n", g.Name, v)
+		}
+	}
+	return 0
+}
+
+func globalUpdate(c *ctx, g config.Global, args []string) int {
+	var value string
+	var have, force bool
+	p := &argParser{name: args[0], argsDoc: "<string>", opts: []option{forceOpt(&force)},
+		arg: func(s string) error { value, have = s, true; return nil }}
+	if done, st := p.parse(c, args); done {
+		return st
+	}
+	if !have {
+		return c.fail(fmt.Errorf("missing value of key %s; usage: global update %s VALUE (%s)", g.Name, g.Name, g.Doc))
+	}
+	// Check the syntax here so that mistakes are reported even without a
+	// daemon; the daemon checks again against the instance's other globals.
+	probe := xlat.DefaultGlobals()
+	if err := config.SetGlobal(&probe, g.Name, value); err != nil {
+		return c.fail(err)
+	}
+	// --force is accepted for compatibility: no SIIT global needs it in siit
+	// (pool6's u-octet must be zero for the data plane regardless).
+	if err := c.client.UpdateGlobal(c.name(), g.Name, value); err != nil {
+		return c.fail(err)
+	}
+	return 0
+}

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/siit-project/siit/internal/config"
+	"github.com/siit-project/siit/internal/control"
+	"github.com/siit-project/siit/xlat"
+)
+
+func statsDisplay(c *ctx, args []string) int {
+	var all, explain, csv, noHeaders bool
+	p := &argParser{name: args[0], opts: append([]option{
+		flagOpt("all", 'a', "Do not filter out zero stats", &all),
+		flagOpt("explain", 'e', "Print a description of what each stat means", &explain),
+	}, csvOpts(&csv, &noHeaders)...)}
+	if done, st := p.parse(c, args); done {
+		return st
+	}
+	counters, err := c.client.Stats(c.name())
+	if err != nil {
+		return c.fail(err)
+	}
+	if csv && !noHeaders {
+		fmt.Fprint(c.stdout, "Stat,Value")
+		if explain {
+			fmt.Fprint(c.stdout, ",Explanation")
+		}
+		fmt.Fprintln(c.stdout)
+	}
+	for _, k := range counters {
+		if !all && k.Value == 0 {
+			continue
+		}
+		doc := ""
+		if id, ok := xlat.CounterByName(k.Name); ok {
+			doc = id.Doc()
+		}
+		if csv {
+			fmt.Fprintf(c.stdout, "%s,%d", k.Name, k.Value)
+			if explain {
+				fmt.Fprintf(c.stdout, ",\"%s\"", strings.ReplaceAll(doc, `"`, `""`))
+			}
+			fmt.Fprintln(c.stdout)
+		} else {
+			fmt.Fprintf(c.stdout, "%s: %d\n", k.Name, k.Value)
+			if explain {
+				fmt.Fprintf(c.stdout, "%s\n\n", doc)
+			}
+		}
+	}
+	return 0
+}
+
+func addressQuery(c *ctx, args []string) int {
+	var verbose bool
+	var addr string
+	p := &argParser{name: args[0], argsDoc: "<IP Address>",
+		opts: []option{flagOpt("verbose", 'v', "Show more information", &verbose)},
+		arg: func(s string) error {
+			if !strings.ContainsAny(s, ":.") {
+				return &usageError{fmt.Sprintf("'%s' is not an IPv4 or IPv6 address", s)}
+			}
+			if _, err := config.ParseAddr(s); err != nil {
+				return err
+			}
+			addr = s
+			return nil
+		}}
+	if done, st := p.parse(c, args); done {
+		return st
+	}
+	if addr == "" {
+		return c.fail(&requirement{[]string{"an IP address"}})
+	}
+	a, _ := config.ParseAddr(addr)
+	r, err := c.client.Query(c.name(), a)
+	if err != nil {
+		return c.fail(err)
+	}
+	if verbose {
+		printQuery(c, r)
+	}
+	if verbose {
+		fmt.Fprint(c.stdout, "  Result: ")
+	}
+	fmt.Fprintln(c.stdout, r.Result)
+	return 0
+}
+
+// printQuery explains a translation in the layout of Jool's --verbose.
+func printQuery(c *ctx, r control.QueryResult) {
+	w := c.stdout
+	fmt.Fprintf(w, "  Query: %s\n", r.Query)
+	to6 := r.Query.Is4()
+	switch r.Method {
+	case control.MethodPool6:
+		fmt.Fprintf(w, "  Scheme: RFC 6052 prefix\n    Prefix: %s\n", r.Pool6)
+		if to6 {
+			fmt.Fprintf(w, "  Operation: %s + %s = %s\n", r.Pool6, r.Query, r.Result)
+		} else {
+			fmt.Fprintf(w, "  Operation: %s - %s = %s\n", r.Query, r.Pool6, r.Result)
+		}
+	case control.MethodEAMT:
+		fmt.Fprintf(w, "  Scheme: EAMT\n    EAM: %s | %s\n", r.EAM.Prefix6, r.EAM.Prefix4)
+		if to6 {
+			fmt.Fprintf(w, "  Operation: %s - %s + %s = %s\n", r.Query, r.EAM.Prefix4, r.EAM.Prefix6, r.Result)
+		} else {
+			fmt.Fprintf(w, "  Operation: %s - %s + %s = %s\n", r.Query, r.EAM.Prefix6, r.EAM.Prefix4, r.Result)
+		}
+	}
+}
+
+func fileHandle(c *ctx, args []string) int {
+	var path string
+	var force bool
+	p := &argParser{name: args[0], argsDoc: "<string>", opts: []option{forceOpt(&force)},
+		arg: func(s string) error { path = s; return nil }}
+	if done, st := p.parse(c, args); done {
+		return st
+	}
+	if path == "" {
+		return c.fail(&requirement{[]string{"a file name"}})
+	}
+	data, err := readFile(path)
+	if err != nil {
+		return c.fail(err)
+	}
+	in, err := config.Parse(data, c.instance)
+	if err != nil {
+		return c.fail(fmt.Errorf("%s: %w", path, err))
+	}
+	if err := c.client.HandleFile(in, force); err != nil {
+		return c.fail(err)
+	}
+	return 0
+}
+
+// fileDisplay (siit extension, `file display`) prints the instance's whole
+// configuration as a JSON file that `file handle` accepts.
+func fileDisplay(c *ctx, args []string) int {
+	p := &argParser{name: args[0]}
+	if done, st := p.parse(c, args); done {
+		return st
+	}
+	doc, err := c.client.FileDisplay(c.name())
+	if err != nil {
+		return c.fail(err)
+	}
+	c.stdout.Write(doc)
+	return 0
+}
