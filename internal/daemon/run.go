@@ -1,0 +1,565 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
+
+	"github.com/siit-project/siit/afxdp"
+	"github.com/siit-project/siit/bpf"
+	"github.com/siit-project/siit/internal/config"
+	"github.com/siit-project/siit/internal/control"
+	"github.com/siit-project/siit/internal/nexthop"
+	"github.com/siit-project/siit/xlat"
+	"github.com/siit-project/siit/xlat/eamt"
+)
+
+// iface is one attached interface.
+type iface struct {
+	name    string
+	index   int
+	mac     [6]byte
+	queues  int
+	prog    *bpf.Program
+	sockets []*afxdp.Socket // by queue
+}
+
+// Daemon is a running `siit run`.
+type Daemon struct {
+	opts   Options
+	log    *zap.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mirror  *nexthop.Mirror
+	state   *control.State
+	server  *control.Server
+	slow    *slowPath
+	ifaces  []*iface
+	workers []*worker
+	cfg     atomic.Pointer[xlat.Config]
+	active  atomic.Pointer[string] // name of the instance the data plane serves
+
+	mu        sync.Mutex // serializes data-plane updates from snapshots
+	unsubs    []func()
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// preflight checks what `siit run` needs before touching anything.
+func preflight(o Options) error {
+	if os.Geteuid() != 0 {
+		return errors.New("siit run must run as root (it needs CAP_NET_ADMIN, CAP_BPF and CAP_NET_RAW to attach XDP and open AF_XDP sockets)")
+	}
+	for _, n := range o.Interfaces {
+		if _, err := net.InterfaceByName(n); err != nil {
+			return fmt.Errorf("interface %q not found (see `ip link`)", n)
+		}
+	}
+	if o.ConfigFile != "" {
+		if _, err := os.Stat(o.ConfigFile); err != nil {
+			return fmt.Errorf("configuration file: %w", err)
+		}
+	}
+	return nil
+}
+
+// rxQueues returns the number of RX queues of an interface.
+func rxQueues(name string) int {
+	m, _ := filepath.Glob(filepath.Join("/sys/class/net", name, "queues", "rx-*"))
+	if len(m) == 0 {
+		return 1
+	}
+	return len(m)
+}
+
+// Start brings the data plane up: next-hop mirror, control state and socket,
+// XDP steering, AF_XDP sockets and workers. On error everything already set
+// up is undone.
+func Start(parent context.Context, o Options, log *zap.Logger) (d *Daemon, err error) {
+	if err := preflight(o); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(parent)
+	d = &Daemon{opts: o, log: log, ctx: ctx, cancel: cancel}
+	defer func() {
+		if err != nil {
+			d.Close()
+			d = nil
+		}
+	}()
+
+	d.mirror, err = nexthop.Start(ctx, nexthop.Options{Logger: log.Named("nexthop")})
+	if err != nil {
+		return d, fmt.Errorf("start next-hop mirror: %w", err)
+	}
+	d.slow, err = newSlowPath()
+	if err != nil {
+		return d, err
+	}
+	d.state = control.NewState(control.Options{Prepare: d.prepare})
+
+	for _, name := range o.Interfaces {
+		nif, _ := net.InterfaceByName(name)
+		ifc := &iface{name: name, index: nif.Index, queues: rxQueues(name)}
+		copy(ifc.mac[:], nif.HardwareAddr)
+		if o.Queues > 0 && o.Queues < ifc.queues {
+			ifc.queues = o.Queues
+		}
+		d.ifaces = append(d.ifaces, ifc)
+	}
+	if err := d.attach(); err != nil {
+		return d, err
+	}
+	if err := d.startWorkers(); err != nil {
+		return d, err
+	}
+	// The data plane follows every published configuration.
+	d.unsubs = append(d.unsubs, d.state.Subscribe(d.apply))
+	if err := d.initialConfig(); err != nil {
+		return d, err
+	}
+	d.apply(d.state.Snapshot())
+	d.server, err = control.Start(d.state, control.ServerOptions{Path: o.Socket, Logger: log.Named("control")})
+	if err != nil {
+		return d, fmt.Errorf("start control socket: %w", err)
+	}
+	d.wg.Add(1)
+	go func() { defer d.wg.Done(); d.slow.run(ctx) }()
+	d.wg.Add(1)
+	go func() { defer d.wg.Done(); d.followMirror(ctx) }()
+	return d, nil
+}
+
+func xdpMode(s string) bpf.Mode {
+	switch s {
+	case "native":
+		return bpf.ModeNative
+	case "generic":
+		return bpf.ModeGeneric
+	}
+	return bpf.ModeAuto
+}
+
+func bindMode(s string) afxdp.Mode {
+	switch s {
+	case "zerocopy":
+		return afxdp.ModeZeroCopy
+	case "copy":
+		return afxdp.ModeCopy
+	}
+	return afxdp.ModeAuto
+}
+
+// attach loads and attaches the steering program (disabled until a
+// configuration enables it) and opens one AF_XDP socket per queue.
+func (d *Daemon) attach() error {
+	for _, ifc := range d.ifaces {
+		p, err := bpf.Load(bpf.Options{Ifindex: ifc.index, Mode: xdpMode(d.opts.XDPMode)})
+		if err != nil {
+			return err
+		}
+		ifc.prog = p
+		if err := p.SetEnabled(false); err != nil {
+			return err
+		}
+		if err := p.Attach(); err != nil {
+			return err
+		}
+		d.log.Info("xdp attached", zap.String("iface", ifc.name), zap.Stringer("mode", p.AttachedMode()), zap.Int("queues", ifc.queues))
+		for q := 0; q < ifc.queues; q++ {
+			ao := afxdp.DefaultOpts()
+			ao.Mode = bindMode(d.opts.BindMode)
+			ao.FrameSize = uint32(d.opts.FrameSize)
+			ao.FrameCount = uint32(d.opts.Frames)
+			ring := uint32(d.opts.Frames / 2)
+			ao.FillSize, ao.CompletionSize, ao.RxSize, ao.TxSize = ring, ring, ring, ring
+			if ao.TxSkbBudget > ring {
+				ao.TxSkbBudget = ring
+			}
+			if d.opts.BusyPoll {
+				ao.BusyPollUsec = 20
+			}
+			s, err := afxdp.Open(ifc.name, uint32(q), ao)
+			if err != nil {
+				return err
+			}
+			ifc.sockets = append(ifc.sockets, s)
+			if err := p.RegisterSocket(q, s.Fd()); err != nil {
+				return err
+			}
+			d.log.Info("af_xdp socket bound", zap.String("iface", ifc.name), zap.Int("queue", q), zap.Stringer("mode", s.Mode()))
+		}
+	}
+	return nil
+}
+
+// cpuList returns the CPUs workers are spread over.
+func (d *Daemon) cpuList() []int {
+	if len(d.opts.CPUs) > 0 {
+		return d.opts.CPUs
+	}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil
+	}
+	var out []int
+	for c := 0; c < 1024 && len(out) < set.Count(); c++ {
+		if set.IsSet(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (d *Daemon) startWorkers() error {
+	maxQ := 0
+	for _, ifc := range d.ifaces {
+		maxQ = max(maxQ, ifc.queues)
+	}
+	cpus := d.cpuList()
+	for q := 0; q < maxQ; q++ {
+		lane, err := d.slow.addLane()
+		if err != nil {
+			return err
+		}
+		stats := new(xlat.Stats)
+		w := &worker{
+			id: q, queue: uint32(q), cpu: -1, cfg: &d.cfg,
+			fwdOnly: d.opts.ForwardOnly, busyPoll: d.opts.BusyPoll, batch: d.opts.Batch,
+			tr: xlat.NewTranslator(stats), stats: stats,
+			out:    xlat.NewOutput(64, 2048, 128),
+			mirror: d.mirror, lane: lane, done: make(chan struct{}),
+		}
+		w.tr.MTU = &w.hops
+		if len(cpus) > 0 {
+			// With several CPUs, keep CPU 0 (where softirqs usually land)
+			// for last.
+			if len(cpus) > 1 && len(d.opts.CPUs) == 0 {
+				w.cpu = cpus[1+q%(len(cpus)-1)]
+			} else {
+				w.cpu = cpus[q%len(cpus)]
+			}
+		}
+		for _, ifc := range d.ifaces {
+			if q >= len(ifc.sockets) {
+				continue
+			}
+			s := ifc.sockets[q]
+			w.ports = append(w.ports, &port{
+				sock: s, umem: s.Umem(), name: ifc.name, ifindex: int32(ifc.index), mac: ifc.mac,
+				tx: make([]afxdp.Desc, 0, 4*d.opts.Batch+64),
+			})
+			w.pollFds = append(w.pollFds, unix.PollFd{Fd: int32(s.Fd()), Events: unix.POLLIN})
+		}
+		d.workers = append(d.workers, w)
+	}
+	for _, w := range d.workers {
+		go w.run()
+		d.log.Info("worker started", zap.Int("queue", w.id), zap.Int("cpu", w.cpu), zap.Int("sockets", len(w.ports)))
+	}
+	return nil
+}
+
+// initialConfig loads the -f file or the flag-given configuration.
+func (d *Daemon) initialConfig() error {
+	o := d.opts
+	if o.ConfigFile != "" {
+		return d.loadFile(o.ConfigFile)
+	}
+	if !o.Pool6.IsValid() && len(o.EAMT) == 0 {
+		d.log.Info("no configuration given: nothing is translated until an instance exists (e.g. `siit instance add --pool6 64:ff9b::/96`)")
+		return nil
+	}
+	if err := d.state.AddInstance(o.Instance, config.Netfilter, o.Pool6); err != nil {
+		return fmt.Errorf("create instance %q: %w", o.Instance, err)
+	}
+	for _, s := range o.EAMT {
+		a, b, ok := strings.Cut(s, ",")
+		if !ok {
+			return fmt.Errorf("--eamt %q: want PREFIX6,PREFIX4 (example: 2001:db8::/120,192.0.2.0/24)", s)
+		}
+		e, err := parseEAM(a, b)
+		if err != nil {
+			return fmt.Errorf("--eamt %q: %w", s, err)
+		}
+		if err := d.state.AddEAM(o.Instance, e, false); err != nil {
+			return fmt.Errorf("--eamt %q: %w", s, err)
+		}
+	}
+	return nil
+}
+
+func parseEAM(a, b string) (eamt.Entry, error) {
+	pa, err := netip.ParsePrefix(strings.TrimSpace(a))
+	if err != nil {
+		if ad, err2 := netip.ParseAddr(strings.TrimSpace(a)); err2 == nil {
+			pa = netip.PrefixFrom(ad, ad.BitLen())
+		} else {
+			return eamt.Entry{}, fmt.Errorf("%q is not a prefix", a)
+		}
+	}
+	pb, err := netip.ParsePrefix(strings.TrimSpace(b))
+	if err != nil {
+		if ad, err2 := netip.ParseAddr(strings.TrimSpace(b)); err2 == nil {
+			pb = netip.PrefixFrom(ad, ad.BitLen())
+		} else {
+			return eamt.Entry{}, fmt.Errorf("%q is not a prefix", b)
+		}
+	}
+	if pa.Addr().Is4() {
+		pa, pb = pb, pa
+	}
+	if !pa.Addr().Is6() || !pb.Addr().Is4() {
+		return eamt.Entry{}, errors.New("an EAMT entry needs one IPv6 and one IPv4 prefix")
+	}
+	return eamt.Entry{Prefix6: pa, Prefix4: pb}, nil
+}
+
+// loadFile applies a Jool JSON file atomically (used at start and on SIGHUP).
+func (d *Daemon) loadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read configuration: %w", err)
+	}
+	c, err := config.Parse(data, "")
+	if err != nil {
+		return fmt.Errorf("configuration %s: %w", path, err)
+	}
+	if err := d.state.HandleFile(c, true); err != nil {
+		return fmt.Errorf("configuration %s: %w", path, err)
+	}
+	d.log.Info("configuration loaded", zap.String("file", path), zap.String("instance", c.Name))
+	return nil
+}
+
+// Reload re-reads the -f file; on error the running configuration stays.
+func (d *Daemon) Reload() error {
+	if d.opts.ConfigFile == "" {
+		return errors.New("reload: siit run was started without -f FILE; nothing to reload")
+	}
+	return d.loadFile(d.opts.ConfigFile)
+}
+
+// selfAddrs picks the translator's own addresses (ICMP error sources when the
+// RFC 6791 pools are unset): the first global unicast address of each family
+// on the attached interfaces.
+func (d *Daemon) selfAddrs() (v4, v6 netip.Addr) {
+	for _, ifc := range d.ifaces {
+		nif, err := net.InterfaceByIndex(ifc.index)
+		if err != nil {
+			continue
+		}
+		addrs, _ := nif.Addrs()
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			ad, ok := netip.AddrFromSlice(ipn.IP)
+			if !ok {
+				continue
+			}
+			ad = ad.Unmap()
+			if !ad.IsGlobalUnicast() && !ad.IsPrivate() {
+				continue
+			}
+			if ad.Is4() && !v4.IsValid() {
+				v4 = ad
+			}
+			if ad.Is6() && !v6.IsValid() {
+				v6 = ad
+			}
+		}
+	}
+	return v4, v6
+}
+
+// prepare builds the data-plane form of an instance; an error rejects the
+// change before it is published (so the CLI reports exactly what the data
+// plane would refuse).
+func (d *Daemon) prepare(in *control.Instance) (any, error) {
+	v4, v6 := d.selfAddrs()
+	return xlat.NewConfig(xlat.Params{
+		Globals: in.Globals, EAMT: in.EAMT, Denylist4: in.Denylist4, SelfV4: v4, SelfV6: v6,
+	})
+}
+
+// serving picks the instance the data plane serves: the one named by
+// --instance if it exists, else the first one. (Jool allows one netfilter
+// instance per network namespace; siit serves one instance per daemon and
+// keeps the others configured but idle.)
+func (d *Daemon) serving(s *control.Snapshot) *control.Instance {
+	if in := s.Instance(d.opts.Instance); in != nil {
+		return in
+	}
+	if all := s.Instances(); len(all) > 0 {
+		return all[0]
+	}
+	return nil
+}
+
+// apply publishes a snapshot to the data plane: the translator config (one
+// atomic store), the steering prefix sets, local addresses and the enabled
+// flag. Prefixes are widened before the config changes and narrowed after,
+// so no packet of a kept prefix is missed.
+func (d *Daemon) apply(s *control.Snapshot) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	in := d.serving(s)
+	var cfg *xlat.Config
+	if in != nil {
+		cfg, _ = in.Data.(*xlat.Config)
+	}
+	v4, v6 := steerPrefixes(in)
+	for _, ifc := range d.ifaces {
+		if err := ifc.prog.SetPrefixes(v4, v6); err != nil {
+			d.log.Error("update steering prefixes", zap.String("iface", ifc.name), zap.Error(err))
+		}
+	}
+	d.cfg.Store(cfg)
+	enabled := cfg != nil && in.Globals.ManuallyEnabled
+	d.setLocal()
+	for _, ifc := range d.ifaces {
+		if err := ifc.prog.SetEnabled(enabled || (d.opts.ForwardOnly && in != nil)); err != nil {
+			d.log.Error("enable steering", zap.String("iface", ifc.name), zap.Error(err))
+		}
+	}
+	name := ""
+	if in != nil {
+		name = in.Name
+	}
+	if old := d.active.Swap(&name); old == nil || *old != name {
+		d.registerStats(name)
+	}
+	d.log.Info("configuration applied", zap.String("instance", name), zap.Bool("enabled", enabled),
+		zap.Int("steer4", len(v4)), zap.Int("steer6", len(v6)), zap.Uint64("generation", s.Generation))
+}
+
+// steerPrefixes computes the destinations the XDP program must redirect:
+// IPv6 to pool6 and the EAMT IPv6 prefixes; IPv4 to the EAMT IPv4 prefixes
+// and, when pool6 is set, every IPv4 destination (pool6 makes the whole IPv4
+// space translatable; the host's own addresses are passed by the program).
+func steerPrefixes(in *control.Instance) (v4, v6 []netip.Prefix) {
+	if in == nil {
+		return nil, nil
+	}
+	if in.Globals.Pool6.IsValid() {
+		v6 = append(v6, in.Globals.Pool6)
+		v4 = append(v4, netip.MustParsePrefix("0.0.0.0/0"))
+	}
+	for _, e := range in.EAMT.Entries() {
+		v6 = append(v6, e.Prefix6)
+		v4 = append(v4, e.Prefix4)
+	}
+	return v4, v6
+}
+
+// setLocal keeps the programs' local-address sets equal to the host's.
+func (d *Daemon) setLocal() {
+	addrs := d.mirror.Table().LocalAddrs()
+	for _, ifc := range d.ifaces {
+		if err := ifc.prog.SetLocalAddrs(addrs); err != nil {
+			d.log.Error("update local addresses", zap.String("iface", ifc.name), zap.Error(err))
+		}
+	}
+}
+
+// followMirror refreshes what depends on the host's addresses when they
+// change.
+func (d *Daemon) followMirror(ctx context.Context) {
+	last := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.mirror.Updates():
+		}
+		cur := fmt.Sprint(d.mirror.Table().LocalAddrs())
+		if cur == last {
+			continue
+		}
+		last = cur
+		d.mu.Lock()
+		d.setLocal()
+		d.mu.Unlock()
+	}
+}
+
+var statsUnregister func()
+
+// registerStats makes `stats display` for the served instance sum the
+// workers' counters.
+func (d *Daemon) registerStats(name string) {
+	if statsUnregister != nil {
+		statsUnregister()
+		statsUnregister = nil
+	}
+	if name == "" {
+		return
+	}
+	statsUnregister = d.state.RegisterStats(name, control.StatsFunc(d.counters))
+}
+
+// counters sums the JSTAT counters of every worker.
+func (d *Daemon) counters() [xlat.NumCounters]uint64 {
+	var sum, one [xlat.NumCounters]uint64
+	for _, w := range d.workers {
+		w.stats.Snapshot(&one)
+		for i := range sum {
+			sum[i] += one[i]
+		}
+	}
+	return sum
+}
+
+// Close detaches everything; it is safe to call more than once and on a
+// partly started daemon.
+func (d *Daemon) Close() {
+	d.closeOnce.Do(func() {
+		for _, u := range d.unsubs {
+			u()
+		}
+		// Fail open first: frames go to the kernel from now on.
+		for _, ifc := range d.ifaces {
+			if ifc.prog != nil {
+				_ = ifc.prog.SetEnabled(false)
+			}
+		}
+		for _, w := range d.workers {
+			w.stop.Store(true)
+		}
+		for _, w := range d.workers {
+			<-w.done
+		}
+		if d.server != nil {
+			_ = d.server.Close()
+		}
+		d.cancel()
+		d.wg.Wait()
+		for _, ifc := range d.ifaces {
+			if ifc.prog != nil {
+				_ = ifc.prog.Close()
+			}
+			for _, s := range ifc.sockets {
+				_ = s.Close()
+			}
+		}
+		if d.slow != nil {
+			d.slow.close()
+		}
+		if d.mirror != nil {
+			_ = d.mirror.Close()
+		}
+	})
+}

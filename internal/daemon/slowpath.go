@@ -1,0 +1,180 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/siit-project/siit/ring"
+)
+
+// The slow path hands translated packets to the kernel when the fast path
+// cannot send them itself: the neighbour is not resolved yet, the egress
+// interface is not one siit is attached to, or the packet is for this host.
+// The kernel routes the packet (raw socket with the IP header included),
+// queues it while it resolves the neighbour, and delivers it, so the first
+// packet of a flow is not lost; the worker also asks the next-hop mirror to
+// resolve the neighbour so the following packets take the fast path.
+//
+// Workers never block on it: each worker owns a fixed pool of buffers and two
+// single-producer/single-consumer rings (to the slow path, and free buffers
+// back), so handing off is a copy plus a ring push, with no allocation. When
+// the pool or the ring is full the packet is dropped and counted.
+
+const (
+	slowBufSize  = 2048 // ≥ largest L3 packet handed off (frames are at most 1518 + growth)
+	slowPoolSize = 256  // buffers per worker
+)
+
+// slowPkt is one queued hand-off: a buffer index, its length and family.
+type slowPkt struct {
+	idx uint16
+	n   uint16
+	v6  bool
+}
+
+// slowLane is one worker's connection to the slow path.
+type slowLane struct {
+	bufs    [][slowBufSize]byte
+	toSlow  *ring.SPSC[slowPkt]
+	free    *ring.SPSC[uint16] // filled by the slow path goroutine, drained by the worker
+	local   []uint16           // worker-side cache of free indices
+	sent    atomic.Uint64      // handed to the kernel (written by the slow path)
+	failed  atomic.Uint64      // kernel refused (written by the slow path)
+	dropCnt atomic.Uint64      // no buffer or ring full (single writer: the worker)
+}
+
+func newSlowLane() (*slowLane, error) {
+	to, err := ring.NewSPSC[slowPkt](slowPoolSize)
+	if err != nil {
+		return nil, err
+	}
+	free, err := ring.NewSPSC[uint16](slowPoolSize)
+	if err != nil {
+		return nil, err
+	}
+	l := &slowLane{
+		bufs:   make([][slowBufSize]byte, slowPoolSize),
+		toSlow: to,
+		free:   free,
+		local:  make([]uint16, 0, slowPoolSize),
+	}
+	for i := slowPoolSize - 1; i >= 0; i-- {
+		l.local = append(l.local, uint16(i))
+	}
+	return l, nil
+}
+
+// handOff copies an L3 packet into a free buffer and queues it for the kernel.
+// It reports false (and counts a drop) when no buffer is free. Worker only.
+func (l *slowLane) handOff(pkt []byte, v6 bool) bool {
+	if len(l.local) == 0 {
+		l.local = l.local[:l.free.PopBatch(l.local[:cap(l.local)])]
+	}
+	if len(l.local) == 0 || len(pkt) > slowBufSize {
+		l.dropCnt.Store(l.dropCnt.Load() + 1)
+		return false
+	}
+	idx := l.local[len(l.local)-1]
+	l.local = l.local[:len(l.local)-1]
+	n := copy(l.bufs[idx][:], pkt)
+	if !l.toSlow.Push(slowPkt{idx: idx, n: uint16(n), v6: v6}) {
+		l.local = append(l.local, idx)
+		l.dropCnt.Store(l.dropCnt.Load() + 1)
+		return false
+	}
+	return true
+}
+
+// slowPath owns the raw sockets and drains every lane.
+type slowPath struct {
+	fd4, fd6 int
+	lanes    []*slowLane
+}
+
+func newSlowPath() (*slowPath, error) {
+	fd4, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+	if err != nil {
+		return nil, fmt.Errorf("open raw IPv4 socket for the slow path: %w (needs CAP_NET_RAW)", err)
+	}
+	fd6, err := unix.Socket(unix.AF_INET6, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+	if err != nil {
+		unix.Close(fd4)
+		return nil, fmt.Errorf("open raw IPv6 socket for the slow path: %w (needs CAP_NET_RAW)", err)
+	}
+	// IPPROTO_RAW implies the IP header is included for IPv4; say so for IPv6
+	// too. Let the kernel fragment (PMTU discovery off) as a router would not,
+	// but a DF=0 packet is allowed to be.
+	_ = unix.SetsockoptInt(fd6, unix.IPPROTO_IPV6, unix.IPV6_HDRINCL, 1)
+	_ = unix.SetsockoptInt(fd4, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_PROBE)
+	_ = unix.SetsockoptInt(fd6, unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, unix.IP_PMTUDISC_PROBE)
+	return &slowPath{fd4: fd4, fd6: fd6}, nil
+}
+
+func (s *slowPath) addLane() (*slowLane, error) {
+	l, err := newSlowLane()
+	if err != nil {
+		return nil, err
+	}
+	s.lanes = append(s.lanes, l)
+	return l, nil
+}
+
+// run drains the lanes until ctx ends. It sleeps briefly when idle: this path
+// carries the first packets of flows, not bulk traffic.
+func (s *slowPath) run(ctx context.Context) {
+	batch := make([]slowPkt, 32)
+	idle := 0
+	for ctx.Err() == nil {
+		busy := false
+		for _, l := range s.lanes {
+			n := l.toSlow.PopBatch(batch)
+			for _, p := range batch[:n] {
+				if s.send(l.bufs[p.idx][:p.n], p.v6) {
+					l.sent.Add(1)
+				} else {
+					l.failed.Add(1)
+				}
+				for !l.free.Push(p.idx) {
+					time.Sleep(time.Microsecond) // cannot happen: the pool fits the ring
+				}
+			}
+			busy = busy || n > 0
+		}
+		if busy {
+			idle = 0
+			continue
+		}
+		idle++
+		if idle < 100 {
+			time.Sleep(20 * time.Microsecond)
+		} else {
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+func (s *slowPath) send(pkt []byte, v6 bool) bool {
+	if v6 {
+		if len(pkt) < 40 {
+			return false
+		}
+		var sa unix.SockaddrInet6
+		copy(sa.Addr[:], pkt[24:40])
+		return unix.Sendto(s.fd6, pkt, 0, &sa) == nil
+	}
+	if len(pkt) < 20 {
+		return false
+	}
+	var sa unix.SockaddrInet4
+	copy(sa.Addr[:], pkt[16:20])
+	return unix.Sendto(s.fd4, pkt, 0, &sa) == nil
+}
+
+func (s *slowPath) close() {
+	unix.Close(s.fd4)
+	unix.Close(s.fd6)
+}

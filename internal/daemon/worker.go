@@ -1,0 +1,415 @@
+package daemon
+
+import (
+	"runtime"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/siit-project/siit/afxdp"
+	"github.com/siit-project/siit/internal/nexthop"
+	"github.com/siit-project/siit/xlat"
+)
+
+// A worker serves one RX queue index on every attached interface: it owns
+// the AF_XDP socket of (interface, queue) for each interface, so a packet that
+// arrives on one interface and leaves by another never crosses goroutines.
+// Each socket has its own UMEM (on veth/copy mode that beats a shared UMEM);
+// leaving by another interface costs one copy of the frame into that
+// interface's UMEM, which copy mode does anyway. The worker is the single
+// owner of all its sockets, its translator, its counters and its slow-path
+// lane.
+
+// counter is a single-writer counter readable from any goroutine.
+type counter struct{ v atomic.Uint64 }
+
+func (c *counter) add(n uint64) { c.v.Store(c.v.Load() + n) }
+func (c *counter) get() uint64  { return c.v.Load() }
+
+// portCounters are one socket's traffic counters.
+type portCounters struct {
+	rxPackets, rxBytes counter
+	txPackets, txBytes counter
+	txDropped          counter // TX ring full or frame allocation failed
+	_                  [64]byte
+}
+
+// workerCounters are the worker's own drop/hand-off counters.
+type workerCounters struct {
+	vlan      counter // tagged frame reached the worker
+	notIP     counter // neither IPv4 nor IPv6 ethertype, or runt
+	noRoute   counter // translated packet had no usable route
+	slowPath  counter // handed to the kernel
+	resolve   counter // neighbour resolutions requested
+	expired   counter // --forward-only: TTL/hop limit expired
+	fwdOnly   counter // --forward-only: frames forwarded
+	extraPkts counter // fragments / ICMP errors emitted from Output
+	_         [64]byte
+}
+
+type port struct {
+	sock    *afxdp.Socket
+	umem    *afxdp.Umem
+	name    string
+	ifindex int32
+	mac     [6]byte
+	tx      []afxdp.Desc
+	ctr     portCounters
+}
+
+type worker struct {
+	id       int
+	queue    uint32
+	cpu      int // -1: not pinned
+	ports    []*port
+	cfg      *atomic.Pointer[xlat.Config]
+	fwdOnly  bool
+	busyPoll bool
+	batch    int
+
+	tr     *xlat.Translator
+	stats  *xlat.Stats
+	out    *xlat.Output
+	mirror *nexthop.Mirror
+	lane   *slowLane
+	hops   hopCache
+	ctr    workerCounters
+
+	stop    atomic.Bool
+	done    chan struct{}
+	pollFds []unix.PollFd
+}
+
+// hopCache answers the translator's MTU questions from the next-hop mirror
+// and remembers the last lookup per family, so routing the translated packet
+// right after costs nothing extra.
+type hopCache struct {
+	tbl *nexthop.Table
+
+	ok4  bool
+	dst4 uint32
+	hop4 nexthop.Hop
+	res4 nexthop.Result
+
+	ok6          bool
+	dst6h, dst6l uint64
+	hop6         nexthop.Hop
+	res6         nexthop.Result
+}
+
+func (c *hopCache) reset(t *nexthop.Table) { c.tbl, c.ok4, c.ok6 = t, false, false }
+
+func (c *hopCache) lookup4(dst uint32) (*nexthop.Hop, nexthop.Result) {
+	if !c.ok4 || c.dst4 != dst {
+		c.hop4, c.res4 = c.tbl.Lookup4(dst, dst)
+		c.dst4, c.ok4 = dst, true
+	}
+	return &c.hop4, c.res4
+}
+
+func (c *hopCache) lookup6(hi, lo uint64) (*nexthop.Hop, nexthop.Result) {
+	if !c.ok6 || c.dst6h != hi || c.dst6l != lo {
+		c.hop6, c.res6 = c.tbl.Lookup6(hi, lo, uint32(hi^lo^(lo>>32)))
+		c.dst6h, c.dst6l, c.ok6 = hi, lo, true
+	}
+	return &c.hop6, c.res6
+}
+
+// MTU4 implements xlat.MTUOracle.
+func (c *hopCache) MTU4(dst uint32) uint32 {
+	h, r := c.lookup4(dst)
+	if r == nexthop.Found || r == nexthop.SlowPath {
+		return h.MTU
+	}
+	return 0
+}
+
+// MTU6 implements xlat.MTUOracle.
+func (c *hopCache) MTU6(hi, lo uint64) uint32 {
+	h, r := c.lookup6(hi, lo)
+	if r == nexthop.Found || r == nexthop.SlowPath {
+		return h.MTU
+	}
+	return 0
+}
+
+func (w *worker) portFor(ifindex int32) *port {
+	for _, p := range w.ports {
+		if p.ifindex == ifindex {
+			return p
+		}
+	}
+	return nil
+}
+
+// run is the poll-mode loop. It returns when stop is set.
+func (w *worker) run() {
+	defer close(w.done)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if w.cpu >= 0 {
+		var set unix.CPUSet
+		set.Set(w.cpu)
+		_ = unix.SchedSetaffinity(0, &set) // best effort; logged by the caller if it matters
+	}
+	descs := make([]afxdp.Desc, w.batch)
+	for _, p := range w.ports {
+		p.sock.Refill()
+	}
+	idle := 0
+	for !w.stop.Load() {
+		cfg := w.cfg.Load()
+		w.hops.reset(w.mirror.Table())
+		got := 0
+		for _, p := range w.ports {
+			n := p.sock.Receive(descs)
+			got += n
+			for i := range n {
+				w.handle(p, descs[i], cfg)
+			}
+		}
+		for _, p := range w.ports {
+			w.flush(p)
+			p.sock.Complete()
+			p.sock.Refill()
+		}
+		if got > 0 {
+			idle = 0
+			continue
+		}
+		idle++
+		w.backoff(idle)
+	}
+}
+
+// backoff keeps an idle worker cheap: spin a little, then yield, then sleep
+// in poll(2) on the RX rings (woken by the first packet). --busy-poll never
+// sleeps.
+func (w *worker) backoff(idle int) {
+	if w.busyPoll {
+		return
+	}
+	switch {
+	case idle < 64:
+		return
+	case idle < 256:
+		runtime.Gosched()
+	default:
+		for _, p := range w.ports {
+			if p.sock.TxPending() {
+				_ = p.sock.Kick()
+				return
+			}
+		}
+		_, _ = unix.Poll(w.pollFds, 10)
+	}
+}
+
+// handle processes one received frame; afterwards the frame has been queued
+// for transmission or freed.
+func (w *worker) handle(in *port, d afxdp.Desc, cfg *xlat.Config) {
+	frame, off := in.umem.Chunk(d.Addr)
+	n := int(d.Len)
+	in.ctr.rxPackets.add(1)
+	in.ctr.rxBytes.add(uint64(n))
+	if frame == nil || n < ethHdrLen+20 || off+n > len(frame) {
+		w.ctr.notIP.add(1)
+		in.sock.Free(d.Addr)
+		return
+	}
+	et := uint16(frame[off+12])<<8 | uint16(frame[off+13])
+	var v6 bool
+	switch et {
+	case etherTypeV6:
+		v6 = true
+	case etherTypeV4:
+	case 0x8100, 0x88a8, 0x9100:
+		w.ctr.vlan.add(1)
+		in.sock.Free(d.Addr)
+		return
+	default:
+		w.ctr.notIP.add(1)
+		in.sock.Free(d.Addr)
+		return
+	}
+	l3 := off + ethHdrLen
+	l3n := n - ethHdrLen
+
+	if w.fwdOnly {
+		if !forwardDecrement(frame[l3:l3+l3n], v6) {
+			w.ctr.expired.add(1)
+			in.sock.Free(d.Addr)
+			return
+		}
+		w.ctr.fwdOnly.add(1)
+		w.send(in, d.Addr, frame, l3, l3n, v6)
+		return
+	}
+	if cfg == nil {
+		// No instance: behave as if siit were not there.
+		w.toKernel(frame[l3:l3+l3n], v6)
+		in.sock.Free(d.Addr)
+		return
+	}
+	res := w.tr.Translate(cfg, frame, l3, l3n, w.out)
+	switch res.Verdict {
+	case xlat.Forward:
+		w.send(in, d.Addr, frame, res.Off, res.Len, res.Family == xlat.Family6)
+		w.sendExtra(res.Extra)
+	case xlat.Reply:
+		in.sock.Free(d.Addr)
+		w.sendExtra(res.Extra)
+	case xlat.Pass:
+		w.toKernel(frame[l3:l3+l3n], v6)
+		in.sock.Free(d.Addr)
+	default:
+		in.sock.Free(d.Addr)
+	}
+}
+
+// route finds the next hop of an L3 packet.
+func (w *worker) route(pkt []byte, v6 bool) (*nexthop.Hop, nexthop.Result) {
+	if v6 {
+		hi, lo := dst6(pkt)
+		return w.hops.lookup6(hi, lo)
+	}
+	return w.hops.lookup4(dst4(pkt))
+}
+
+// send transmits the L3 packet frame[l3:l3+n], which lives in in's UMEM
+// frame addr. On every path the frame is queued or freed.
+func (w *worker) send(in *port, addr uint64, frame []byte, l3, n int, v6 bool) {
+	pkt := frame[l3 : l3+n]
+	hop, res := w.route(pkt, v6)
+	out := w.egress(hop, res, pkt, v6)
+	if out == nil {
+		in.sock.Free(addr)
+		return
+	}
+	if l3 < ethHdrLen {
+		in.sock.Free(addr)
+		out.ctr.txDropped.add(1)
+		return
+	}
+	writeEther(frame[l3-ethHdrLen:l3], &hop.DstMAC, &out.mac, v6)
+	base := addr - addr%uint64(in.umem.FrameSize())
+	if out == in {
+		if len(in.tx) == cap(in.tx) {
+			w.flush(in)
+		}
+		in.tx = append(in.tx, afxdp.Desc{Addr: base + uint64(l3-ethHdrLen), Len: uint32(n + ethHdrLen)})
+		return
+	}
+	// Another interface: copy into a frame of its UMEM.
+	w.copyOut(out, frame[l3-ethHdrLen:l3+n])
+	in.sock.Free(addr)
+}
+
+// sendExtra transmits the packets the translator left in the Output.
+func (w *worker) sendExtra(k int) {
+	for i := range k {
+		buf, off, n := w.out.Frame(i)
+		v6 := w.out.Family(i) == xlat.Family6
+		pkt := buf[off : off+n]
+		hop, res := w.route(pkt, v6)
+		out := w.egress(hop, res, pkt, v6)
+		if out == nil {
+			continue
+		}
+		w.ctr.extraPkts.add(1)
+		writeEther(buf[off-ethHdrLen:off], &hop.DstMAC, &out.mac, v6)
+		w.copyOut(out, buf[off-ethHdrLen:off+n])
+	}
+}
+
+// egress decides where a routed packet goes. It returns the fast-path port,
+// or nil after handing the packet to the kernel or dropping it.
+func (w *worker) egress(hop *nexthop.Hop, res nexthop.Result, pkt []byte, v6 bool) *port {
+	switch res {
+	case nexthop.Found:
+		out := w.portFor(hop.Ifindex)
+		if out != nil && hop.Resolved {
+			return out
+		}
+		if !hop.Resolved {
+			w.ctr.resolve.add(1)
+			w.mirror.Resolve(hop.Ifindex, hop.Via)
+		}
+		w.toKernel(pkt, v6)
+	case nexthop.Local, nexthop.SlowPath:
+		w.toKernel(pkt, v6)
+	default:
+		w.ctr.noRoute.add(1)
+		w.stats.Inc(xlat.StatFailedRoutes)
+	}
+	return nil
+}
+
+// toKernel hands an L3 packet to the kernel through the slow path.
+func (w *worker) toKernel(pkt []byte, v6 bool) {
+	if w.lane.handOff(pkt, v6) {
+		w.ctr.slowPath.add(1)
+	}
+}
+
+// copyOut copies an Ethernet frame into a free frame of out's UMEM and
+// queues it.
+func (w *worker) copyOut(out *port, eth []byte) {
+	addr, ok := out.sock.Alloc()
+	if !ok {
+		out.sock.Complete()
+		addr, ok = out.sock.Alloc()
+	}
+	if !ok {
+		out.ctr.txDropped.add(1)
+		w.stats.Inc(xlat.StatDstOutput)
+		return
+	}
+	frame, off := out.umem.Chunk(addr)
+	start := out.umem.RxOffset()
+	if off > start {
+		start = off
+	}
+	if start+len(eth) > len(frame) {
+		out.sock.Free(addr)
+		out.ctr.txDropped.add(1)
+		w.stats.Inc(xlat.StatDstOutput)
+		return
+	}
+	copy(frame[start:], eth)
+	base := addr - uint64(off)
+	if len(out.tx) == cap(out.tx) {
+		w.flush(out)
+	}
+	out.tx = append(out.tx, afxdp.Desc{Addr: base + uint64(start), Len: uint32(len(eth))})
+}
+
+// flush queues p's pending TX batch and kicks the kernel. Whatever the TX
+// ring cannot take is freed and counted.
+func (w *worker) flush(p *port) {
+	if len(p.tx) == 0 {
+		if p.sock.TxPending() {
+			_ = p.sock.Kick()
+		}
+		return
+	}
+	k := p.sock.Transmit(p.tx)
+	if k < len(p.tx) {
+		p.sock.Complete()
+		_ = p.sock.Kick()
+		k += p.sock.Transmit(p.tx[k:])
+	}
+	var bytes uint64
+	for _, d := range p.tx[:k] {
+		bytes += uint64(d.Len)
+	}
+	p.ctr.txPackets.add(uint64(k))
+	p.ctr.txBytes.add(bytes)
+	for _, d := range p.tx[k:] {
+		p.sock.Free(d.Addr)
+		p.ctr.txDropped.add(1)
+		w.stats.Inc(xlat.StatDstOutput)
+	}
+	p.tx = p.tx[:0]
+	_ = p.sock.Kick()
+}
