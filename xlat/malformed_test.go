@@ -16,7 +16,7 @@ func translateOnce(t testing.TB, cfg *Config, in []byte, mtu MTUOracle) (Result,
 	tr.MTU = mtu
 	out := NewOutput(4, 2048, 32)
 	r := tr.Translate(cfg, buf, headroom, len(in), out)
-	checkResult(t, r, buf, out, tr, checkPacket(in, Family(in[0]>>4)) == "")
+	checkResult(t, r, buf, out, tr, inputChecksumsValid(in))
 	return r, tr, buf
 }
 
@@ -63,6 +63,23 @@ func checkResult(t testing.TB, r Result, buf []byte, out *Output, tr *Translator
 	default:
 		t.Fatalf("bad verdict %d", r.Verdict)
 	}
+}
+
+// inputChecksumsValid reports whether checkPacket could verify the input's
+// own transport checksum and found it right (it cannot look past IPv6
+// extension headers other than a fragment header).
+func inputChecksumsValid(in []byte) bool {
+	if len(in) == 0 || checkPacket(in, Family(in[0]>>4)) != "" {
+		return false
+	}
+	if in[0]>>4 == 6 {
+		switch in[6] {
+		case 6, 17, 58, 44:
+			return true
+		}
+		return false
+	}
+	return true
 }
 
 func transportOnly(msg string) bool {
