@@ -46,5 +46,17 @@ lint: vet fmtcheck
 generate:
 	$(GO) generate ./...
 
+# README's first command: a lab in network namespaces with traffic through siit.
+demo: build
+	./tools/demo.sh
+
+PREFIX ?= /usr/local
+install: build
+	install -D -m 0755 bin/siit $(DESTDIR)$(PREFIX)/bin/siit
+	ln -sf siit $(DESTDIR)$(PREFIX)/bin/jool_siit
+	install -D -m 0644 tools/systemd/siit@.service $(DESTDIR)/etc/systemd/system/siit@.service
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/siit/README.md
+	@echo "installed; configure /etc/siit/NAME.json and /etc/siit/NAME.env, then: systemctl enable --now siit@NAME"
+
 clean:
 	rm -rf bin

@@ -30,6 +30,11 @@ up() {
 	# redirected frames when GRO is on or the peer has an XDP program.
 	ip netns exec "$C" ethtool -K c6 gro on >/dev/null 2>&1 || true
 	ip netns exec "$S" ethtool -K s4 gro on >/dev/null 2>&1 || true
+	# Locally generated packets on veth carry partial checksums (TX offload);
+	# AF_XDP hands frames over as they are, so the end hosts must compute
+	# full checksums, as a real NIC on a wire would deliver them.
+	ip netns exec "$C" ethtool -K c6 tx off >/dev/null 2>&1 || true
+	ip netns exec "$S" ethtool -K s4 tx off >/dev/null 2>&1 || true
 	ip netns exec "$C" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.c6.accept_dad=0
 	ip netns exec "$T" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.t6.accept_dad=0 net.ipv6.conf.t4.accept_dad=0
 	ip netns exec "$T" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
