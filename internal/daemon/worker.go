@@ -36,15 +36,16 @@ type portCounters struct {
 
 // workerCounters are the worker's own drop/hand-off counters.
 type workerCounters struct {
-	vlan      counter // tagged frame reached the worker
-	notIP     counter // neither IPv4 nor IPv6 ethertype, or runt
-	noRoute   counter // translated packet had no usable route
-	slowPath  counter // handed to the kernel
-	resolve   counter // neighbour resolutions requested
-	expired   counter // --forward-only: TTL/hop limit expired
-	fwdOnly   counter // --forward-only: frames forwarded
-	extraPkts counter // fragments / ICMP errors emitted from Output
-	_         [64]byte
+	vlan       counter // tagged frame reached the worker
+	notIP      counter // neither IPv4 nor IPv6 ethertype, or runt
+	noRoute    counter // translated packet had no usable route
+	slowPath   counter // handed to the kernel
+	resolve    counter // neighbour resolutions requested
+	expired    counter // --forward-only: TTL/hop limit expired
+	fwdOnly    counter // --forward-only: frames forwarded
+	extraPkts  counter // fragments / ICMP errors emitted from Output
+	errLimited counter // generated ICMP errors not sent (rate limit or no route)
+	_          [64]byte
 }
 
 type port struct {
@@ -67,13 +68,14 @@ type worker struct {
 	busyPoll bool
 	batch    int
 
-	tr     *xlat.Translator
-	stats  *xlat.Stats
-	out    *xlat.Output
-	mirror *nexthop.Mirror
-	lane   *slowLane
-	hops   hopCache
-	ctr    workerCounters
+	tr       *xlat.Translator
+	stats    *xlat.Stats
+	out      *xlat.Output
+	mirror   *nexthop.Mirror
+	lane     *slowLane
+	hops     hopCache
+	ctr      workerCounters
+	errLimit tokenBucket
 
 	stop    atomic.Bool
 	done    chan struct{}
@@ -158,6 +160,7 @@ func (w *worker) run() {
 	}
 	idle := 0
 	for !w.stop.Load() {
+		w.errLimit.refill(nanotime())
 		cfg := w.cfg.Load()
 		w.hops.reset(w.mirror.Table())
 		got := 0
@@ -257,8 +260,13 @@ func (w *worker) handle(in *port, d afxdp.Desc, cfg *xlat.Config) {
 		w.send(in, d.Addr, frame, res.Off, res.Len, res.Family == xlat.Family6)
 		w.sendExtra(res.Extra)
 	case xlat.Reply:
+		// A generated ICMP error (Time Exceeded, Packet Too Big, ...):
+		// rate-limited per worker, as routers limit theirs (RFC 4443 §2.4).
 		in.sock.Free(d.Addr)
-		w.sendExtra(res.Extra)
+		if !w.errLimit.allow() || w.sendExtra(res.Extra) > 0 {
+			w.ctr.errLimited.add(1)
+			w.errorNotSent(res.Family)
+		}
 	case xlat.Pass:
 		w.toKernel(frame[l3:l3+l3n], v6)
 		in.sock.Free(d.Addr)
@@ -305,13 +313,28 @@ func (w *worker) send(in *port, addr uint64, frame []byte, l3, n int, v6 bool) {
 	in.sock.Free(addr)
 }
 
-// sendExtra transmits the packets the translator left in the Output.
-func (w *worker) sendExtra(k int) {
+// errorNotSent moves a generated ICMP error from the *ErrSuccess counter the
+// translator incremented to *ErrFailure.
+func (w *worker) errorNotSent(f xlat.Family) {
+	ok, fail := xlat.StatICMP4ErrSuccess, xlat.StatICMP4ErrFailure
+	if f == xlat.Family6 {
+		ok, fail = xlat.StatICMP6ErrSuccess, xlat.StatICMP6ErrFailure
+	}
+	w.stats.Add(ok, ^uint64(0)) // minus one
+	w.stats.Inc(fail)
+}
+
+// sendExtra transmits the packets the translator left in the Output and
+// returns how many could not be sent.
+func (w *worker) sendExtra(k int) (failed int) {
 	for i := range k {
 		buf, off, n := w.out.Frame(i)
 		v6 := w.out.Family(i) == xlat.Family6
 		pkt := buf[off : off+n]
 		hop, res := w.route(pkt, v6)
+		if res != nexthop.Found && res != nexthop.Local && res != nexthop.SlowPath {
+			failed++
+		}
 		out := w.egress(hop, res, pkt, v6)
 		if out == nil {
 			continue
@@ -320,6 +343,7 @@ func (w *worker) sendExtra(k int) {
 		writeEther(buf[off-ethHdrLen:off], &hop.DstMAC, &out.mac, v6)
 		w.copyOut(out, buf[off-ethHdrLen:off+n])
 	}
+	return failed
 }
 
 // egress decides where a routed packet goes. It returns the fast-path port,
@@ -412,4 +436,36 @@ func (w *worker) flush(p *port) {
 	}
 	p.tx = p.tx[:0]
 	_ = p.sock.Kick()
+}
+
+// tokenBucket limits the ICMP errors one worker generates: icmpErrRate per
+// second with bursts of icmpErrBurst. Owned by the worker; no atomics.
+type tokenBucket struct {
+	tokens int64
+	last   int64 // ns
+}
+
+const (
+	icmpErrRate  = 1000
+	icmpErrBurst = 100
+)
+
+func (b *tokenBucket) refill(now int64) {
+	if b.last == 0 {
+		b.last, b.tokens = now, icmpErrBurst
+		return
+	}
+	add := (now - b.last) * icmpErrRate / 1e9
+	if add > 0 {
+		b.tokens = min(b.tokens+add, icmpErrBurst)
+		b.last += add * 1e9 / icmpErrRate
+	}
+}
+
+func (b *tokenBucket) allow() bool {
+	if b.tokens <= 0 {
+		return false
+	}
+	b.tokens--
+	return true
 }
