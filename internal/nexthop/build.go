@@ -185,7 +185,8 @@ func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]stru
 	}
 	slices.SortFunc(f.links, func(a, b linkEntry) int { return cmp.Compare(a.ifindex, b.ifindex) })
 
-	main := map[netip.Prefix][]*rawRoute{}
+	main := make([]routeKey, 0, len(routes))
+	n4 := 0
 	localHost := map[netip.Prefix]struct{}{}
 	var localNet []netip.Prefix
 	for i := range routes {
@@ -195,7 +196,10 @@ func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]stru
 		}
 		switch {
 		case r.table == mainTable:
-			main[r.dst] = append(main[r.dst], r)
+			main = append(main, keyOf(r, int32(i)))
+			if r.dst.Addr().Is4() {
+				n4++
+			}
 		case r.table == unix.RT_TABLE_LOCAL:
 			if r.typ != unix.RTN_LOCAL && r.typ != unix.RTN_BROADCAST && r.typ != unix.RTN_ANYCAST {
 				continue
@@ -215,18 +219,23 @@ func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]stru
 	slices.SortFunc(f.localAddrs, netip.Addr.Compare)
 	f.localAddrs = slices.Compact(f.localAddrs)
 
-	// Deterministic order (map iteration is random; results must not be).
-	prefixes := make([]netip.Prefix, 0, len(main))
-	for p := range main {
-		prefixes = append(prefixes, p)
-	}
-	slices.SortFunc(prefixes, comparePrefix)
-	for _, p := range prefixes {
+	// Group by prefix, best metric first, keeping the dump order among
+	// equals (the result must not depend on map order).
+	slices.SortFunc(main, compareRouteKey)
+	f.routes = make([]routeEntry, 0, len(main)+1)
+	f.nexthops = make([]nexthop, 0, len(main))
+	f.v4.nodes = make([]trieNode, 0, 2*(n4+len(localHost)))
+	f.v6.nodes = make([]trieNode, 0, 2*(len(main)-n4+len(localHost)))
+	var cands []*rawRoute
+	for i := 0; i < len(main); {
+		p := routes[main[i].idx].dst
+		cands = cands[:0]
+		for ; i < len(main) && routes[main[i].idx].dst == p; i++ {
+			cands = append(cands, &routes[main[i].idx])
+		}
 		if _, ok := localHost[p]; ok {
 			continue
 		}
-		cands := main[p]
-		slices.SortStableFunc(cands, func(a, b *rawRoute) int { return cmp.Compare(a.priority, b.priority) })
 		for j := 0; j < len(cands); {
 			k := j + 1
 			// IPv6 gateway routes of equal metric are one ECMP route
@@ -260,14 +269,44 @@ func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]stru
 			}
 		}
 	}
+	f.v4.buildJump(jumpMinNodes)
+	f.v6.buildJump(jumpMinNodes)
 	return f
 }
 
-func comparePrefix(a, b netip.Prefix) int {
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
+// routeKey orders main-table routes by family, prefix and metric, then dump
+// order, so routes for one prefix are adjacent with the best metric first
+// and the result never depends on map iteration order.
+type routeKey struct {
+	hi, lo uint64
+	prio   int
+	idx    int32
+	plen   uint8
+	v6     bool
+}
+
+func keyOf(r *rawRoute, idx int32) routeKey {
+	hi, lo, plen := prefixKey(r.dst)
+	return routeKey{hi: hi, lo: lo, prio: r.priority, idx: idx, plen: plen, v6: r.dst.Addr().Is6()}
+}
+
+func compareRouteKey(a, b routeKey) int {
+	switch {
+	case a.v6 != b.v6:
+		if a.v6 {
+			return 1
+		}
+		return -1
+	case a.hi != b.hi:
+		return cmp.Compare(a.hi, b.hi)
+	case a.lo != b.lo:
+		return cmp.Compare(a.lo, b.lo)
+	case a.plen != b.plen:
+		return cmp.Compare(a.plen, b.plen)
+	case a.prio != b.prio:
+		return cmp.Compare(a.prio, b.prio)
 	}
-	return cmp.Compare(a.Bits(), b.Bits())
+	return cmp.Compare(a.idx, b.idx)
 }
 
 func ecmpCandidate(r *rawRoute) bool {

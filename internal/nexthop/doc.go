@@ -69,15 +69,20 @@
 // # Scaling
 //
 // The longest-prefix match is a path-compressed binary trie per family with
-// nodes in one flat slice (40 bytes per node, at most two nodes per route):
-// about 50-70 ns per lookup with a hundred routes, a few hundred ns at
-// 100 000 random routes when every lookup misses the cache. A full Internet
-// table (about 1 M IPv4 and 200 k IPv6 routes) fits in roughly 100 MB, but
-// each route change then costs a full route dump and trie rebuild (seconds of
-// CPU); dumps are paced to at most a quarter of the time (a dump may start
-// only after three times the previous dump's duration has passed) and
-// bursts coalesce, so under BGP churn the snapshot lags by a few seconds
-// rather than the mirror taking a core. A border relay carrying a full table
-// should prefer a default route towards a router, or this package should
-// grow incremental route updates and a multibit trie.
+// nodes in one flat slice (40 bytes per node, at most two nodes per route).
+// A trie of 4096 nodes or more also gets a 2^16-entry jump table indexed by
+// the top 16 address bits, so a lookup starts where the walk would be after
+// those bits: with 100 000 random IPv4 routes a walk visits 1.3 nodes on
+// average instead of 16.7 (IPv6 tables share their top bits far more, so the
+// jump helps them less). A lookup takes about 50-70 ns with a hundred routes
+// on an idle core.
+//
+// A full Internet table (about 1 M IPv4 and 200 k IPv6 routes) fits in
+// roughly 100 MB, but every route change then costs a full route dump and
+// trie rebuild (seconds of CPU). Dumps are paced (the next may start only
+// after three times the previous one's duration) and bursts coalesce, so
+// under BGP churn the snapshot lags by a few seconds rather than the mirror
+// taking a core. A border relay should rather follow a default route towards
+// a router; carrying a full table well needs incremental route updates (not
+// implemented).
 package nexthop

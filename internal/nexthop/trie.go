@@ -13,7 +13,8 @@ import "math/bits"
 // does not match ends the walk, because all of its descendants extend it.
 type trie struct {
 	nodes []trieNode
-	root  int32 // -1 when empty
+	jump  []jumpEntry // nil, or 1<<jumpBits entries indexed by the top bits
+	root  int32       // -1 when empty
 }
 
 type trieNode struct {
@@ -63,8 +64,11 @@ func commonLen(ahi, alo, bhi, blo uint64) uint8 {
 // lookup returns the value of the longest prefix containing the key, or -1.
 // It does not allocate.
 func (t *trie) lookup(hi, lo uint64) int32 {
-	best := int32(-1)
-	i := t.root
+	best, i := int32(-1), t.root
+	if t.jump != nil {
+		e := t.jump[hi>>(64-jumpBits)]
+		best, i = e.best, e.start
+	}
 	nodes := t.nodes
 	for i >= 0 && int(i) < len(nodes) {
 		n := &nodes[i]
@@ -145,3 +149,50 @@ func (t *trie) insert(hi, lo uint64, plen uint8, val int32) {
 
 // empty reports whether the trie holds no prefix.
 func (t *trie) empty() bool { return t.root < 0 }
+
+// jumpBits is the stride of the optional root jump table: a lookup starts
+// at the node the walk would reach after the first jumpBits bits, skipping
+// the upper levels. Worth it only for large tables (see jumpMinNodes).
+const (
+	jumpBits     = 16
+	jumpMinNodes = 4096
+)
+
+// jumpEntry is where the walk of every key in one 2^(64-jumpBits) block of
+// the hi word resumes: start node (-1: nothing longer can match) and the
+// best value among the prefixes shorter than jumpBits on the way.
+type jumpEntry struct {
+	start int32
+	best  int32
+}
+
+// buildJump fills t.jump if the trie has at least minNodes nodes (pass
+// jumpMinNodes). Build time only, after the last insert.
+func (t *trie) buildJump(minNodes int) {
+	t.jump = nil
+	if t.root < 0 || len(t.nodes) < minNodes {
+		return
+	}
+	t.jump = make([]jumpEntry, 1<<jumpBits)
+	for b := range t.jump {
+		hi := uint64(b) << (64 - jumpBits)
+		e := jumpEntry{start: -1, best: -1}
+		for i := t.root; i >= 0; {
+			n := &t.nodes[i]
+			if n.plen >= jumpBits {
+				// Its match and its child choice depend on
+				// bits beyond the block: the lookup goes on here.
+				e.start = i
+				break
+			}
+			if !covers(n.hi, n.lo, n.plen, hi, 0) {
+				break
+			}
+			if n.val >= 0 {
+				e.best = n.val
+			}
+			i = n.child[bitAt(hi, 0, n.plen)]
+		}
+		t.jump[b] = e
+	}
+}

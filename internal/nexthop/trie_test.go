@@ -59,6 +59,9 @@ func TestTrieAgainstReference(t *testing.T) {
 					ref = append(ref, refEntry{hi, lo, plen, val})
 				}
 			}
+			plain := tr
+			jumped := tr
+			jumped.buildJump(0)
 			for q := 0; q < 2000; q++ {
 				var hi, lo uint64
 				if q%2 == 0 && len(ref) > 0 {
@@ -77,8 +80,12 @@ func TestTrieAgainstReference(t *testing.T) {
 				} else {
 					hi, lo = randomKey(r, maxLen)
 				}
-				if got, want := tr.lookup(hi, lo), refLookup(ref, hi, lo); got != want {
+				want := refLookup(ref, hi, lo)
+				if got := plain.lookup(hi, lo); got != want {
 					t.Fatalf("len %d round %d: lookup(%016x %016x) = %d, want %d", maxLen, round, hi, lo, got, want)
+				}
+				if got := jumped.lookup(hi, lo); got != want {
+					t.Fatalf("len %d round %d: jump-table lookup(%016x %016x) = %d, want %d", maxLen, round, hi, lo, got, want)
 				}
 			}
 		}
