@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os/exec"
 	"testing"
 	"time"
 )
@@ -186,7 +187,8 @@ func TestVethEcho(t *testing.T) {
 			seq++
 		}
 		if n := receiveN(t, s, in, burst); n != burst {
-			t.Fatalf("received %d of %d frames (stats %+v)", n, burst, mustStats(t, s))
+			out, _ := exec.Command("sh", "-c", "ip -n "+ns+" -s link; ip netns exec "+ns+" ethtool -S afxb; ip netns exec "+ns+" ethtool -S afxa").CombinedOutput()
+			t.Fatalf("received %d of %d frames at seq %d (stats %+v, counters %+v, rings %+v, counts %+v)\n%s", n, burst, seq, mustStats(t, s), s.Counters(), s.RingCounts(), u.Counts(), out)
 		}
 		out = out[:0]
 		for _, d := range in {

@@ -267,6 +267,11 @@ func parseEAMT(s *scanner, in *Instance) error {
 	if s.peek() != '[' {
 		return s.errAt(s.pos, "\"eamt\" must be an array of {\"ipv6 prefix\": ..., \"ipv4 prefix\": ...} objects, found %s", s.kindName())
 	}
+	if in.EAMT == nil {
+		// Size for the whole file at once (an entry takes 60+ bytes of
+		// JSON), so that a million entries are not copied again and again.
+		in.EAMT = make([]EAMEntry, 0, min((len(s.data)-s.pos)/60+1, 1<<24))
+	}
 	return s.array(func(i int) error {
 		var e EAMEntry
 		var has6, has4 bool

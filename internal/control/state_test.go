@@ -197,3 +197,5 @@ func TestWatchConflates(t *testing.T) {
 		t.Fatalf("Watch offered generation %d, want the newest (20)", s.Generation)
 	}
 }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
