@@ -150,10 +150,8 @@ func (v *table4) resize(n int) {
 	v.pages = make([]*page4, n)
 	v.cnt = make([]int32, n)
 	v.own = make([]bool, n)
-	slab := make([]page4, n)
-	adviseHuge(slab)
 	for i := range v.pages {
-		v.pages[i] = &slab[i]
+		v.pages[i] = new(page4)
 		v.own[i] = true
 	}
 	v.shift = shiftFor(n)
