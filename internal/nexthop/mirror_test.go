@@ -104,6 +104,8 @@ func TestMirrorLiveKernel(t *testing.T) {
 	a.ip(t, "-6 route add blackhole 2001:db8:5::/48")
 	// A route in another table: documented as not followed.
 	a.ip(t, "route add 203.0.113.240/28 via 192.0.2.254 table 100")
+	// Egress not Ethernet-like: the kernel's job.
+	a.ip(t, "route add 203.0.113.224/28 dev lo")
 
 	m := startMirror(t, a)
 	tab := m.Table()
@@ -120,6 +122,7 @@ func TestMirrorLiveKernel(t *testing.T) {
 		"203.0.113.170": {res: Unreachable},
 		"203.0.113.200": {res: Prohibit},
 		"203.0.113.241": {res: NoRoute},
+		"203.0.113.225": {res: SlowPath},
 		"2001:db8:1::1": {res: Local},
 		"::1":           {res: Local},
 		"2001:db8:1::9": {Found, l.veth0, "2001:db8:1::9", 1500, false, [6]byte{}},
@@ -179,26 +182,31 @@ func TestMirrorLiveKernel(t *testing.T) {
 		cmd  string
 		dst  string
 		want hopWant
+		hash uint32
 	}{
-		{"link set veth0 mtu 1450", "192.0.2.77", hopWant{Found, l.veth0, "192.0.2.77", 1450, false, [6]byte{}}},
-		{"route add 203.0.113.208/28 via 198.51.100.254", "203.0.113.209", hopWant{Found, l.veth2, "198.51.100.254", 1500, true, l.gwMAC2}},
-		{"route change 203.0.113.0/26 via 192.0.2.254 mtu 1280", "203.0.113.5", hopWant{Found, l.veth0, "192.0.2.254", 1280, true, l.gwMAC1}},
+		{"link set veth0 mtu 1450", "192.0.2.77", hopWant{Found, l.veth0, "192.0.2.77", 1450, false, [6]byte{}}, 0},
+		{"route add 203.0.113.208/28 via 198.51.100.254", "203.0.113.209", hopWant{Found, l.veth2, "198.51.100.254", 1500, true, l.gwMAC2}, 0},
+		{"route change 203.0.113.0/26 via 192.0.2.254 mtu 1280", "203.0.113.5", hopWant{Found, l.veth0, "192.0.2.254", 1280, true, l.gwMAC1}, 0},
 		{"neigh replace 192.0.2.254 lladdr 02:00:5e:00:01:99 dev veth0 nud permanent", "203.0.113.5",
-			hopWant{Found, l.veth0, "192.0.2.254", 1280, true, mustMAC("02:00:5e:00:01:99")}},
-		{"neigh del 192.0.2.254 dev veth0", "203.0.113.5", hopWant{Found, l.veth0, "192.0.2.254", 1280, false, [6]byte{}}},
-		{"route del 203.0.113.208/28", "203.0.113.209", hopWant{res: NoRoute}},
-		{"addr add 192.0.2.50/24 dev veth0", "192.0.2.50", hopWant{res: Local}},
-		{"addr del 192.0.2.50/24 dev veth0", "192.0.2.50", hopWant{Found, l.veth0, "192.0.2.50", 1450, false, [6]byte{}}},
-		{"-6 route add 2001:db8:6::/48 via 2001:db8:4::fe", "2001:db8:6::1", hopWant{Found, l.veth2, "2001:db8:4::fe", 1500, true, l.gwMAC2}},
+			hopWant{Found, l.veth0, "192.0.2.254", 1280, true, mustMAC("02:00:5e:00:01:99")}, 0},
+		{"neigh del 192.0.2.254 dev veth0", "203.0.113.5", hopWant{Found, l.veth0, "192.0.2.254", 1280, false, [6]byte{}}, 0},
+		{"route del 203.0.113.208/28", "203.0.113.209", hopWant{res: NoRoute}, 0},
+		{"addr add 192.0.2.50/24 dev veth0", "192.0.2.50", hopWant{res: Local}, 0},
+		{"addr del 192.0.2.50/24 dev veth0", "192.0.2.50", hopWant{Found, l.veth0, "192.0.2.50", 1450, false, [6]byte{}}, 0},
+		{"-6 route add 2001:db8:6::/48 via 2001:db8:4::fe", "2001:db8:6::1", hopWant{Found, l.veth2, "2001:db8:4::fe", 1500, true, l.gwMAC2}, 0},
+		// One sibling of the IPv6 multipath route leaves: every hash
+		// now takes the other.
+		{"-6 route del 2001:db8:3::/48 via 2001:db8:4::fe dev veth2", "2001:db8:3::1",
+			hopWant{Found, l.veth0, "2001:db8:1::fe", 1450, true, l.gwMAC1}, 0xffffffff},
 		// Admin down: the kernel flushes IPv4 routes without notifying.
-		{"link set veth2 down", "203.0.113.65", hopWant{Found, l.veth0, "192.0.2.254", 1450, false, [6]byte{}}},
-		{"link set veth2 down", "2001:db8:6::1", hopWant{res: NoRoute}},
-		{"link set veth2 down", "198.51.100.7", hopWant{res: NoRoute}},
-		{"link set veth2 up", "198.51.100.7", hopWant{Found, l.veth2, "198.51.100.7", 1500, false, [6]byte{}}},
+		{"link set veth2 down", "203.0.113.65", hopWant{Found, l.veth0, "192.0.2.254", 1450, false, [6]byte{}}, 0},
+		{"link set veth2 down", "2001:db8:6::1", hopWant{res: NoRoute}, 0},
+		{"link set veth2 down", "198.51.100.7", hopWant{res: NoRoute}, 0},
+		{"link set veth2 up", "198.51.100.7", hopWant{Found, l.veth2, "198.51.100.7", 1500, false, [6]byte{}}, 0},
 	}
 	for _, s := range steps {
 		a.ip(t, s.cmd)
-		eventually(t, s.cmd, func() (bool, string) { return checkHop(m.Table(), s.dst, 0, s.want) })
+		eventually(t, s.cmd, func() (bool, string) { return checkHop(m.Table(), s.dst, s.hash, s.want) })
 	}
 	// Carrier loss (peer down) keeps the kernel's routes but makes them
 	// unusable.
@@ -228,6 +236,10 @@ func TestMirrorUpdatesAndClose(t *testing.T) {
 	needRoot(t)
 	a := newNS(t, "u")
 	m := startMirror(t, a)
+	select { // the signal of the first snapshot
+	case <-m.Updates():
+	default:
+	}
 	v := m.Table().Version()
 	a.ip(t, "link add vu0 type veth peer name vu1")
 	a.ip(t, "link set vu0 up")
