@@ -422,6 +422,7 @@ func (d *Daemon) apply(s *control.Snapshot) {
 		cfg, _ = in.Data.(*xlat.Config)
 	}
 	v4, v6 := steerPrefixes(in)
+	d.setLocal() // before the prefixes, so the host's own addresses are never steered
 	for _, ifc := range d.ifaces {
 		if err := ifc.prog.SetPrefixes(v4, v6); err != nil {
 			d.log.Error("update steering prefixes", zap.String("iface", ifc.name), zap.Error(err))
@@ -429,7 +430,6 @@ func (d *Daemon) apply(s *control.Snapshot) {
 	}
 	d.cfg.Store(cfg)
 	enabled := cfg != nil && in.Globals.ManuallyEnabled
-	d.setLocal()
 	for _, ifc := range d.ifaces {
 		if err := ifc.prog.SetEnabled(enabled || (d.opts.ForwardOnly && in != nil)); err != nil {
 			d.log.Error("enable steering", zap.String("iface", ifc.name), zap.Error(err))
