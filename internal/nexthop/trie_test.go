@@ -115,3 +115,49 @@ func TestTrieEdges(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTrie inserts the prefixes encoded in the input (17 bytes each: 16 key
+// bytes and a length byte) and checks every lookup — at the prefixes, at
+// their neighbours and at the input's tail as a key — against the linear
+// reference, with and without the jump table.
+func FuzzTrie(f *testing.F) {
+	f.Add([]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0xff})
+	f.Add(make([]byte, 17*3))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tr := newTrie()
+		var ref []refEntry
+		var keys [][2]uint64
+		for i := 0; i+17 <= len(data) && len(ref) < 256; i += 17 {
+			var hi, lo uint64
+			for j := 0; j < 8; j++ {
+				hi = hi<<8 | uint64(data[i+j])
+				lo = lo<<8 | uint64(data[i+8+j])
+			}
+			plen := data[i+16] % 129
+			keys = append(keys, [2]uint64{hi, lo}, [2]uint64{hi ^ 1<<63, lo}, [2]uint64{hi, lo ^ 1})
+			hi, lo = maskKey(hi, lo, plen)
+			val := int32(len(ref))
+			tr.insert(hi, lo, plen, val)
+			found := false
+			for j := range ref {
+				if ref[j].hi == hi && ref[j].lo == lo && ref[j].plen == plen {
+					ref[j].val, found = val, true
+				}
+			}
+			if !found {
+				ref = append(ref, refEntry{hi, lo, plen, val})
+			}
+		}
+		jumped := tr
+		jumped.buildJump(0)
+		for _, k := range keys {
+			want := refLookup(ref, k[0], k[1])
+			if got := tr.lookup(k[0], k[1]); got != want {
+				t.Fatalf("lookup(%016x %016x) = %d, want %d", k[0], k[1], got, want)
+			}
+			if got := jumped.lookup(k[0], k[1]); got != want {
+				t.Fatalf("jump lookup(%016x %016x) = %d, want %d", k[0], k[1], got, want)
+			}
+		}
+	})
+}
