@@ -7,7 +7,12 @@
 //     its template count, so a replay keeps the capture's order within a frame length.
 //   - Count mode sends exactly Count frames in total (the program enforces a per-CPU limit, so an interrupted
 //     and restarted syscall cannot overshoot); Duration mode sends until the deadline; both stop on ctx.
-//   - Rate 0 sends at full speed; otherwise each thread paces itself to Rate/threads frames per second in bursts
-//     of Burst worth of frames and sleeps in between; a thread that falls behind does not burst to catch up.
+//   - Every BPF_PROG_RUN call costs milliseconds of set-up (page pool), so a thread makes one long call per
+//     stream and a watchdog ends it with SIGURG (ignored by the Go runtime outside its own preemption) once the
+//     count is reached, the deadline passed or ctx is done.
+//   - Rate 0 sends at full speed; otherwise the program itself spaces frames 1/(Rate/threads) apart (a clock read
+//     per iteration, early iterations are dropped without sending), so the offered traffic is even, not bursty;
+//     a thread preempted for more than 1 ms restarts its schedule instead of bursting to catch up. Sending
+//     threads always keep their CPU busy, like any software packet generator.
 //   - The Result reports what was actually offered, measured from the programs' own counters.
 package gen

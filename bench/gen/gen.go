@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -51,7 +53,6 @@ type Config struct {
 	Rate     float64       // total frames per second; 0: full speed
 	Count    uint64        // total frames; 0: until Duration or ctx
 	Duration time.Duration // 0 with Count 0: until ctx is done
-	Burst    time.Duration // pacing granularity; default 200µs
 	Batch    uint32        // kernel page batch; 0: kernel default (64)
 	// ThreadSetup runs on every sending thread (locked) before it pins itself, e.g. to enter a namespace.
 	ThreadSetup func() error
@@ -81,6 +82,15 @@ func (r Result) BPS(frameSize int, l1 bool) float64 {
 	return r.PPS() * float64(frameSize) * 8
 }
 
+// threadCtl lets the watchdog end a sending thread's long BPF_PROG_RUN call with a signal.
+type threadCtl struct {
+	tid    atomic.Int32
+	inCall atomic.Bool
+	stream atomic.Pointer[Stream]
+	limit  atomic.Uint64
+	cpu    int
+}
+
 // Run sends traffic as configured and reports what was offered.
 func Run(ctx context.Context, c Config) (Result, error) {
 	if len(c.Streams) == 0 {
@@ -92,12 +102,10 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	if len(c.CPUs) == 0 {
 		c.CPUs = []int{0}
 	}
-	if c.Burst <= 0 {
-		c.Burst = 200 * time.Microsecond
-	}
 	n := len(c.CPUs)
 	res := Result{PerThread: make([]uint64, n)}
 	errs := make([]error, n)
+	ctls := make([]*threadCtl, n)
 	var wg sync.WaitGroup
 	start := time.Now()
 	var deadline time.Time
@@ -115,13 +123,16 @@ func Run(ctx context.Context, c Config) (Result, error) {
 				continue
 			}
 		}
+		ctls[i] = &threadCtl{cpu: cpu}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res.PerThread[i], errs[i] = thread(ctx, c, cpu, count, c.Rate/float64(n), deadline)
+			res.PerThread[i], errs[i] = thread(ctx, c, ctls[i], count, c.Rate/float64(n), deadline)
 		}()
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	watch(ctx, ctls, deadline, done)
 	res.Elapsed = time.Since(start)
 	for _, v := range res.PerThread {
 		res.Sent += v
@@ -129,10 +140,41 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	return res, errors.Join(errs...)
 }
 
+// watch interrupts every thread whose call should end (limit reached, deadline passed, ctx done) with SIGURG,
+// which the Go runtime ignores outside its own preemption, until all threads are done.
+func watch(ctx context.Context, ctls []*threadCtl, deadline time.Time, done <-chan struct{}) {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	pid := unix.Getpid()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		over := ctx.Err() != nil || (!deadline.IsZero() && !time.Now().Before(deadline))
+		for _, t := range ctls {
+			if t == nil || !t.inCall.Load() {
+				continue
+			}
+			stop := over
+			if s := t.stream.Load(); !stop && s != nil {
+				sent, err := s.Prog.Sent(t.cpu)
+				stop = err != nil || sent >= t.limit.Load()
+			}
+			if stop {
+				unix.Tgkill(pid, int(t.tid.Load()), unix.SIGURG)
+			}
+		}
+	}
+}
+
 // thread sends on one CPU. It never unlocks its OS thread: the thread's namespace and affinity were changed, so
 // the runtime must discard it when the goroutine ends.
-func thread(ctx context.Context, c Config, cpu int, count uint64, rate float64, deadline time.Time) (uint64, error) {
+func thread(ctx context.Context, c Config, ctl *threadCtl, count uint64, rate float64, deadline time.Time) (uint64, error) {
 	runtime.LockOSThread()
+	cpu := ctl.cpu
+	ctl.tid.Store(int32(unix.Gettid()))
 	if c.ThreadSetup != nil {
 		if err := c.ThreadSetup(); err != nil {
 			return 0, err
@@ -147,11 +189,10 @@ func thread(ctx context.Context, c Config, cpu int, count uint64, rate float64, 
 	streams := c.Streams
 	base := make([]uint64, len(streams))
 	remain := make([]uint64, len(streams)) // count mode: frames still to send per stream
-	var weights uint64
+	var weights, given uint64
 	for _, s := range streams {
 		weights += uint64(max(s.Templates, 1))
 	}
-	var given uint64
 	for i, s := range streams {
 		v, err := s.Prog.Sent(cpu)
 		if err != nil {
@@ -166,13 +207,6 @@ func thread(ctx context.Context, c Config, cpu int, count uint64, rate float64, 
 	if count > 0 {
 		remain[0] += count - given
 	}
-
-	chunk := uint64(1 << 16)
-	if rate > 0 {
-		chunk = max(uint64(rate*c.Burst.Seconds()), 1)
-	}
-	var total uint64
-	t0 := time.Now()
 	sent := func() (uint64, error) {
 		var sum uint64
 		for i, s := range streams {
@@ -184,49 +218,49 @@ func thread(ctx context.Context, c Config, cpu int, count uint64, rate float64, 
 		}
 		return sum, nil
 	}
-	for {
-		if ctx.Err() != nil || (!deadline.IsZero() && !time.Now().Before(deadline)) {
-			break
-		}
-		done := true
+	for ctx.Err() == nil && (deadline.IsZero() || time.Now().Before(deadline)) {
+		busy := false
 		for i, s := range streams {
-			k := chunk * uint64(max(s.Templates, 1))
-			if count > 0 {
-				k = min(k, remain[i])
-				if k == 0 {
-					continue
-				}
+			if count > 0 && remain[i] == 0 {
+				continue
 			}
-			done = false
-			if rate > 0 {
-				due := t0.Add(time.Duration(float64(total) / rate * float64(time.Second)))
-				if wait := time.Until(due); wait > 0 {
-					time.Sleep(wait)
-				} else if wait < -10*c.Burst {
-					// Fell behind (preempted): restart the schedule instead of bursting to catch up.
-					t0 = time.Now().Add(-time.Duration(float64(total) / rate * float64(time.Second)))
-				}
+			busy = true
+			// One stream: one call, ended by the watchdog. Several: rounds of 64 frames per template each.
+			repeat := uint32(math.MaxUint32)
+			if len(streams) > 1 {
+				repeat = uint32(64 * max(s.Templates, 1))
 			}
 			before, err := s.Prog.Sent(cpu)
 			if err != nil {
-				return total, err
+				return 0, err
 			}
-			if err := s.Prog.SetLimit(cpu, before+k); err != nil {
-				return total, err
+			limit := uint64(math.MaxUint64)
+			if count > 0 {
+				limit = before + remain[i]
 			}
-			if err := s.Prog.RunLive(c.Ifindex, c.RxQueue, s.Frame, uint32(k), c.Batch); err != nil {
-				return total, err
+			if err := s.Prog.SetLimit(cpu, limit); err != nil {
+				return 0, err
+			}
+			if err := s.Prog.SetPace(cpu, rate); err != nil {
+				return 0, err
+			}
+			ctl.limit.Store(limit)
+			ctl.stream.Store(s)
+			ctl.inCall.Store(true)
+			err = s.Prog.RunLive(c.Ifindex, c.RxQueue, s.Frame, repeat, c.Batch)
+			ctl.inCall.Store(false)
+			if err != nil && !errors.Is(err, unix.EINTR) {
+				return 0, err
 			}
 			after, err := s.Prog.Sent(cpu)
 			if err != nil {
-				return total, err
+				return 0, err
 			}
-			total += after - before
 			if count > 0 {
 				remain[i] -= min(remain[i], after-before)
 			}
 		}
-		if done {
+		if !busy {
 			break
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"sync"
 	"time"
@@ -228,10 +229,12 @@ func (r *Runner) Close() error {
 func (r *Runner) Trial(ctx context.Context, rate float64) (search.Trial, error) {
 	r.trial++
 	res := search.Trial{Requested: rate}
-	perLeg := rate / float64(len(r.legs))
-	count := uint64(perLeg * r.cfg.Duration.Seconds())
-	if count == 0 {
-		count = 1
+	// Full speed (rate <= 0 or +Inf) runs for the duration; a paced trial sends an exact count.
+	perLeg, count, dur := rate/float64(len(r.legs)), uint64(0), time.Duration(0)
+	if rate <= 0 || math.IsInf(rate, 1) {
+		perLeg, dur = 0, r.cfg.Duration
+	} else {
+		count = max(uint64(perLeg*r.cfg.Duration.Seconds()), 1)
 	}
 	for _, lg := range r.legs {
 		if err := lg.stream.Prog.SetTrial(r.trial); err != nil {
@@ -254,7 +257,7 @@ func (r *Runner) Trial(ctx context.Context, rate float64) (search.Trial, error) 
 			defer wg.Done()
 			results[i], errs[i] = gen.Run(ctx, gen.Config{
 				Ifindex: lg.from.Index, Streams: []*gen.Stream{lg.stream}, CPUs: lg.cpus,
-				Rate: perLeg, Count: count, ThreadSetup: lg.from.NS.Enter,
+				Rate: perLeg, Count: count, Duration: dur, ThreadSetup: lg.from.NS.Enter,
 			})
 		}()
 	}

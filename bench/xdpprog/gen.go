@@ -165,31 +165,37 @@ func (g *Gen) SetLimit(cpu int, limit uint64) error {
 	return nil
 }
 
-// xdpMD mirrors struct xdp_md, the context of an XDP BPF_PROG_RUN.
-type xdpMD struct {
-	Data, DataEnd, DataMeta, IngressIfindex, RxQueueIndex, EgressIfindex uint32
+// SetPace makes the program on cpu send at most one frame per 1/pps seconds (0: full speed) starting now.
+func (g *Gen) SetPace(cpu int, pps float64) error {
+	off, err := g.cpuOff(cpu)
+	if err != nil {
+		return err
+	}
+	var interval uint64
+	if pps > 0 {
+		interval = max(uint64(256e9/pps), 1)
+	}
+	var b [16]byte
+	binary.NativeEndian.PutUint64(b[:8], interval)
+	if _, err := g.mem.WriteAt(b[:], off+16); err != nil { // interval, next = 0
+		return fmt.Errorf("write generator pace: %w", err)
+	}
+	return nil
 }
 
 // RunLive runs the program repeat times in live-frame mode: every frame it returns XDP_TX for leaves through
 // ifindex (of the calling thread's namespace). frame is the initial page content; its length is the length of
-// every frame. batch is the kernel's page batch (0: default 64). An interrupted run returns the error
-// unix.EINTR wrapped; the frames already sent are visible in Sent.
+// every frame. batch is the kernel's page batch (0: default 64). A signal to the calling thread ends the run
+// early with an error wrapping unix.EINTR; the frames sent are visible in Sent either way.
 func (g *Gen) RunLive(ifindex, rxQueue int, frame []byte, repeat, batch uint32) error {
 	if repeat == 0 {
 		return nil
 	}
-	_, err := g.objs.BenchGen.Run(&ebpf.RunOptions{
-		Data:      frame,
-		Repeat:    repeat,
-		Flags:     unix.BPF_F_TEST_XDP_LIVE_FRAMES,
-		BatchSize: batch,
-		Context: &xdpMD{
-			DataEnd:        uint32(len(frame)),
-			IngressIfindex: uint32(ifindex),
-			RxQueueIndex:   uint32(rxQueue),
-		},
-	})
-	if err != nil {
+	var ctx [24]byte // struct xdp_md: data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex
+	binary.NativeEndian.PutUint32(ctx[4:], uint32(len(frame)))
+	binary.NativeEndian.PutUint32(ctx[12:], uint32(ifindex))
+	binary.NativeEndian.PutUint32(ctx[16:], uint32(rxQueue))
+	if _, err := progRun(g.objs.BenchGen.FD(), frame, ctx[:], repeat, unix.BPF_F_TEST_XDP_LIVE_FRAMES, batch); err != nil {
 		return fmt.Errorf("run generator in live-frame mode on ifindex %d: %w", ifindex, err)
 	}
 	return nil

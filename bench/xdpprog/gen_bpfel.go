@@ -14,10 +14,12 @@ import (
 )
 
 type genCpuState struct {
-	_     structs.HostLayout
-	Sent  uint64
-	Limit uint64
-	Pad   [6]uint64
+	_        structs.HostLayout
+	Sent     uint64
+	Limit    uint64
+	Interval uint64
+	Next     uint64
+	Pad      [4]uint64
 }
 
 type genTmpl struct {

@@ -6,7 +6,9 @@
  * optionally the last source address octet) by the per-CPU sequence number, writes the test stamp and patches the
  * checksums from precomputed partial sums. Each generator thread is pinned to one CPU and owns cpu_state[cpu]:
  * the program stops sending (XDP_DROP, which only recycles the page) once `sent` reaches `limit`, so a caller
- * gets an exact frame count even when the syscall is interrupted and restarted. */
+ * gets an exact frame count even when the syscall is interrupted and restarted, and it paces itself to one frame
+ * per `interval`, so a single long BPF_PROG_RUN call (each call costs milliseconds of set-up) sends at an even
+ * rate; the caller ends the call with a signal. */
 #include "common.h"
 
 #define TMPL_BYTES 128
@@ -40,8 +42,13 @@ struct tmpl {
 struct cpu_state {
 	__u64 sent;
 	__u64 limit;
-	__u64 pad[6]; /* one cache line per CPU */
+	__u64 interval; /* pacing: time between frames in 1/256 ns; 0: full speed */
+	__u64 next;	/* pacing: earliest time of the next frame in 1/256 ns; 0: now */
+	__u64 pad[4];	/* one cache line per CPU */
 };
+
+/* A paced sender that fell behind (preempted) by more than this restarts its schedule instead of bursting. */
+#define PACE_SLACK (1000000ULL << 8)
 
 __u32 ntmpl = 1;
 __u32 nflows = 1;
@@ -71,6 +78,15 @@ int bench_gen(struct xdp_md *ctx)
 	__u64 seq = st->sent;
 	if (seq >= st->limit)
 		return XDP_DROP;
+	if (st->interval) {
+		__u64 now = bpf_ktime_get_ns() << 8;
+		__u64 next = st->next;
+		if (next == 0 || now > next + PACE_SLACK)
+			next = now;
+		if (now < next)
+			return XDP_DROP; /* not yet: the page is recycled and the loop tries again */
+		st->next = next + st->interval;
+	}
 	st->sent = seq + 1;
 
 	__u32 n = ntmpl;
