@@ -231,11 +231,16 @@ func (m *Mirror) run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var timerC <-chan time.Time
+	var deadline time.Time
+	// arm schedules a rebuild in d unless one is due sooner: a neighbour
+	// change must not wait behind a postponed route dump.
 	arm := func(d time.Duration) {
-		if timerC == nil {
-			timer.Reset(d)
-			timerC = timer.C
+		at := time.Now().Add(d)
+		if timerC != nil && !at.Before(deadline) {
+			return
 		}
+		timer.Reset(d)
+		timerC, deadline = timer.C, at
 	}
 	var resyncC <-chan time.Time
 	if m.opts.ResyncInterval > 0 {

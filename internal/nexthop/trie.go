@@ -99,9 +99,9 @@ func (t *trie) insert(hi, lo uint64, plen uint8, val int32) {
 		t.root = leaf()
 		return
 	}
-	// link points at the slot holding the current node index: the root or
-	// a child slot of the parent. It is re-derived after every append
-	// because appending may move the slice.
+	// (parent, side) names the slot that holds cur: the root when parent
+	// is -1, else a child slot of parent. Slots are addressed by index, not
+	// pointer, because appending may move the slice.
 	parent, side := int32(-1), 0
 	cur := t.root
 	setLink := func(v int32) {
