@@ -13,13 +13,13 @@ import (
 // env is an in-process daemon (State + Server on a temporary socket) that
 // cli.Main talks to.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	st   *control.State
 	sock string
 	dir  string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	st := control.NewState(control.Options{})
