@@ -140,6 +140,9 @@ func Parse(data []byte, name string) (*Instance, error) {
 	case name != "" && in.Name != name:
 		return nil, fmt.Errorf("-i %s does not match the instance named in the file (%s); remove one of them", name, in.Name)
 	}
+	if len(in.EAMT) == 0 {
+		in.EAMT = nil // an empty "eamt" is the same as none
+	}
 	if in.Framework == "" {
 		return nil, fmt.Errorf("the file lacks the mandatory \"framework\" key; add \"framework\": \"netfilter\"")
 	}
