@@ -40,7 +40,10 @@
 // lookup costs one hash and one cache line per probed length. Real EAMTs have few distinct lengths (mostly
 // /32 <-> /128 plus a few ranges), so this beats a trie, whose depth grows with the prefix length (up to 16
 // levels of 8 bits for IPv6 /128s) and whose nodes are costly to compress and to copy. The cost is paid by
-// tables with many distinct lengths: a miss probes each of them (at most 33 IPv4 / 129 IPv6 lengths).
+// tables with many distinct lengths: a miss probes each of them (at most 33 IPv4 / 129 IPv6 lengths). In front
+// of the probes, each family keeps the range from the lowest to the highest address any entry covers: the
+// common misses (a pool6 destination, an IPv4 source on the Internet) fall outside it and cost two comparisons.
+// Add widens the range, Remove leaves it (too wide is still correct) until a shrinking rebuild recomputes it.
 //
 // The sets are split into pages of 1024 slots (32 KiB for IPv4, 24 KiB for IPv6; pointer-free, so the
 // garbage collector never scans them). Versions share pages: a writer clones the small page directory and

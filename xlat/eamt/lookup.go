@@ -4,13 +4,14 @@ import "math/bits"
 
 // Hot path. These two functions read only immutable pages: no locks, no atomics, no allocation. Each probes the
 // prefix lengths present in the table, longest first, with one hash-set lookup per length; the first hit is
-// the longest match. The loops are written out here (rather than calling lpm) to keep them in one frame.
+// the longest match. The loops are written out here (rather than calling lpm) to keep them in one frame. An
+// address outside the table's bounds (see bounds) misses before any hashing.
 
 // Lookup4 translates IPv4 address a (big-endian uint32) with the longest matching entry: the IPv6 prefix
 // followed by the 32-len4 suffix bits of a (RFC 7757 §3.2), remaining bits zero. hi holds bytes 0..7 of the
 // result, lo bytes 8..15.
 func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
-	if t == nil {
+	if t == nil || a-t.b.first4 > t.b.span4 {
 		return 0, 0, false
 	}
 	v := &t.v4
@@ -47,6 +48,12 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 // 32-len4 bits that come right after the IPv6 prefix (RFC 7757 §3.3); any further IPv6 bits are ignored.
 func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
 	if t == nil {
+		return 0, false
+	}
+	// Outside [first6, first6+span6]: the 128-bit difference exceeds the span.
+	dl, c := bits.Sub64(lo, t.b.first6l, 0)
+	dh, _ := bits.Sub64(hi, t.b.first6h, c)
+	if dh > t.b.span6h || dh == t.b.span6h && dl > t.b.span6l {
 		return 0, false
 	}
 	v := &t.v6

@@ -3,7 +3,9 @@ package eamt
 import (
 	"cmp"
 	"fmt"
+	"math/bits"
 	"net/netip"
+	"os"
 	"slices"
 )
 
@@ -13,6 +15,65 @@ type Table struct {
 	v4  table4
 	v6  table6
 	seq uint64 // sequence number of the newest entry
+	b   bounds
+}
+
+// bounds is the smallest address range, per family, holding every address some entry covers. Lookups outside it
+// miss after one or two comparisons, without hashing: most misses on the hot path (an IPv6 destination under
+// pool6, an IPv4 source on the Internet) are far from every EAM prefix. Add widens it; Remove leaves it as it
+// is (a superset is still a correct filter) until a shrinking rebuild or the next Add to an emptied table
+// makes it exact again. first4 + span4 is the last IPv4 address; likewise for the 128-bit IPv6 pair.
+type bounds struct {
+	first4, span4                    uint32
+	first6h, first6l, span6h, span6l uint64
+	rebuild                          bool // set by a writer that shrank the table: done recomputes
+}
+
+// widen extends b to cover r's prefixes; when b covers nothing yet (empty is true) it becomes exactly r's.
+func (b *bounds) widen(r rec, empty bool) {
+	f4 := r.addr
+	l4 := f4 | ^mask4(uint(r.len4))
+	mh, ml := mask6(uint(r.len6))
+	f6h, f6l := r.hi, r.lo
+	l6h, l6l := f6h|^mh, f6l|^ml
+	if !empty {
+		f4 = min(f4, b.first4)
+		l4 = max(l4, b.first4+b.span4)
+		if less128(b.first6h, b.first6l, f6h, f6l) {
+			f6h, f6l = b.first6h, b.first6l
+		}
+		eh, el := add128(b.first6h, b.first6l, b.span6h, b.span6l)
+		if less128(l6h, l6l, eh, el) {
+			l6h, l6l = eh, el
+		}
+	}
+	b.first4, b.span4 = f4, l4-f4
+	b.first6h, b.first6l = f6h, f6l
+	b.span6h, b.span6l = sub128(l6h, l6l, f6h, f6l)
+}
+
+// recompute makes b exact for the entries of t (a full scan: only after a rebuild that visited them anyway).
+func (b *bounds) recompute(t *Table) {
+	*b = bounds{}
+	first := true
+	t.v4.each(func(s *slot4) {
+		b.widen(s.rec(), first)
+		first = false
+	})
+}
+
+func less128(ah, al, bh, bl uint64) bool { return ah < bh || ah == bh && al < bl }
+
+func add128(ah, al, bh, bl uint64) (uint64, uint64) {
+	lo, c := bits.Add64(al, bl, 0)
+	hi, _ := bits.Add64(ah, bh, c)
+	return hi, lo
+}
+
+func sub128(ah, al, bh, bl uint64) (uint64, uint64) {
+	lo, c := bits.Sub64(al, bl, 0)
+	hi, _ := bits.Sub64(ah, bh, c)
+	return hi, lo
 }
 
 // New builds a table from entries, validating them as if they were added one by one, in order, with
@@ -55,6 +116,9 @@ func (t *Table) AddAll(es []Entry, force bool) (*Table, error) {
 	}
 	nt := t.edit(len(recs))
 	for i, r := range recs {
+		if i%touchBatch == 0 && len(recs) >= touchBatch && os.Getenv("NOTOUCH") == "" {
+			nt.touch(recs[i:min(i+touchBatch, len(recs))])
+		}
 		if err := nt.add(r, force); err != nil {
 			if len(recs) > 1 {
 				err = fmt.Errorf("eam #%d: %w", i+1, err)
@@ -195,8 +259,10 @@ func (t *Table) edit(extra int) *Table {
 	}
 	nt.v4.beginWrite()
 	nt.v6.beginWrite()
-	// Grow once up front rather than doubling repeatedly; shrink a table that lost most of its entries.
+	// Grow once up front rather than doubling repeatedly; shrink a table that lost most of its entries (and
+	// make its lookup bounds exact again: removals only ever leave them too wide).
 	if want := pagesFor(nt.v4.n + extra); want > len(nt.v4.pages) || 4*want < len(nt.v4.pages) {
+		nt.b.rebuild = want < len(nt.v4.pages)
 		nt.v4.resize(want)
 	}
 	if want := pagesFor(nt.v6.n + extra); want > len(nt.v6.pages) || 4*want < len(nt.v6.pages) {
@@ -206,6 +272,9 @@ func (t *Table) edit(extra int) *Table {
 }
 
 func (nt *Table) done() *Table {
+	if nt.b.rebuild {
+		nt.b.recompute(nt)
+	}
 	nt.v4.endWrite()
 	nt.v6.endWrite()
 	return nt
@@ -258,6 +327,7 @@ func (nt *Table) add(r rec, force bool) error {
 		}
 	}
 	nt.seq++
+	nt.b.widen(r, nt.v4.n == 0)
 	nt.v4.insert(slot4{hi: r.hi, lo: r.lo, seq: nt.seq, addr: r.addr, tag: r.len4 + 1, len6: r.len6})
 	nt.v6.insert(slot6{hi: r.hi, lo: r.lo, addr: r.addr, tag: r.len6 + 1, len4: r.len4})
 	return nil
