@@ -1,0 +1,21 @@
+// Package e2e holds siit's end-to-end tests: each test builds a lab of
+// network namespaces joined by veth pairs, starts the real `siit run` binary
+// inside the translator namespace, and sends traffic between real kernel
+// stacks (ping, traceroute, TCP and UDP sockets) to check what arrives on the
+// far side.
+//
+// Lab (one per test, namespace names carry "e2e", the pid and a counter):
+//
+//	[C] c6 ---- t6 [T: siit] t4 ---- r4 [R: IPv4 router] rs ---- s4 [S]
+//	2001:db8:6::10/64   2001:db8:6::1/64       198.51.100.2/24     203.0.113.10/24
+//	2001:db8:6::11/64   198.51.100.1/24        203.0.113.1/24      203.0.113.20/24
+//
+// siit runs with pool6 64:ff9b::/96 and two EAMs: 2001:db8:6::/120 <->
+// 192.0.2.0/24 (the IPv6 client ::10 is 192.0.2.16 to IPv4) and
+// 2001:db8:46::20/128 <-> 203.0.113.20/32 (the server's second address).
+//
+// The tests need root, the ip, ping and traceroute tools, and XDP on veth;
+// without them they skip with the reason. Traffic helpers run inside the
+// namespaces by re-executing the test binary (see helper_test.go). The
+// package has no non-test API.
+package e2e

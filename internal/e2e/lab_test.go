@@ -1,0 +1,356 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Addresses of the lab (see doc.go).
+const (
+	client6   = "2001:db8:6::10"
+	client6b  = "2001:db8:6::11" // a second IPv6 host (hairpinning)
+	client4   = "192.0.2.16"     // client6 through the EAM 2001:db8:6::/120 <-> 192.0.2.0/24
+	client4b  = "192.0.2.17"     // client6b through the same EAM
+	tr6       = "2001:db8:6::1"
+	tr4       = "198.51.100.1"
+	router4   = "198.51.100.2"
+	router4s  = "203.0.113.1"
+	server4   = "203.0.113.10"
+	server4e  = "203.0.113.20"         // the server's EAM address
+	server6   = "64:ff9b::203.0.113.10" // server4 through pool6
+	server6e  = "2001:db8:46::20"       // server4e through its EAM
+	router6   = "64:ff9b::198.51.100.2" // the router through pool6
+	client4p6 = "64:ff9b::192.0.2.17"   // client4b through pool6 (intrinsic hairpin)
+	pool6     = "64:ff9b::/96"
+	eamClient = "2001:db8:6::/120,192.0.2.0/24"
+	eamServer = "2001:db8:46::20/128,203.0.113.20/32"
+)
+
+var labSeq atomic.Int64
+
+// lab is one test's set of namespaces and the processes running in them.
+type lab struct {
+	t          *testing.T
+	C, T, R, S string // namespace names
+	dir        string
+	sock       string
+	siit       *siitProc
+
+	mu    sync.Mutex
+	procs []*exec.Cmd
+}
+
+// labOpts varies the topology.
+type labOpts struct {
+	noServerRoute bool // the translator has no route to 203.0.113.0/24
+}
+
+// newLab builds the lab; t.Cleanup removes it even when the test fails.
+func newLab(t *testing.T, o labOpts) *lab {
+	t.Helper()
+	needLab(t)
+	p := fmt.Sprintf("e2e-%d-%d", os.Getpid(), labSeq.Add(1))
+	l := &lab{t: t, C: p + "-c", T: p + "-t", R: p + "-r", S: p + "-s", dir: t.TempDir()}
+	l.sock = filepath.Join(l.dir, "siit.sock")
+	t.Cleanup(l.destroy)
+	for _, ns := range []string{l.C, l.T, l.R, l.S} {
+		l.must("ip", "netns", "add", ns)
+	}
+	l.ipBatch("", ""+
+		"link add c6 netns "+l.C+" type veth peer name t6 netns "+l.T+"\n"+
+		"link add t4 netns "+l.T+" type veth peer name r4 netns "+l.R+"\n"+
+		"link add rs netns "+l.R+" type veth peer name s4 netns "+l.S+"\n")
+	// End hosts compute full checksums (AF_XDP copy mode hands partial ones
+	// over as they are) and accept redirected frames (GRO).
+	for _, e := range [][2]string{{l.C, "c6"}, {l.R, "r4"}, {l.R, "rs"}, {l.S, "s4"}} {
+		l.nsMust(e[0], "ethtool", "-K", e[1], "tx", "off", "gro", "on")
+	}
+	for _, ns := range []string{l.C, l.T, l.R, l.S} {
+		l.nsMust(ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+	}
+	l.nsMust(l.T, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1", "net.ipv4.ip_forward=1")
+	l.nsMust(l.R, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	l.ipBatch(l.C, ""+
+		"link set lo up\nlink set c6 address 02:00:00:00:06:10\n"+
+		"addr add "+client6+"/64 dev c6 nodad\naddr add "+client6b+"/64 dev c6 nodad preferred_lft 0\n"+
+		"link set c6 up\nroute add ::/0 via "+tr6+"\n")
+	tb := "" +
+		"link set lo up\nlink set t6 address 02:00:00:00:06:01\nlink set t4 address 02:00:00:00:04:01\n" +
+		"addr add " + tr6 + "/64 dev t6 nodad\naddr add " + tr4 + "/24 dev t4\n" +
+		"link set t6 up\nlink set t4 up\n"
+	if !o.noServerRoute {
+		tb += "route add 203.0.113.0/24 via " + router4 + "\n"
+	}
+	l.ipBatch(l.T, tb)
+	l.ipBatch(l.R, ""+
+		"link set lo up\naddr add "+router4+"/24 dev r4\naddr add "+router4s+"/24 dev rs\n"+
+		"link set r4 up\nlink set rs up\nroute add default via "+tr4+"\n")
+	l.ipBatch(l.S, ""+
+		"link set lo up\naddr add "+server4+"/24 dev s4\naddr add "+server4e+"/24 dev s4\n"+
+		"link set s4 up\nroute add default via "+router4s+"\n")
+	return l
+}
+
+// destroy stops every process and removes the namespaces.
+func (l *lab) destroy() {
+	if l.siit != nil {
+		l.siit.kill()
+	}
+	l.mu.Lock()
+	procs := l.procs
+	l.procs = nil
+	l.mu.Unlock()
+	for _, c := range procs {
+		if c.Process != nil {
+			_ = c.Process.Kill()
+		}
+	}
+	for _, ns := range []string{l.C, l.T, l.R, l.S} {
+		_ = exec.Command("ip", "netns", "del", ns).Run()
+	}
+}
+
+// run runs a command and returns its combined output and error.
+func run(timeout time.Duration, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%s timed out after %v: %w", name, timeout, ctx.Err())
+	}
+	return buf.String(), err
+}
+
+func (l *lab) must(name string, args ...string) string {
+	l.t.Helper()
+	out, err := run(30*time.Second, name, args...)
+	if err != nil {
+		l.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// ns runs a command inside namespace ns.
+func (l *lab) ns(ns string, timeout time.Duration, args ...string) (string, error) {
+	return run(timeout, "ip", append([]string{"netns", "exec", ns}, args...)...)
+}
+
+func (l *lab) nsMust(ns string, args ...string) string {
+	l.t.Helper()
+	out, err := l.ns(ns, 30*time.Second, args...)
+	if err != nil {
+		l.t.Fatalf("in %s: %s: %v\n%s", ns, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// ipBatch runs `ip -batch` commands, inside ns unless it is "".
+func (l *lab) ipBatch(ns, cmds string) {
+	l.t.Helper()
+	args := []string{"-batch", "-"}
+	if ns != "" {
+		args = append([]string{"-n", ns}, args...)
+	}
+	cmd := exec.Command("ip", args...)
+	cmd.Stdin = strings.NewReader(cmds)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		l.t.Fatalf("ip %s: %v\n%s\ncommands:\n%s", strings.Join(args, " "), err, out, cmds)
+	}
+}
+
+// helperProc is a traffic helper running in a namespace; its stdout lines
+// are collected.
+type helperProc struct {
+	cmd   *exec.Cmd
+	mu    sync.Mutex
+	lines []string
+	news  chan struct{}
+	done  chan struct{}
+	err   error
+	errb  bytes.Buffer
+}
+
+// start runs the test binary as a helper in ns (see helper_test.go) and
+// returns once it printed its first line ("ready" for servers).
+func (l *lab) start(ns string, args ...string) *helperProc {
+	l.t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, exe}, args...)...)
+	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	h := &helperProc{cmd: cmd, news: make(chan struct{}, 1), done: make(chan struct{})}
+	cmd.Stderr = &h.errb
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		l.t.Fatalf("start helper %v in %s: %v", args, ns, err)
+	}
+	l.mu.Lock()
+	l.procs = append(l.procs, cmd)
+	l.mu.Unlock()
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			h.mu.Lock()
+			h.lines = append(h.lines, sc.Text())
+			h.mu.Unlock()
+			select {
+			case h.news <- struct{}{}:
+			default:
+			}
+		}
+		h.err = cmd.Wait()
+		close(h.done)
+	}()
+	if !h.waitLine(func(string) bool { return true }, 15*time.Second) {
+		l.t.Fatalf("helper %v in %s printed nothing: %v\n%s", args, ns, h.err, h.stderr())
+	}
+	return h
+}
+
+func (h *helperProc) stderr() string {
+	select {
+	case <-h.done:
+		return h.errb.String()
+	default:
+		return "(still running)"
+	}
+}
+
+// snapshot returns the lines printed so far.
+func (h *helperProc) snapshot() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.lines...)
+}
+
+// waitLine waits until a printed line satisfies match.
+func (h *helperProc) waitLine(match func(string) bool, timeout time.Duration) bool {
+	deadline := time.After(timeout)
+	for {
+		for _, s := range h.snapshot() {
+			if match(s) {
+				return true
+			}
+		}
+		select {
+		case <-h.news:
+		case <-h.done:
+			for _, s := range h.snapshot() {
+				if match(s) {
+					return true
+				}
+			}
+			return false
+		case <-deadline:
+			return false
+		}
+	}
+}
+
+// helper runs a client helper to completion in ns and returns its output.
+func (l *lab) helper(ns string, timeout time.Duration, args ...string) (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, exe}, args...)...)
+	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("helper %v timed out after %v", args, timeout)
+	}
+	return buf.String(), err
+}
+
+// helperOK runs a client helper and fails the test unless it succeeds.
+func (l *lab) helperOK(ns string, args ...string) string {
+	l.t.Helper()
+	out, err := l.helper(ns, 60*time.Second, args...)
+	if err != nil {
+		l.t.Fatalf("in %s: helper %s: %v\n%s", ns, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// ping runs ping in ns and reports whether at least one reply came back
+// (exit status 0), with the output.
+func (l *lab) ping(ns string, args ...string) (string, bool) {
+	out, err := l.ns(ns, 30*time.Second, append([]string{"ping", "-n"}, args...)...)
+	return out, err == nil
+}
+
+// pingOK fails the test unless ping to dst gets replies.
+func (l *lab) pingOK(ns, dst string, extra ...string) string {
+	l.t.Helper()
+	args := append([]string{"-c", "3", "-i", "0.2", "-w", "10"}, extra...)
+	out, ok := l.ping(ns, append(args, dst)...)
+	if !ok {
+		l.t.Fatalf("ping %s from %s failed:\n%s\n%s", dst, ns, out, l.siitLog())
+	}
+	return out
+}
+
+// pingFails fails the test if ping to dst gets a reply.
+func (l *lab) pingFails(ns, dst string, extra ...string) string {
+	l.t.Helper()
+	args := append([]string{"-c", "2", "-i", "0.3", "-W", "1"}, extra...)
+	out, ok := l.ping(ns, append(args, dst)...)
+	if ok {
+		l.t.Fatalf("ping %s from %s got replies, want none:\n%s", dst, ns, out)
+	}
+	return out
+}
+
+// eventually polls cond every 100 ms until it holds or timeout passes.
+func eventually(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// xdpAttached reports whether an XDP program is attached to ifname in ns.
+func (l *lab) xdpAttached(ns, ifname string) bool {
+	l.t.Helper()
+	out, err := run(10*time.Second, "ip", "-n", ns, "-d", "link", "show", "dev", ifname)
+	if err != nil {
+		l.t.Fatalf("ip link show %s in %s: %v\n%s", ifname, ns, err, out)
+	}
+	return strings.Contains(out, "xdp") || strings.Contains(out, "prog/xdp")
+}
+
+// as points the lab's failure reporting at subtest t until the returned
+// function restores the parent (subtests sharing a lab run one at a time).
+func (l *lab) as(t *testing.T) func() {
+	parent := l.t
+	l.t = t
+	return func() { l.t = parent }
+}

@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+// hostPort joins an address and a port ("[v6]:p" or "v4:p").
+func hostPort(addr, port string) string { return net.JoinHostPort(addr, port) }
+
+// sawFrom waits until server h reported traffic ("recv A ..." or "conn A")
+// whose source is addr.
+func sawFrom(h *helperProc, addr string) bool {
+	want := netip.MustParseAddr(addr)
+	return h.waitLine(func(s string) bool {
+		f := strings.Fields(s)
+		if len(f) < 2 || (f[0] != "recv" && f[0] != "conn") {
+			return false
+		}
+		a, err := netip.ParseAddr(f[1])
+		return err == nil && a.Unmap() == want
+	}, 10*time.Second)
+}
+
+// TestTraffic sends ICMP echo, UDP and TCP both ways, through pool6 and
+// through an EAM, between real kernel stacks.
+func TestTraffic(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	l.startSiit(defaultArgs()...)
+
+	t.Run("icmp", func(t *testing.T) {
+		defer l.as(t)()
+		// 6->4 through pool6 and through the server's EAM.
+		out := l.pingOK(l.C, server6)
+		if !strings.Contains(out, "from 64:ff9b::cb00:710a") {
+			t.Errorf("replies do not come from 64:ff9b::cb00:710a:\n%s", out)
+		}
+		out = l.pingOK(l.C, server6e)
+		if !strings.Contains(out, "from "+server6e) {
+			t.Errorf("replies do not come from %s:\n%s", server6e, out)
+		}
+		// 4->6: the IPv4 server pings the client's EAM address, from its
+		// plain address (the client sees it through pool6) and from its
+		// EAM address.
+		out = l.pingOK(l.S, client4)
+		if !strings.Contains(out, "from "+client4) {
+			t.Errorf("replies do not come from %s:\n%s", client4, out)
+		}
+		l.pingOK(l.S, client4, "-I", server4e)
+	})
+
+	t.Run("udp", func(t *testing.T) {
+		defer l.as(t)()
+		srv4 := l.start(l.S, "udpecho", hostPort(server4, "7000"), hostPort(server4e, "7000"))
+		l.helperOK(l.C, "udpping", hostPort(server6, "7000"), "100", "5")
+		if !sawFrom(srv4, client4) {
+			t.Errorf("the IPv4 server did not see the client as %s: %q", client4, srv4.snapshot())
+		}
+		l.helperOK(l.C, "udpping", hostPort(server6e, "7000"), "1000", "5")
+
+		srv6 := l.start(l.C, "udpecho", "[::]:7001")
+		l.helperOK(l.S, "udpping", hostPort(client4, "7001"), "100", "5")
+		if !sawFrom(srv6, "64:ff9b::cb00:710a") {
+			t.Errorf("the IPv6 client did not see the server through pool6: %q", srv6.snapshot())
+		}
+		l.helperOK(l.S, "udpping", "-src", server4e, hostPort(client4, "7001"), "1200", "5")
+		if !sawFrom(srv6, server6e) {
+			t.Errorf("the IPv6 client did not see the server's EAM address %s: %q", server6e, srv6.snapshot())
+		}
+	})
+
+	t.Run("tcp", func(t *testing.T) {
+		defer l.as(t)()
+		srv4 := l.start(l.S, "tcpecho", "0.0.0.0:8000")
+		// Big enough for many full-size segments both ways.
+		l.helperOK(l.C, "tcpping", hostPort(server6, "8000"), "300000")
+		if !sawFrom(srv4, client4) {
+			t.Errorf("the IPv4 server did not see the client as %s: %q", client4, srv4.snapshot())
+		}
+		l.helperOK(l.C, "tcpping", hostPort(server6e, "8000"), "300000")
+
+		srv6 := l.start(l.C, "tcpecho", "[::]:8001")
+		l.helperOK(l.S, "tcpping", hostPort(client4, "8001"), "300000")
+		if !sawFrom(srv6, "64:ff9b::cb00:710a") {
+			t.Errorf("the IPv6 client did not see the server through pool6: %q", srv6.snapshot())
+		}
+		l.helperOK(l.S, "tcpping", "-src", server4e, hostPort(client4, "8001"), "300000")
+		if !sawFrom(srv6, server6e) {
+			t.Errorf("the IPv6 client did not see the server's EAM address %s: %q", server6e, srv6.snapshot())
+		}
+	})
+}
