@@ -26,7 +26,7 @@ const (
 	router4   = "198.51.100.2"
 	router4s  = "203.0.113.1"
 	server4   = "203.0.113.10"
-	server4e  = "203.0.113.20"         // the server's EAM address
+	server4e  = "203.0.113.20"          // the server's EAM address
 	server6   = "64:ff9b::203.0.113.10" // server4 through pool6
 	server6e  = "2001:db8:46::20"       // server4e through its EAM
 	router6   = "64:ff9b::198.51.100.2" // the router through pool6
