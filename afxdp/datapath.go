@@ -161,12 +161,14 @@ func (s *Socket) Kick() error {
 func (s *Socket) TxPending() bool { return s.tx.pending() }
 
 // Wait blocks up to timeoutMs milliseconds (-1: forever) until the RX ring
-// has packets, for idle back-off. It returns early on EINTR.
+// has packets, for idle back-off. In copy mode, poll also drives pending TX.
+// It returns nil on EINTR and does not allocate.
 func (s *Socket) Wait(timeoutMs int) error {
 	s.pollFds[0] = unix.PollFd{Fd: int32(s.fd), Events: unix.POLLIN}
-	_, err := unix.Poll(s.pollFds[:], timeoutMs)
-	if err == unix.EINTR {
+	switch e := pollIn(&s.pollFds, &s.pollTs, timeoutMs); e {
+	case 0, unix.EINTR:
 		return nil
+	default:
+		return e
 	}
-	return err
 }

@@ -34,6 +34,7 @@ type Socket struct {
 	closed  bool
 	ctr     counters
 	pollFds [1]unix.PollFd
+	pollTs  unix.Timespec
 }
 
 // Open creates a Umem per opts and an AF_XDP socket on ifname's queue that

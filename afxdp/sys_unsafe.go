@@ -114,3 +114,16 @@ func wakeRx(fd int) unix.Errno {
 	_, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), 0, 0, unix.MSG_DONTWAIT, 0, 0)
 	return e
 }
+
+// pollIn waits up to timeoutMs (-1: forever) for POLLIN on fd with ppoll,
+// using caller-provided storage so that it does not allocate (unix.Poll
+// allocates its timespec).
+func pollIn(fds *[1]unix.PollFd, ts *unix.Timespec, timeoutMs int) unix.Errno {
+	var tsp unsafe.Pointer
+	if timeoutMs >= 0 {
+		*ts = unix.NsecToTimespec(int64(timeoutMs) * 1e6)
+		tsp = unsafe.Pointer(ts)
+	}
+	_, _, e := unix.Syscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), 1, uintptr(tsp), 0, 0, 0)
+	return e
+}

@@ -293,6 +293,9 @@ func TestVethEcho(t *testing.T) {
 		s.Receive(in)
 		s.Complete()
 		s.Refill()
+		if err := s.Wait(0); err != nil {
+			t.Fatal(err)
+		}
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per data path round on a real socket", allocs)
