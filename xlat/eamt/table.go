@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
-	"os"
 	"slices"
 )
 
@@ -116,9 +115,6 @@ func (t *Table) AddAll(es []Entry, force bool) (*Table, error) {
 	}
 	nt := t.edit(len(recs))
 	for i, r := range recs {
-		if i%touchBatch == 0 && len(recs) >= touchBatch && os.Getenv("NOTOUCH") == "" {
-			nt.touch(recs[i:min(i+touchBatch, len(recs))])
-		}
 		if err := nt.add(r, force); err != nil {
 			if len(recs) > 1 {
 				err = fmt.Errorf("eam #%d: %w", i+1, err)
