@@ -99,7 +99,12 @@ type hopCache struct {
 	res6         nexthop.Result
 }
 
-func (c *hopCache) reset(t *nexthop.Table) { c.tbl, c.ok4, c.ok6 = t, false, false }
+// use switches to table t, keeping the cached lookups while t is unchanged.
+func (c *hopCache) use(t *nexthop.Table) {
+	if c.tbl != t {
+		c.tbl, c.ok4, c.ok6 = t, false, false
+	}
+}
 
 func (c *hopCache) lookup4(dst uint32) (*nexthop.Hop, nexthop.Result) {
 	if !c.ok4 || c.dst4 != dst {
@@ -162,7 +167,7 @@ func (w *worker) run() {
 	for !w.stop.Load() {
 		w.errLimit.refill(nanotime())
 		cfg := w.cfg.Load()
-		w.hops.reset(w.mirror.Table())
+		w.hops.use(w.mirror.Table())
 		got := 0
 		for _, p := range w.ports {
 			n := p.sock.Receive(descs)
