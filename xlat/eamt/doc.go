@@ -51,5 +51,9 @@
 // about 56 KiB plus the directories, and every older version stays readable. Probing wraps inside a page;
 // deletion shifts later slots back (no tombstones); a page above 3/4 full doubles the page count, and a
 // table that shrank to under a quarter of its capacity is compacted on the next write. Bulk loads size the
-// table once for about half-full pages.
+// table once for about half-full pages, allocate its pages as one slab, and read ahead the slots the next
+// entries will probe so that their cache misses overlap (prefetch.go).
+//
+// Measured numbers (1M entries: load time, memory, lookup and update costs) are in the package benchmarks;
+// the memory bound is asserted by TestMemory1M.
 package eamt

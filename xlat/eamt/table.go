@@ -115,6 +115,9 @@ func (t *Table) AddAll(es []Entry, force bool) (*Table, error) {
 	}
 	nt := t.edit(len(recs))
 	for i, r := range recs {
+		if i%touchBatch == 0 && len(recs) >= touchBatch {
+			nt.touch(recs[i:min(i+touchBatch, len(recs))])
+		}
 		if err := nt.add(r, force); err != nil {
 			if len(recs) > 1 {
 				err = fmt.Errorf("eam #%d: %w", i+1, err)
@@ -189,6 +192,22 @@ func (t *Table) Entries() []Entry {
 	if t.Len() == 0 {
 		return nil
 	}
+	out := make([]Entry, 0, t.v4.n)
+	if t.seq <= 4*uint64(t.v4.n) {
+		// Sequence numbers are dense enough to place each entry directly: O(n), no sort.
+		recs := make([]rec, 0, t.v4.n)
+		bySeq := make([]int32, t.seq+1) // index+1 into recs; 0: no entry has this number
+		t.v4.each(func(s *slot4) {
+			recs = append(recs, s.rec())
+			bySeq[s.seq] = int32(len(recs))
+		})
+		for i := len(bySeq) - 1; i > 0; i-- {
+			if k := bySeq[i]; k != 0 {
+				out = append(out, recs[k-1].entry())
+			}
+		}
+		return out
+	}
 	type item struct {
 		seq uint64
 		r   rec
@@ -196,9 +215,8 @@ func (t *Table) Entries() []Entry {
 	items := make([]item, 0, t.v4.n)
 	t.v4.each(func(s *slot4) { items = append(items, item{s.seq, s.rec()}) })
 	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(b.seq, a.seq) })
-	out := make([]Entry, len(items))
 	for i := range items {
-		out[i] = items[i].r.entry()
+		out = append(out, items[i].r.entry())
 	}
 	return out
 }

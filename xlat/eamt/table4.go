@@ -150,8 +150,9 @@ func (v *table4) resize(n int) {
 	v.pages = make([]*page4, n)
 	v.cnt = make([]int32, n)
 	v.own = make([]bool, n)
+	slab := make([]page4, n)
 	for i := range v.pages {
-		v.pages[i] = new(page4)
+		v.pages[i] = &slab[i]
 		v.own[i] = true
 	}
 	v.shift = shiftFor(n)

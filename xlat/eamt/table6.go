@@ -145,8 +145,9 @@ func (v *table6) resize(n int) {
 	v.pages = make([]*page6, n)
 	v.cnt = make([]int32, n)
 	v.own = make([]bool, n)
+	slab := make([]page6, n)
 	for i := range v.pages {
-		v.pages[i] = new(page6)
+		v.pages[i] = &slab[i]
 		v.own[i] = true
 	}
 	v.shift = shiftFor(n)
