@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,8 +93,15 @@ type Results struct {
 
 // peers returns the devices under test in table order.
 func (p Plan) peers() []lab.Peer {
+	var free []string
+	for c := range numCPU() {
+		if !slices.Contains(p.CPUs, c) {
+			free = append(free, strconv.Itoa(c))
+		}
+	}
+	cpus := strings.Join(free, ",")
 	return []lab.Peer{&lab.Kernel{}, &lab.XDPFwd{}, &lab.Tayga{},
-		&lab.Siit{Bin: p.SiitBin, ForwardOnly: true}, &lab.Siit{Bin: p.SiitBin}}
+		&lab.Siit{Bin: p.SiitBin, ForwardOnly: true, CPUs: cpus}, &lab.Siit{Bin: p.SiitBin, CPUs: cpus}}
 }
 
 type runner struct {

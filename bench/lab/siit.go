@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -13,14 +14,19 @@ import (
 // ======================================================================================================
 // SiitCommand is THE place that decides how the lab starts the siit daemon. Adjust it when `siit run`'s flags
 // change. The daemon runs in the DUT namespace, two-armed: IPv6 side d6, IPv4 side d4; next hops come from
-// the kernel routes and permanent neighbours the lab installs (translatorRoutes).
+// the kernel routes and permanent neighbours the lab installs (translatorRoutes). Workers go on the CPUs the
+// generator does not use (on veth the DUT's RX softirq runs on the generator's CPU); the control socket is
+// private to the run.
 //
-//	forward-only: <bin> run --forward-only d6 d4
-//	translating:  <bin> run --pool6 2001:db8:64::/96 d6 d4
+//	forward-only: <bin> run --socket S [--cpus C] --forward-only d6 d4
+//	translating:  <bin> run --socket S [--cpus C] --pool6 2001:db8:64::/96 d6 d4
 //
 // ======================================================================================================
-func SiitCommand(bin string, forwardOnly bool) []string {
-	args := []string{bin, "run"}
+func SiitCommand(bin string, forwardOnly bool, cpus, socket string) []string {
+	args := []string{bin, "run", "--socket", socket}
+	if cpus != "" {
+		args = append(args, "--cpus", cpus)
+	}
 	if forwardOnly {
 		args = append(args, "--forward-only")
 	} else {
@@ -33,6 +39,7 @@ func SiitCommand(bin string, forwardOnly bool) []string {
 type Siit struct {
 	Bin         string // path of the siit binary, e.g. bin/siit
 	ForwardOnly bool
+	CPUs        string // worker CPU list for --cpus ("" lets siit choose)
 	r           routes
 	cmd         *exec.Cmd
 	log         *os.File
@@ -77,7 +84,8 @@ func (s *Siit) Start(l *Lab) error {
 	if s.log, err = os.CreateTemp("", "bench-siit-*.log"); err != nil {
 		return fmt.Errorf("create siit log: %w", err)
 	}
-	s.cmd = l.DUT.Command(SiitCommand(bin, s.ForwardOnly)...)
+	sock := strings.TrimSuffix(s.log.Name(), ".log") + ".sock"
+	s.cmd = l.DUT.Command(SiitCommand(bin, s.ForwardOnly, s.CPUs, sock)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
