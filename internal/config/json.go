@@ -270,20 +270,21 @@ func parseEAMT(s *scanner, in *Instance) error {
 	if s.peek() != '[' {
 		return s.errAt(s.pos, "\"eamt\" must be an array of {\"ipv6 prefix\": ..., \"ipv4 prefix\": ...} objects, found %s", s.kindName())
 	}
-	if in.EAMT == nil {
-		// Size for the whole file at once (an entry takes 60+ bytes of
-		// JSON), so that a million entries are not copied again and again.
-		in.EAMT = make([]EAMEntry, 0, min((len(s.data)-s.pos)/60+1, 1<<24))
+	// First pass: check the structure and note where each entry's two
+	// strings are. The prefixes themselves are parsed afterwards, in
+	// parallel (parseSpans): with a million entries that is most of the work.
+	if len(s.data) > 1<<32-1 {
+		return s.errAt(0, "the file is larger than 4 GiB")
 	}
-	return s.array(func(i int) error {
-		var e EAMEntry
+	rec := &spanRecorder{spans: make([]eamSpans, 0, min((len(s.data)-s.pos)/60+1, 1<<24))}
+	err := s.array(func(i int) error {
+		var sp eamSpans
 		var has6, has4 bool
 		start := s.pos
 		if s.peek() != '{' {
 			return s.errAt(s.pos, "eamt entry #%d must be an object with \"ipv6 prefix\" and \"ipv4 prefix\", found %s", i+1, s.kindName())
 		}
 		err := s.object(func(key []byte, pos int) error {
-			var err error
 			switch {
 			case keyIs(key, keyComment):
 				return s.skip()
@@ -292,17 +293,19 @@ func parseEAMT(s *scanner, in *Instance) error {
 					return s.errAt(pos, "eamt entry #%d has two %q keys", i+1, keyEAM6)
 				}
 				has6 = true
-				e.Prefix6, err = s.prefix(keyEAM6, ParsePrefix6)
+				var err error
+				sp.s6, sp.e6, err = s.span(keyEAM6, rec, 2*i)
+				return err
 			case keyIs(key, keyEAM4):
 				if has4 {
 					return s.errAt(pos, "eamt entry #%d has two %q keys", i+1, keyEAM4)
 				}
 				has4 = true
-				e.Prefix4, err = s.prefix(keyEAM4, ParsePrefix4)
-			default:
-				return unknownKey(s, pos, key, fmt.Sprintf("eamt entry #%d", i+1), []string{keyEAM6, keyEAM4})
+				var err error
+				sp.s4, sp.e4, err = s.span(keyEAM4, rec, 2*i+1)
+				return err
 			}
-			return err
+			return unknownKey(s, pos, key, fmt.Sprintf("eamt entry #%d", i+1), []string{keyEAM6, keyEAM4})
 		})
 		if err != nil {
 			return err
@@ -314,9 +317,15 @@ func parseEAMT(s *scanner, in *Instance) error {
 			}
 			return s.errAt(start, "eamt entry #%d lacks %q", i+1, missing)
 		}
-		in.EAMT = append(in.EAMT, e)
+		rec.spans = append(rec.spans, sp)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	es, err := s.parseSpans(rec)
+	in.EAMT = append(in.EAMT, es...)
+	return err
 }
 
 func (s *scanner) prefix(name string, parse func(string) (netip.Prefix, error)) (netip.Prefix, error) {

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -202,4 +203,38 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip changed the config:\n%+v\n%+v", in, out)
 		}
 	})
+}
+
+func TestParseEAMTEscapesAndParallelErrors(t *testing.T) {
+	in, err := Parse([]byte(`{"instance":"x","framework":"netfilter","eamt":[
+		{"ipv6 prefix":"2001:db8::\/120","ipv4 prefix":"192.0.2.0/24"},
+		{"ipv4 prefix":"\u0031\u0039\u0038.51.100.0/24","ipv6 prefix":"2001:db8:1::/120"}]}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.EAMT) != 2 || in.EAMT[0].Prefix6 != mustPrefix("2001:db8::/120") || in.EAMT[1].Prefix4 != mustPrefix("198.51.100.0/24") {
+		t.Fatalf("got %+v", in.EAMT)
+	}
+	// Enough entries to parse in parallel; two bad ones: the first (in file
+	// order) is reported, with its line.
+	var sb strings.Builder
+	sb.WriteString(`{"instance":"x","framework":"netfilter","eamt":[` + "\n")
+	for i := 0; i < 20000; i++ {
+		p4 := "10.0." + strconv.Itoa(i/256) + "." + strconv.Itoa(i%256) + "/32"
+		switch i {
+		case 12345:
+			p4 = "10.0.0.300/32"
+		case 19000:
+			p4 = "bogus"
+		}
+		if i > 0 {
+			sb.WriteString(",\n")
+		}
+		sb.WriteString(`{"ipv6 prefix":"2001:db8::` + strconv.FormatInt(int64(i), 16) + `","ipv4 prefix":"` + p4 + `"}`)
+	}
+	sb.WriteString("]}")
+	_, err = Parse([]byte(sb.String()), "")
+	if err == nil || !strings.Contains(err.Error(), "line 12347:") || !strings.Contains(err.Error(), "10.0.0.300") {
+		t.Fatalf("error = %v, want the entry on line 12347", err)
+	}
 }
