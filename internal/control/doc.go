@@ -20,6 +20,13 @@
 // protocol version gets an error that says so. Client is the other end,
 // used by package cli; NotRunningError tells that no daemon answers.
 //
+// Daemon integration, in order: NewState(Options{Prepare: build the
+// data-plane config from an *Instance}); Subscribe (or Watch) to push each
+// Snapshot to the workers and the XDP prefix maps; RegisterStats per
+// instance; seed the state from `siit run` flags (AddInstance with --pool6)
+// or a file (LoadFile, also the SIGHUP reload); Start(state,
+// ServerOptions{}) and Close on exit.
+//
 // Errors carry the errno Jool's kernel module would return (Error, ErrnoOf)
 // so that the CLI exits with jool_siit's statuses.
 package control

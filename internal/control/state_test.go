@@ -3,6 +3,7 @@ package control
 import (
 	"errors"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -199,3 +200,30 @@ func TestWatchConflates(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func TestLoadFile(t *testing.T) {
+	st := NewState(Options{})
+	dir := t.TempDir()
+	good := dir + "/good.json"
+	os.WriteFile(good, []byte(`{"instance":"default","framework":"netfilter","global":{"pool6":"64:ff9b::/96"},
+		"eamt":[{"ipv6 prefix":"2001:db8::/120","ipv4 prefix":"192.0.2.0/24"}]}`), 0o600)
+	if err := st.LoadFile(good, "", false); err != nil {
+		t.Fatal(err)
+	}
+	in := st.Snapshot().Instance("default")
+	if in == nil || in.EAMT.Len() != 1 || in.Globals.Pool6.String() != "64:ff9b::/96" {
+		t.Fatalf("loaded %+v", in)
+	}
+	bad := dir + "/bad.json"
+	os.WriteFile(bad, []byte(`{"instance":"default","framework":"netfilter","global":{"pool6":"64:ff9b::/95"}}`), 0o600)
+	gen := st.Snapshot().Generation
+	if err := st.LoadFile(bad, "", false); err == nil || !strings.Contains(err.Error(), "bad.json") {
+		t.Fatalf("bad file: %v", err)
+	}
+	if err := st.LoadFile(dir+"/missing.json", "", false); err == nil {
+		t.Fatal("missing file loaded")
+	}
+	if st.Snapshot().Generation != gen {
+		t.Fatal("a failed load changed the state")
+	}
+}
