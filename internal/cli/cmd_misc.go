@@ -81,8 +81,6 @@ func addressQuery(c *ctx, args []string) int {
 	}
 	if verbose {
 		printQuery(c, r)
-	}
-	if verbose {
 		fmt.Fprint(c.stdout, "  Result: ")
 	}
 	fmt.Fprintln(c.stdout, r.Result)

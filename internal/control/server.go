@@ -281,7 +281,7 @@ func (s *Server) answer(hdr, payload []byte) (Response, []byte) {
 		}
 		resp.Result = b
 	}
-	if req.Op != OpInstanceDisplay && req.Op != OpPing && !isReadOnly(req.Op) {
+	if !isReadOnly(req.Op) {
 		s.log.Info("configuration changed", zap.String("op", req.Op), zap.String("instance", req.Instance),
 			zap.Uint64("generation", s.state.Snapshot().Generation))
 	}
@@ -290,7 +290,7 @@ func (s *Server) answer(hdr, payload []byte) (Response, []byte) {
 
 func isReadOnly(op string) bool {
 	switch op {
-	case OpInstanceStatus, OpGlobalDisplay, OpEAMTDisplay, OpDenylistDisplay, OpStatsDisplay, OpAddressQuery, OpFileDisplay:
+	case OpPing, OpInstanceDisplay, OpInstanceStatus, OpGlobalDisplay, OpEAMTDisplay, OpDenylistDisplay, OpStatsDisplay, OpAddressQuery, OpFileDisplay:
 		return true
 	}
 	return false
