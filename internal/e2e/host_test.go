@@ -1,0 +1,207 @@
+package e2e
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestHairpin: an IPv6 node reaches another IPv6 node behind the same
+// translator through the other's EAM IPv4 address (embedded in pool6), per
+// eam-hairpin-mode.
+func TestHairpin(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	l.startSiit(defaultArgs()...)
+	// The second host is 2001:db8:6::11 = 192.0.2.17; the first reaches it
+	// as 64:ff9b::192.0.2.17 and is seen as 64:ff9b::192.0.2.16.
+	srv := l.start(l.C, "udpecho", hostPort(client6b, "7100"))
+	for _, mode := range []string{"intrinsic", "simple"} {
+		t.Run(mode, func(t *testing.T) {
+			defer l.as(t)()
+			l.cliOK("global", "update", "eam-hairpin-mode", mode)
+			out := l.pingOK(l.C, client4p6, "-I", client6)
+			if !strings.Contains(out, "from 64:ff9b::c000:211") {
+				t.Errorf("replies do not come from 64:ff9b::c000:211:\n%s", out)
+			}
+			l.helperOK(l.C, "udpping", "-src", client6, hostPort(client4p6, "7100"), "500", "3")
+			if !sawFrom(srv, "64:ff9b::c000:210") {
+				t.Errorf("the second host did not see the first as 64:ff9b::c000:210: %q", srv.snapshot())
+			}
+		})
+	}
+	t.Run("off", func(t *testing.T) {
+		defer l.as(t)()
+		l.cliOK("global", "update", "eam-hairpin-mode", "off")
+		// Without hairpinning the IPv4 packet to 192.0.2.17 has no route
+		// from the translator.
+		base := l.stat("JSTAT_FAILED_ROUTES")
+		l.pingFails(l.C, client4p6, "-I", client6)
+		if !l.waitStat("JSTAT_FAILED_ROUTES", base) {
+			t.Errorf("JSTAT_FAILED_ROUTES did not grow with hairpinning off")
+		}
+	})
+}
+
+// TestUnresolvedNeighbour: the first packet toward a neighbour the
+// translator has not resolved yet is delivered (through the kernel), both
+// ways, and the neighbour gets resolved.
+func TestUnresolvedNeighbour(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	l.startSiit(defaultArgs()...)
+	srv4 := l.start(l.S, "udpecho", hostPort(server4, "7200"))
+	srv6 := l.start(l.C, "udpecho", "[::]:7201")
+
+	t.Run("6to4", func(t *testing.T) {
+		defer l.as(t)()
+		l.must("ip", "-n", l.T, "neigh", "flush", "all")
+		if out := l.must("ip", "-n", l.T, "-4", "neigh", "show", router4); strings.Contains(out, "lladdr") {
+			t.Fatalf("the router is still resolved after the flush: %s", out)
+		}
+		l.helperOK(l.C, "udpone", hostPort(server6, "7200"), "200")
+		if !sawFrom(srv4, client4) {
+			t.Fatalf("the single datagram did not arrive: %q\n%s", srv4.snapshot(), l.siitLog())
+		}
+		if !eventually(5*time.Second, func() bool {
+			return strings.Contains(l.must("ip", "-n", l.T, "-4", "neigh", "show", router4), "lladdr")
+		}) {
+			t.Errorf("the router's address was not resolved after the first packet")
+		}
+	})
+	t.Run("4to6", func(t *testing.T) {
+		defer l.as(t)()
+		l.must("ip", "-n", l.T, "neigh", "flush", "all")
+		l.must("ip", "-n", l.T, "-6", "neigh", "flush", "all")
+		l.helperOK(l.S, "udpone", hostPort(client4, "7201"), "200")
+		if !sawFrom(srv6, "64:ff9b::cb00:710a") {
+			t.Fatalf("the single datagram did not arrive: %q\n%s", srv6.snapshot(), l.siitLog())
+		}
+	})
+}
+
+// TestHostStillReachable: while siit is attached, the translator host keeps
+// answering ND, ARP, pings to its own addresses and TCP connections to a
+// local listener (standing in for ssh), from both sides.
+func TestHostStillReachable(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	l.startSiit(defaultArgs()...)
+	ssh := l.start(l.T, "tcpecho", "[::]:2222")
+	// Forget every neighbour so ND and ARP must cross the attached
+	// interfaces again.
+	for _, ns := range []string{l.C, l.T, l.R} {
+		l.must("ip", "-n", ns, "neigh", "flush", "all")
+		l.must("ip", "-n", ns, "-6", "neigh", "flush", "all")
+	}
+	l.pingOK(l.C, tr6)
+	l.pingOK(l.R, tr4)
+	l.pingOK(l.S, tr4)
+	l.helperOK(l.C, "tcpping", hostPort(tr6, "2222"), "100000")
+	l.helperOK(l.S, "tcpping", hostPort(tr4, "2222"), "100000")
+	if !sawFrom(ssh, client6) || !sawFrom(ssh, server4) {
+		t.Errorf("the local listener did not see both clients: %q", ssh.snapshot())
+	}
+	// The neighbour tables of both sides learned the translator.
+	if out := l.must("ip", "-n", l.C, "-6", "neigh", "show", tr6); !strings.Contains(out, "02:00:00:00:06:01") {
+		t.Errorf("the client did not resolve the translator by ND: %q", out)
+	}
+	if out := l.must("ip", "-n", l.R, "-4", "neigh", "show", tr4); !strings.Contains(out, "02:00:00:00:04:01") {
+		t.Errorf("the router did not resolve the translator by ARP: %q", out)
+	}
+	// And translation still works alongside.
+	l.pingOK(l.C, server6)
+}
+
+// TestRouteChangeLive: routes added and removed while siit runs change
+// where translated packets go.
+func TestRouteChangeLive(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{noServerRoute: true})
+	l.startSiit(defaultArgs()...)
+	base := l.stat("JSTAT_FAILED_ROUTES")
+	l.pingFails(l.C, server6)
+	if !l.waitStat("JSTAT_FAILED_ROUTES", base) {
+		t.Errorf("JSTAT_FAILED_ROUTES did not grow without a route")
+	}
+	l.must("ip", "-n", l.T, "route", "add", "203.0.113.0/24", "via", router4)
+	if !eventually(10*time.Second, func() bool {
+		_, ok := l.ping(l.C, "-c", "1", "-W", "1", server6)
+		return ok
+	}) {
+		t.Fatalf("ping still fails after adding the route\n%s", l.siitLog())
+	}
+	l.must("ip", "-n", l.T, "route", "del", "203.0.113.0/24", "via", router4)
+	if !eventually(10*time.Second, func() bool {
+		_, ok := l.ping(l.C, "-c", "1", "-W", "1", server6)
+		return !ok
+	}) {
+		t.Fatalf("ping still works after removing the route")
+	}
+	// A more specific route through the router again: only the server's
+	// /32 is reachable.
+	l.must("ip", "-n", l.T, "route", "add", server4+"/32", "via", router4)
+	if !eventually(10*time.Second, func() bool {
+		_, ok := l.ping(l.C, "-c", "1", "-W", "1", server6)
+		return ok
+	}) {
+		t.Fatalf("ping fails after adding a host route")
+	}
+	l.pingFails(l.C, "64:ff9b::203.0.113.1")
+}
+
+// TestDetachOnSIGTERM: SIGTERM detaches everything and exits 0; traffic
+// then follows the kernel, which does not translate (the pool6 ping fails)
+// but still answers for the host.
+func TestDetachOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	p := l.startSiit(defaultArgs()...)
+	l.pingOK(l.C, server6)
+	if !l.xdpAttached(l.T, "t6") || !l.xdpAttached(l.T, "t4") {
+		t.Fatalf("no XDP program attached while siit runs")
+	}
+	if err := p.stop(); err != nil {
+		t.Fatalf("stop: %v\n%s", err, p.log())
+	}
+	for _, ifc := range []string{"t6", "t4"} {
+		if l.xdpAttached(l.T, ifc) {
+			t.Errorf("XDP program left on %s after SIGTERM", ifc)
+		}
+	}
+	out := l.pingFails(l.C, server6)
+	if !strings.Contains(out, "unreachable") {
+		t.Errorf("the kernel (no route to pool6) should answer unreachable:\n%s", out)
+	}
+	l.pingOK(l.C, tr6)
+	l.pingOK(l.S, tr4)
+}
+
+// TestSIGKILLFailsOpen: a killed siit leaves no black hole: its XDP links
+// go away with the process and the kernel handles the traffic again; a new
+// siit attaches cleanly afterwards.
+func TestSIGKILLFailsOpen(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	p := l.startSiit(defaultArgs()...)
+	l.pingOK(l.C, server6)
+	if err := p.signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.wait(10 * time.Second); err == nil {
+		t.Fatalf("siit exited 0 after SIGKILL")
+	}
+	if !eventually(10*time.Second, func() bool { return !l.xdpAttached(l.T, "t6") && !l.xdpAttached(l.T, "t4") }) {
+		t.Fatalf("XDP programs still attached 10 s after SIGKILL")
+	}
+	l.pingOK(l.C, tr6)
+	l.pingOK(l.S, tr4)
+	out := l.pingFails(l.C, server6)
+	if !strings.Contains(out, "unreachable") {
+		t.Errorf("the kernel (no route to pool6) should answer unreachable, not black-hole:\n%s", out)
+	}
+	// A new daemon takes over (replacing the stale control socket).
+	l.startSiit(defaultArgs()...)
+	l.pingOK(l.C, server6)
+}
