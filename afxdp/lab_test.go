@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -81,14 +82,28 @@ func addVeth(t testing.TB, ns, a, b string, queues int) (ia, ib *net.Interface) 
 		"type", "veth", "peer", "name", b, "numtxqueues", q, "numrxqueues", q)
 	run(t, "ip", "-n", ns, "link", "set", a, "up")
 	run(t, "ip", "-n", ns, "link", "set", b, "up")
-	var err error
-	if ia, err = net.InterfaceByName(a); err != nil {
-		t.Fatal(err)
+	// Carrier-up is processed asynchronously by the kernel's linkwatch
+	// worker, which also swaps the noop qdisc (drops everything) for the
+	// real one. IFF_RUNNING appears when it has set the operstate, just
+	// before the qdisc swap; the socket setup that follows outlasts that
+	// window. Busy machines take a while, so poll with a generous bound.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var err error
+		if ia, err = net.InterfaceByName(a); err != nil {
+			t.Fatal(err)
+		}
+		if ib, err = net.InterfaceByName(b); err != nil {
+			t.Fatal(err)
+		}
+		if ia.Flags&ib.Flags&net.FlagRunning != 0 {
+			return ia, ib
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("veth %s/%s not running after 20s (flags %v / %v)", a, b, ia.Flags, ib.Flags)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	if ib, err = net.InterfaceByName(b); err != nil {
-		t.Fatal(err)
-	}
-	return ia, ib
 }
 
 // attachRedirect loads an XSKMAP and a program that redirects every frame

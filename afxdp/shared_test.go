@@ -24,7 +24,7 @@ func forward(t *testing.T, from, to *Socket, src, dst *packetSocket, srcIf, dstI
 	}
 	in := make([]Desc, burst)
 	if n := receiveN(t, from, in, burst); n != burst {
-		t.Fatalf("received %d of %d", n, burst)
+		t.Fatalf("received %d of %d at seq %d\n%s", n, burst, seq0, diag(t, from))
 	}
 	for _, d := range in {
 		p := u.Bytes(d)

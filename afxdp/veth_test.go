@@ -187,8 +187,7 @@ func TestVethEcho(t *testing.T) {
 			seq++
 		}
 		if n := receiveN(t, s, in, burst); n != burst {
-			out, _ := exec.Command("sh", "-c", "ip -n "+ns+" -s link; ip netns exec "+ns+" ethtool -S afxb; ip netns exec "+ns+" ethtool -S afxa").CombinedOutput()
-			t.Fatalf("received %d of %d frames at seq %d (stats %+v, counters %+v, rings %+v, counts %+v)\n%s", n, burst, seq, mustStats(t, s), s.Counters(), s.RingCounts(), u.Counts(), out)
+			t.Fatalf("received %d of %d frames at seq %d\n%s", n, burst, seq, diag(t, s))
 		}
 		out = out[:0]
 		for _, d := range in {
@@ -304,6 +303,13 @@ func TestVethEcho(t *testing.T) {
 	if err := auditReal(nil, s); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// diag describes a socket and the lab links for a failure message.
+func diag(t testing.TB, s *Socket) string {
+	st, _ := s.Stats()
+	out, _ := exec.Command("sh", "-c", "ip -s -d link; for i in $(ls /sys/class/net); do echo $i; ethtool -S $i 2>/dev/null | grep -v ': 0$'; done").CombinedOutput()
+	return fmt.Sprintf("%s: stats %+v\ncounters %+v\nrings %+v\ncounts %+v\n%s", s.where(), st, s.Counters(), s.RingCounts(), s.umem.Counts(), out)
 }
 
 func mustStats(t testing.TB, s *Socket) Stats {
