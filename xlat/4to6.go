@@ -57,7 +57,11 @@ func (t *Translator) xlat46(c *Config, buf []byte, off, n int, out *Output, hp h
 	if tl > n {
 		return t.drop(StatSKBTruncated)
 	}
-	if checksum(buf[off:off+ihl], 0) != 0 {
+	if ihl == IPv4MinLen {
+		if fold(sumIPv4Header(buf[off:])) != 0xffff {
+			return t.drop(StatHdr4)
+		}
+	} else if checksum(buf[off:off+ihl], 0) != 0 {
 		return t.drop(StatHdr4)
 	}
 	end := off + tl
@@ -168,15 +172,15 @@ func (t *Translator) xlat46(c *Config, buf []byte, off, n int, out *Output, hp h
 
 	// Upper layer.
 	if first {
-		old, new := sum4(src)+sum4(dst), sum6(shi, slo)+sum6(dhi, dlo)
+		delta := csumDelta(sum4(src)+sum4(dst), sum6(shi, slo)+sum6(dhi, dlo))
 		switch proto {
 		case protoTCP:
 			ck := buf[l4+tcpCsum:]
-			put16(ck, csumUpdate(be16(ck), old, new))
+			put16(ck, csumApply(be16(ck), delta))
 		case protoUDP:
 			ck := buf[l4+udpCsum:]
 			if v := be16(ck); v != 0 {
-				v = csumUpdate(v, old, new)
+				v = csumApply(v, delta)
 				if v == 0 {
 					v = 0xffff
 				}

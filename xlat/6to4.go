@@ -137,16 +137,17 @@ func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) (Res
 	// Upper layer: the pseudo-header changes from the IPv6 to the IPv4
 	// addresses (length and protocol are the same numbers), so TCP and UDP
 	// checksums are updated incrementally; ICMPv6 becomes ICMPv4.
+	addrSum4 := sum4(s4) + sum4(d4)
 	if p.first() {
-		old, new := sum6(shi, slo)+sum6(dhi, dlo), sum4(s4)+sum4(d4)
+		delta := csumDelta(sum6(shi, slo)+sum6(dhi, dlo), addrSum4)
 		switch p.proto {
 		case protoTCP:
 			ck := buf[p.l4+tcpCsum:]
-			put16(ck, csumUpdate(be16(ck), old, new))
+			put16(ck, csumApply(be16(ck), delta))
 		case protoUDP:
 			ck := buf[p.l4+udpCsum:]
 			if v := be16(ck); v != 0 { // 0 is invalid in IPv6; IPv4 reads it as "no checksum"
-				v = csumUpdate(v, old, new)
+				v = csumApply(v, delta)
 				if v == 0 {
 					v = 0xffff
 				}
@@ -180,7 +181,7 @@ func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) (Res
 		}
 	}
 	o := p.l4 - IPv4MinLen
-	writeIPv4(buf[o:p.l4], tos, len4, id, frag, hop-1, proto, s4, d4)
+	writeIPv4Sum(buf[o:p.l4], tos, len4, id, frag, hop-1, proto, s4, d4, addrSum4)
 	r := Result{Verdict: Forward, Family: Family4, Off: o, Len: len4}
 	return r, p.first() && c.hairpin64(dm, d4)
 }
@@ -194,7 +195,9 @@ func (c *Config) hairpin64(dm method, d4 uint32) bool {
 	case HairpinIntrinsic:
 		return dm == viaPool6 && c.eamtHas4(d4)
 	case HairpinSimple:
-		return c.eamtHas4(d4)
+		// An address the EAMT produced lies inside an EAMT IPv4 prefix:
+		// no need to look it up again.
+		return dm == viaEAMT || c.eamtHas4(d4)
 	}
 	return false
 }
@@ -209,6 +212,14 @@ func (c *Config) hairpinPass() hairpinKind {
 
 // writeIPv4 writes a 20-byte IPv4 header with its checksum.
 func writeIPv4(ip []byte, tos uint8, totalLen int, id, frag uint16, ttl, proto uint8, src, dst uint32) {
+	writeIPv4Sum(ip, tos, totalLen, id, frag, ttl, proto, src, dst, sum4(src)+sum4(dst))
+}
+
+// writeIPv4Sum is writeIPv4 for a caller that already has sum4(src)+sum4(dst)
+// (the pseudo-header delta needs it too). The header checksum is computed
+// from the field values, never by reading back the bytes just written.
+func writeIPv4Sum(ip []byte, tos uint8, totalLen int, id, frag uint16, ttl, proto uint8, src, dst uint32, addrSum uint64) {
+	_ = ip[IPv4MinLen-1]
 	ip[ip4VerIHL] = 0x45
 	ip[ip4TOS] = tos
 	put16(ip[ip4TotalLen:], uint16(totalLen))
@@ -216,10 +227,11 @@ func writeIPv4(ip []byte, tos uint8, totalLen int, id, frag uint16, ttl, proto u
 	put16(ip[ip4Frag:], frag)
 	ip[ip4TTL] = ttl
 	ip[ip4Proto] = proto
-	put16(ip[ip4Csum:], 0)
 	put32(ip[ip4Src:], src)
 	put32(ip[ip4Dst:], dst)
-	put16(ip[ip4Csum:], ipv4HeaderChecksum(ip[:IPv4MinLen]))
+	s := 0x4500 + uint64(tos) + uint64(uint16(totalLen)) + uint64(id) + uint64(frag) +
+		uint64(ttl)<<8 + uint64(proto) + addrSum
+	put16(ip[ip4Csum:], ^fold(s))
 }
 
 // icmpInfo64 translates an ICMPv6 informational message (echo request and

@@ -82,16 +82,20 @@ func pseudo4(src, dst uint32, length int, proto uint8) uint64 {
 //
 // where m and m' are the (folded) one's-complement sums of the old and new
 // words. Both sums are unfolded inputs; this never recomputes over payload.
-func csumUpdate(hc uint16, old, new uint64) uint16 {
-	s := uint64(^hc) + uint64(^fold(old)) + new
-	return ^fold(s)
-}
+func csumUpdate(hc uint16, old, new uint64) uint16 { return csumApply(hc, csumDelta(old, new)) }
 
-// ipv4HeaderChecksum computes the header checksum of h (its checksum field
-// is treated as zero).
-func ipv4HeaderChecksum(h []byte) uint16 {
-	var acc uint64
-	acc = sum(h[:ip4Csum], 0)
-	acc = sum(h[ip4Csum+2:], acc)
-	return ^fold(acc)
+// csumDelta is the ~m + m' part of csumUpdate, computed once per packet when
+// several checksums see the same change (an address swap touches the
+// pseudo-header of every checksum in the packet).
+func csumDelta(old, new uint64) uint64 { return uint64(^fold(old)) + new }
+
+// csumApply finishes csumUpdate: ~(~HC + delta).
+func csumApply(hc uint16, delta uint64) uint16 { return ^fold(uint64(^hc) + delta) }
+
+// sumIPv4Header is the one's-complement sum of a 20-byte IPv4 header (no
+// options), as five 32-bit loads: a valid header sums to 0xffff (folded).
+func sumIPv4Header(h []byte) uint64 {
+	_ = h[IPv4MinLen-1]
+	return uint64(be32(h[0:])) + uint64(be32(h[4:])) + uint64(be32(h[8:])) +
+		uint64(be32(h[12:])) + uint64(be32(h[16:]))
 }
