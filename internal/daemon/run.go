@@ -162,8 +162,13 @@ func bindMode(s string) afxdp.Mode {
 }
 
 // attach loads and attaches the steering program (disabled until a
-// configuration enables it) and opens one AF_XDP socket per queue.
+// configuration enables it) and opens one AF_XDP socket per queue. With
+// --shared-umem, the sockets of one queue index on all interfaces share the
+// first interface's UMEM, so a frame leaves by another interface without a
+// copy (the zero-copy NIC setup); otherwise each socket has its own UMEM,
+// which is faster in copy mode (veth).
 func (d *Daemon) attach() error {
+	var owners []*afxdp.Socket // by queue, for --shared-umem
 	for _, ifc := range d.ifaces {
 		p, err := bpf.Load(bpf.Options{Ifindex: ifc.index, Mode: xdpMode(d.opts.XDPMode)})
 		if err != nil {
@@ -190,7 +195,16 @@ func (d *Daemon) attach() error {
 			if d.opts.BusyPoll {
 				ao.BusyPollUsec = 20
 			}
-			s, err := afxdp.Open(ifc.name, uint32(q), ao)
+			var s *afxdp.Socket
+			var err error
+			if d.opts.SharedUmem && q < len(owners) {
+				s, err = afxdp.OpenShared(ifc.name, uint32(q), owners[q], ao)
+			} else {
+				s, err = afxdp.Open(ifc.name, uint32(q), ao)
+				if err == nil && q == len(owners) {
+					owners = append(owners, s)
+				}
+			}
 			if err != nil {
 				return err
 			}
@@ -328,18 +342,10 @@ func parseEAM(a, b string) (eamt.Entry, error) {
 
 // loadFile applies a Jool JSON file atomically (used at start and on SIGHUP).
 func (d *Daemon) loadFile(path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("read configuration: %w", err)
-	}
-	c, err := config.Parse(data, "")
-	if err != nil {
+	if err := d.state.LoadFile(path, "", false); err != nil {
 		return fmt.Errorf("configuration %s: %w", path, err)
 	}
-	if err := d.state.HandleFile(c, true); err != nil {
-		return fmt.Errorf("configuration %s: %w", path, err)
-	}
-	d.log.Info("configuration loaded", zap.String("file", path), zap.String("instance", c.Name))
+	d.log.Info("configuration loaded", zap.String("file", path))
 	return nil
 }
 

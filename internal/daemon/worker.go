@@ -306,11 +306,13 @@ func (w *worker) send(in *port, addr uint64, frame []byte, l3, n int, v6 bool) {
 	}
 	writeEther(frame[l3-ethHdrLen:l3], &hop.DstMAC, &out.mac, v6)
 	base := addr - addr%uint64(in.umem.FrameSize())
-	if out == in {
-		if len(in.tx) == cap(in.tx) {
-			w.flush(in)
+	if out.umem == in.umem {
+		// Same socket, or another socket on the same (shared) UMEM: the frame
+		// itself leaves, no copy.
+		if len(out.tx) == cap(out.tx) {
+			w.flush(out)
 		}
-		in.tx = append(in.tx, afxdp.Desc{Addr: base + uint64(l3-ethHdrLen), Len: uint32(n + ethHdrLen)})
+		out.tx = append(out.tx, afxdp.Desc{Addr: base + uint64(l3-ethHdrLen), Len: uint32(n + ethHdrLen)})
 		return
 	}
 	// Another interface: copy into a frame of its UMEM.
