@@ -62,6 +62,8 @@ type Cell struct {
 	Rate       search.Stats // zero-loss throughput, frames/s
 	Rate01     search.Stats // 0.1 % loss throughput
 	GenLimited bool
+	Saturated  bool // zero loss at the most the lab could offer through this DUT (shared CPU on veth)
+	Restarts   int  // times the peer died under overload and was restarted
 	GenCap     float64
 	LatMin     float64 // ns
 	LatP50     float64
@@ -245,16 +247,30 @@ func (r *runner) measure(ctx context.Context, l *lab.Lab, peer lab.Peer, dir lab
 	}
 	defer run.Close()
 	label := fmt.Sprintf("%s %s %d B q%d", peer.Name(), dir, size, queues)
+	if tg, ok := peer.(*lab.Tayga); ok {
+		run.BeforeTrial = func() error {
+			last, err := tg.Revive(l)
+			if last != "" || err != nil {
+				cell.Restarts++
+				r.logf("  %s died under the previous trial (%q); restarted", peer.Name(), last)
+			}
+			return err
+		}
+	}
 	run.Progress = func(t search.Trial) {
 		r.logf("  %s: offered %.3f Mpps, received %.3f Mpps, loss %.3f %%", label, t.Offered/1e6, t.RxRate()/1e6, 100*t.Loss())
 	}
 	cfg := search.Config{Max: genCap, Min: genCap / 1000, Resolution: r.plan.Resolution, MaxSteps: r.plan.Steps}
-	stats, limited, _, err := search.Repeat(ctx, r.plan.Repeats, run, cfg)
+	stats, limited, all, err := search.Repeat(ctx, r.plan.Repeats, run, cfg)
 	if err != nil {
 		return cell, err
 	}
 	cell.Rate, cell.GenLimited = stats, limited
-	r.logf("%s: zero-loss throughput %.3f Mpps%s", label, stats.Median/1e6, map[bool]string{true: " (generator-limited)"}[limited])
+	for _, a := range all {
+		cell.Saturated = cell.Saturated || a.Saturated
+	}
+	r.logf("%s: zero-loss throughput %.3f Mpps%s%s", label, stats.Median/1e6,
+		map[bool]string{true: " (generator-limited)"}[limited], map[bool]string{true: " (saturated)"}[cell.Saturated])
 	if full && r.plan.Loss01 {
 		cfg.LossTolerance = 0.001
 		if cell.Rate01, _, _, err = search.Repeat(ctx, r.plan.Repeats, run, cfg); err != nil {

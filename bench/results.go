@@ -42,6 +42,11 @@ func rateText(c *Cell) string {
 	}
 	if c.GenLimited {
 		s += " ≥ (generator-limited)"
+	} else if c.Saturated {
+		s += " (sat.)"
+	}
+	if c.Restarts > 0 {
+		s += fmt.Sprintf(" (died %d×)", c.Restarts)
 	}
 	return s
 }
@@ -233,7 +238,11 @@ func (res *Results) LabSection(plotDir string) string {
 	for _, k := range keys {
 		fmt.Fprintf(&b, " %s %s Mpps;", k, mpps(res.GenCap[k]))
 	}
-	b.WriteString(" a cell equal to it is marked generator-limited (≥ / *): the DUT may be faster.\n\n")
+	b.WriteString(" a cell equal to it is marked generator-limited (≥ / *): the DUT may be faster. " +
+		"\"sat.\": the trial had zero loss but the generator could not offer more through this DUT, because on veth " +
+		"the DUT's receive processing (and the XDP forwarder, and the kernel's forwarding) runs in the softirq of " +
+		"the generator's CPU: the figure is the lab's ceiling for that DUT. \"died n×\": the DUT process exited " +
+		"under overload and was restarted before the next trial (TAYGA 0.9.2 exits when a write to its tun fails).\n\n")
 	fmt.Fprintf(&b, "#### Throughput vs frame size (6->4, zero loss, Mpps)\n\n%s\n![rate vs frame size](%s/rate_vs_size.svg)\n\n", res.SizeTable(), plotDir)
 	fmt.Fprintf(&b, "#### Throughput vs queues (6->4, 84 B, zero loss, Mpps)\n\n%s\n![rate vs queues](%s/rate_vs_queues.svg)\n", res.QueueTable(), plotDir)
 	if lt := res.lossTable(); lt != "" {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -67,16 +68,19 @@ func translatorRoutes() [][]string {
 // Kernel is plain kernel forwarding: 6->4 frames are routed as IPv6 to B, 4->6 frames as IPv4 to A.
 type Kernel struct{ r routes }
 
-func (*Kernel) Name() string        { return "kernel forwarding" }
-func (*Kernel) Translates() bool    { return false }
-func (*Kernel) Available() error    { return nil }
-func (*Kernel) PID() int            { return 0 }
-func (k *Kernel) Stop(l *Lab) error { return k.r.del(l) }
-func (k *Kernel) Start(l *Lab) error {
-	return k.r.add(l,
-		[]string{"ip", "-6", "route", "add", "2001:db8:64::cb00:7100/120", "via", GwB6, "dev", IfD4},
-		[]string{"ip", "-4", "route", "add", "192.0.2.0/24", "via", GwA4, "dev", IfD6},
-	)
+func (*Kernel) Name() string         { return "kernel forwarding" }
+func (*Kernel) Translates() bool     { return false }
+func (*Kernel) Available() error     { return nil }
+func (*Kernel) PID() int             { return 0 }
+func (k *Kernel) Stop(l *Lab) error  { return k.r.del(l) }
+func (k *Kernel) Start(l *Lab) error { return k.r.add(l, plainRoutes()...) }
+
+// plainRoutes route the test frames untranslated: 6->4 frames as IPv6 to B, 4->6 frames as IPv4 to A.
+func plainRoutes() [][]string {
+	return [][]string{
+		{"ip", "-6", "route", "add", "2001:db8:64::cb00:7100/120", "via", GwB6, "dev", IfD4},
+		{"ip", "-4", "route", "add", "192.0.2.0/24", "via", GwA4, "dev", IfD6},
+	}
 }
 
 // XDPFwd is the plain XDP redirect forwarder (MAC rewrite + bpf_redirect), the lab's upper bound.
@@ -119,10 +123,11 @@ func (x *XDPFwd) Stop(*Lab) error {
 // well-known prefix 64:ff9b::/96 for non-global IPv4 such as the lab's documentation addresses, hence the
 // network-specific prefix.
 type Tayga struct {
-	Bin string // default "tayga" from PATH
-	r   routes
-	cmd *exec.Cmd
-	dir string
+	Bin    string // default "tayga" from PATH
+	r      routes
+	cmd    *exec.Cmd
+	exited chan struct{}
+	dir    string
 }
 
 const taygaTun = "nat64"
@@ -171,28 +176,55 @@ func (t *Tayga) Start(l *Lab) error {
 		[]string{"ip", "-4", "route", "add", "192.0.2.0/24", "dev", taygaTun})...); err != nil {
 		return err
 	}
+	return t.spawn(l)
+}
+
+func (t *Tayga) spawn(l *Lab) error {
+	conf := filepath.Join(t.dir, "tayga.conf")
 	t.cmd = l.DUT.Command(t.bin(), "-c", conf, "--nodetach")
+	if f, err := os.OpenFile(filepath.Join(t.dir, "tayga.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
+		t.cmd.Stdout, t.cmd.Stderr = f, f
+		defer f.Close()
+	}
 	t.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := t.cmd.Start(); err != nil {
 		return fmt.Errorf("start tayga: %w", err)
 	}
+	t.exited = make(chan struct{})
+	go func(c *exec.Cmd, done chan struct{}) { c.Wait(); close(done) }(t.cmd, t.exited)
 	time.Sleep(300 * time.Millisecond) // tayga opens the tun and starts reading; no readiness signal exists
 	return nil
+}
+
+// Revive restarts TAYGA if it exited (TAYGA 0.9.2 exits when a write to its tun fails under overload) and
+// returns the last lines of its log then; it returns "" when TAYGA was running.
+func (t *Tayga) Revive(l *Lab) (string, error) {
+	if t.exited == nil {
+		return "", nil
+	}
+	select {
+	case <-t.exited:
+	default:
+		return "", nil
+	}
+	b, _ := os.ReadFile(filepath.Join(t.dir, "tayga.log"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	last := lines[len(lines)-1]
+	l.DUT.Exec("ip", "link", "set", taygaTun, "up")
+	return last, t.spawn(l)
 }
 
 func (t *Tayga) Stop(l *Lab) error {
 	var errs []error
 	if t.cmd != nil && t.cmd.Process != nil {
 		t.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { t.cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-t.exited:
 		case <-time.After(3 * time.Second):
 			t.cmd.Process.Kill()
-			<-done
+			<-t.exited
 		}
-		t.cmd = nil
+		t.cmd, t.exited = nil, nil
 	}
 	errs = append(errs, t.r.del(l))
 	if t.dir != "" {

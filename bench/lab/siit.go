@@ -18,7 +18,7 @@ import (
 // generator does not use (on veth the DUT's RX softirq runs on the generator's CPU); the control socket is
 // private to the run.
 //
-//	forward-only: <bin> run --socket S [--cpus C] --forward-only d6 d4
+//	forward-only: <bin> run --socket S [--cpus C] --forward-only --pool6 2001:db8:64::/96 d6 d4
 //	translating:  <bin> run --socket S [--cpus C] --pool6 2001:db8:64::/96 d6 d4
 //
 // ======================================================================================================
@@ -28,10 +28,9 @@ func SiitCommand(bin string, forwardOnly bool, cpus, socket string) []string {
 		args = append(args, "--cpus", cpus)
 	}
 	if forwardOnly {
-		args = append(args, "--forward-only")
-	} else {
-		args = append(args, "--pool6", Pool6)
+		args = append(args, "--forward-only") // pool6 still selects (steers) the frames; they keep their addresses
 	}
+	args = append(args, "--pool6", Pool6)
 	return append(args, IfD6, IfD4)
 }
 
@@ -74,7 +73,11 @@ func (s *Siit) Available() error {
 }
 
 func (s *Siit) Start(l *Lab) error {
-	if err := s.r.add(l, translatorRoutes()...); err != nil {
+	rt := translatorRoutes()
+	if s.ForwardOnly { // untranslated frames are routed like the kernel-forwarding peer's
+		rt = plainRoutes()
+	}
+	if err := s.r.add(l, rt...); err != nil {
 		return err
 	}
 	bin, err := filepath.Abs(s.Bin)

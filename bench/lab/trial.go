@@ -87,6 +87,8 @@ type Runner struct {
 	FirstError error
 	// Progress, when set, is called after every trial.
 	Progress func(search.Trial)
+	// BeforeTrial, when set, runs before every trial (e.g. to revive a peer that died under overload).
+	BeforeTrial func() error
 }
 
 // NewRunner prepares generators and sinks for cfg.
@@ -229,6 +231,11 @@ func (r *Runner) Close() error {
 func (r *Runner) Trial(ctx context.Context, rate float64) (search.Trial, error) {
 	r.trial++
 	res := search.Trial{Requested: rate}
+	if r.BeforeTrial != nil {
+		if err := r.BeforeTrial(); err != nil {
+			return res, err
+		}
+	}
 	// Full speed (rate <= 0 or +Inf) runs for the duration; a paced trial sends an exact count.
 	perLeg, count, dur := rate/float64(len(r.legs)), uint64(0), time.Duration(0)
 	if rate <= 0 || math.IsInf(rate, 1) {

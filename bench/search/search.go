@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -59,13 +60,18 @@ type Result struct {
 	Rate       float64 // highest offered rate that passed
 	RxRate     float64 // received rate at that trial
 	GenLimited bool    // passed at the generator's capacity: the DUT may be faster
-	Steps      []Trial
+	// Saturated: a trial passed but the generator could not offer the requested rate; no higher rate can be
+	// offered through this DUT (on veth, the DUT's receive path runs on the generator's CPU), so the search
+	// stopped there and Rate is the highest rate the lab can push through it without loss.
+	Saturated bool
+	Steps     []Trial
 }
 
 // ErrBadConfig reports unusable search bounds.
 var ErrBadConfig = errors.New("throughput search: need 0 < Min <= Max")
 
-// Throughput runs the binary search.
+// Throughput runs the search: one trial at Max, then descents by 4× until a rate passes, then bisection (on a
+// logarithmic scale while hi/lo > 2) until the bracket is within Resolution or MaxSteps trials were run.
 func Throughput(ctx context.Context, dut DUT, c Config) (Result, error) {
 	if c.Min <= 0 || c.Max < c.Min {
 		return Result{}, fmt.Errorf("%w (got Min %g, Max %g)", ErrBadConfig, c.Min, c.Max)
@@ -80,44 +86,57 @@ func Throughput(ctx context.Context, dut DUT, c Config) (Result, error) {
 		c.GenShortfall = 0.03
 	}
 	var res Result
-	try := func(rate float64) (bool, error) {
+	// try runs one trial; pass means no more loss than tolerated, reached that the rate was really offered.
+	try := func(rate float64) (pass, reached bool, err error) {
 		t, err := dut.Trial(ctx, rate)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		res.Steps = append(res.Steps, t)
-		reached := t.Offered >= (1-c.GenShortfall)*rate
-		ok := t.Sent > 0 && t.Loss() <= c.LossTolerance
-		if ok && t.Offered > res.Rate {
+		reached = t.Offered >= (1-c.GenShortfall)*rate
+		pass = t.Sent > 0 && t.Loss() <= c.LossTolerance
+		if pass && t.Offered > res.Rate {
 			res.Rate, res.RxRate = t.Offered, t.RxRate()
 		}
-		return ok && reached, nil
+		return pass, reached, nil
 	}
 
 	// First the generator's capacity: a DUT that keeps up there is generator-limited.
-	ok, err := try(c.Max)
-	if err != nil {
+	pass, reached, err := try(c.Max)
+	if err != nil || pass {
+		res.GenLimited, res.Saturated = pass && reached, pass && !reached
 		return res, err
 	}
-	if ok {
-		res.GenLimited = true
-		return res, nil
-	}
+	// Descend by factors of 4 until a rate passes, then bisect (geometric while the bracket is wide).
 	lo, hi := 0.0, c.Max
-	rate := c.Max / 2
-	for step := 1; step < c.MaxSteps && hi-lo > c.Resolution*hi; step++ {
-		rate = max((lo+hi)/2, c.Min)
-		ok, err := try(rate)
+	for step := 1; step < c.MaxSteps; step++ {
+		var rate float64
+		switch {
+		case lo == 0:
+			rate = max(hi/4, c.Min)
+		case hi/lo > 2:
+			rate = math.Sqrt(lo * hi)
+		default:
+			rate = (lo + hi) / 2
+		}
+		pass, reached, err := try(rate)
 		if err != nil {
 			return res, err
 		}
-		if ok {
+		if pass && !reached {
+			res.Saturated = true
+			return res, nil
+		}
+		if pass {
 			lo = rate
 		} else {
 			hi = rate
 			if rate <= c.Min {
 				break
 			}
+		}
+		if lo > 0 && hi-lo <= c.Resolution*hi {
+			break
 		}
 	}
 	return res, nil

@@ -87,8 +87,8 @@ func TestThroughputGeneratorLimited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.GenLimited || r.Rate != 1_000_000 {
-		t.Fatalf("got %+v, want rate capped at the generator's 1M and not flagged as passing at Max", r)
+	if r.GenLimited || !r.Saturated || r.Rate != 1_000_000 || d.trials != 1 {
+		t.Fatalf("got %+v after %d trials, want saturated at the generator's 1M, not generator-limited", r, d.trials)
 	}
 }
 

@@ -1,0 +1,82 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/siit-project/siit/bench/frames"
+)
+
+func setupLab(t *testing.T) *Lab {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the netns lab needs root")
+	}
+	l, err := Setup(fmt.Sprintf("bench%d-%d", os.Getpid()%100000, rand.IntN(1000)), 1)
+	if err != nil {
+		t.Skipf("cannot build the lab here: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return l
+}
+
+// The generator offers exactly the requested count, and the sink on the far end of a veth counts exactly the
+// frames sent, in both directions, and sampled frames validate.
+func TestGeneratorAndSinkExactOverVeth(t *testing.T) {
+	l := setupLab(t)
+	for _, dir := range []Direction{Dir64, Dir46} {
+		r, err := l.NewRunner(TrialConfig{Dir: dir, FrameSize: 84, Proto: frames.UDP, Flows: 16, AddrFlows: 4,
+			Duration: 100 * time.Millisecond, AtDUT: true, SampleEvery: 8, Timestamp: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for _, rate := range []float64{20000, 31337} {
+			tr, err := r.Trial(context.Background(), rate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := uint64(rate * 0.1)
+			if tr.Sent != want || tr.Received != want {
+				t.Fatalf("%s at %v fps: sent %d received %d, want exactly %d", dir, rate, tr.Sent, tr.Received, want)
+			}
+			if c := r.Last[0]; c.WrongFamily != 0 || c.BadIPChecksum != 0 || c.LatCount != want {
+				t.Fatalf("%s: sink counters %+v", dir, c)
+			}
+		}
+		if r.Validated == 0 || r.Invalid != 0 {
+			t.Fatalf("%s: validated %d, invalid %d (%v)", dir, r.Validated, r.Invalid, r.FirstError)
+		}
+	}
+}
+
+// Kernel forwarding of the lab's frames reaches the far sink unchanged in family.
+func TestKernelPeerForwards(t *testing.T) {
+	l := setupLab(t)
+	k := &Kernel{}
+	if err := k.Start(l); err != nil {
+		t.Fatal(err)
+	}
+	defer k.Stop(l)
+	r, err := l.NewRunner(TrialConfig{Dir: DirBoth, FrameSize: 128, Proto: frames.UDP, Flows: 8,
+		Duration: 100 * time.Millisecond, SampleEvery: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tr, err := r.Trial(context.Background(), 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Sent != 1000 || tr.Received == 0 || r.Invalid != 0 {
+		t.Fatalf("sent %d received %d invalid %d (%v)", tr.Sent, tr.Received, r.Invalid, r.FirstError)
+	}
+}
