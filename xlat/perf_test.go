@@ -57,3 +57,54 @@ func TestCsumDeltaMatchesTwoFoldForm(t *testing.T) {
 		}
 	}
 }
+
+// Counters are written by their owner without locked instructions and read
+// by anyone: a concurrent reader only ever sees each counter grow, and sees
+// the exact totals once the owner is done. (Under -race this exercises the
+// atomic variant and lets the detector check the reader side.)
+func TestStatsConcurrentReader(t *testing.T) {
+	cfg := mustConfig(t, testParams(t))
+	tr := NewTranslator(nil)
+	out := NewOutput(4, 2048, 32)
+	in := unhex(t, goldenPackets["6to4-udp"][0])
+	buf := make([]byte, 256)
+	const n = 20000
+	done := make(chan struct{})
+	errs := make(chan string, 1)
+	go func() {
+		defer close(errs)
+		var last [NumCounters]uint64
+		for {
+			var now [NumCounters]uint64
+			tr.Stats.Snapshot(&now)
+			for i := range now {
+				if now[i] < last[i] {
+					errs <- Counter(i).Name() + " went backwards"
+					return
+				}
+			}
+			last = now
+			select {
+			case <-done:
+				return
+			default:
+			}
+		}
+	}()
+	for range n {
+		copy(buf[128:], in)
+		if r := tr.Translate(cfg, buf, 128, len(in), out); r.Verdict != Forward {
+			t.Fatalf("verdict %v %s", r.Verdict, r.Reason.Name())
+		}
+	}
+	close(done)
+	if e, ok := <-errs; ok {
+		t.Fatal(e)
+	}
+	if got := tr.Stats.Get(StatReceived6); got != n {
+		t.Errorf("%s = %d; want %d", StatReceived6.Name(), got, n)
+	}
+	if got := tr.Stats.Get(StatSuccess); got != n {
+		t.Errorf("%s = %d; want %d", StatSuccess.Name(), got, n)
+	}
+}
