@@ -109,3 +109,23 @@ func TestLookupAllocs(t *testing.T) {
 		t.Fatalf("lookups allocate %v times per run", n)
 	}
 }
+
+// Writers building unrelated tables at the same time share nothing (run with -race).
+func TestConcurrentBuilds(t *testing.T) {
+	es := bigEntries(3000)
+	var wg sync.WaitGroup
+	tables := make([]*Table, 3)
+	for i := range tables {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tables[i], _ = New(es[i*1000 : (i+1)*1000])
+		}()
+	}
+	wg.Wait()
+	for i, tb := range tables {
+		if tb.Len() != 1000 {
+			t.Fatalf("table %d has %d entries", i, tb.Len())
+		}
+	}
+}

@@ -116,7 +116,7 @@ func (t *Table) AddAll(es []Entry, force bool) (*Table, error) {
 	nt := t.edit(len(recs))
 	for i, r := range recs {
 		if i%touchBatch == 0 && len(recs) >= touchBatch {
-			nt.touch(recs[i:min(i+touchBatch, len(recs))])
+			_ = nt.touch(recs[i:min(i+touchBatch, len(recs))])
 		}
 		if err := nt.add(r, force); err != nil {
 			if len(recs) > 1 {
