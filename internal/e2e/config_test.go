@@ -81,6 +81,14 @@ type eamJSON struct{ p6, p4 string }
 // writeConfig writes a Jool-format JSON file for the default instance.
 func writeConfig(t *testing.T, path string, eams []eamJSON) {
 	t.Helper()
+	if err := writeConfigFile(path, eams); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeConfigFile replaces path atomically with a Jool JSON file for the
+// default instance: pool6 and eams.
+func writeConfigFile(path string, eams []eamJSON) error {
 	var b strings.Builder
 	b.WriteString(`{"instance": "default", "framework": "netfilter", "global": {"pool6": "64:ff9b::/96"}, "eamt": [`)
 	for i, e := range eams {
@@ -92,11 +100,9 @@ func writeConfig(t *testing.T, path string, eams []eamJSON) {
 	b.WriteString("\n]}\n")
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
+	return os.Rename(tmp, path)
 }
 
 // baseEAMs are the lab's two EAMs.
