@@ -85,10 +85,3 @@ func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
 	}
 	return 0, false
 }
-
-// in6 reports whether hi:lo lies in [first6, first6+span6], i.e. the 128-bit difference does not exceed the span.
-func (b *bounds) in6(hi, lo uint64) bool {
-	dl, c := bits.Sub64(lo, b.first6l, 0)
-	dh, _ := bits.Sub64(hi, b.first6h, c)
-	return dh < b.span6h || dh == b.span6h && dl <= b.span6l
-}
