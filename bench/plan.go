@@ -221,16 +221,20 @@ func isKind[T lab.Peer](p lab.Peer) bool { _, ok := p.(T); return ok }
 
 func (r *runner) genCapacity(ctx context.Context, l *lab.Lab, dir lab.Direction, size int, cpus []int) (float64, error) {
 	run, err := l.NewRunner(lab.TrialConfig{Dir: dir, FrameSize: size, Proto: frames.UDP, Flows: 256, AddrFlows: 16,
-		Duration: max(r.plan.Trial, 500*time.Millisecond), CPUs: cpus, AtDUT: true})
+		Duration: r.plan.Trial, CPUs: cpus, AtDUT: true})
 	if err != nil {
 		return 0, err
 	}
 	defer run.Close()
-	t, err := run.Trial(ctx, 0)
-	if err != nil {
-		return 0, err
+	best := 0.0
+	for range 3 { // the best of three: the machine is shared and a preempted generator under-reports
+		t, err := run.Trial(ctx, 0)
+		if err != nil {
+			return 0, err
+		}
+		best = max(best, t.RxRate())
 	}
-	return t.RxRate(), nil
+	return best, nil
 }
 
 func (r *runner) measure(ctx context.Context, l *lab.Lab, peer lab.Peer, dir lab.Direction, size, queues int,

@@ -103,12 +103,20 @@ func Throughput(ctx context.Context, dut DUT, c Config) (Result, error) {
 
 	// First the generator's capacity: a DUT that keeps up there is generator-limited.
 	pass, reached, err := try(c.Max)
-	if err != nil || pass {
-		res.GenLimited, res.Saturated = pass && reached, pass && !reached
+	if err != nil || pass && reached {
+		res.GenLimited = pass
 		return res, err
 	}
-	// Descend by factors of 4 until a rate passes, then bisect (geometric while the bracket is wide).
+	short := 0
+	if pass { // the generator fell short of its own capacity: bisect below what it offered
+		short = 1
+	}
+	// Descend by factors of 4 until a rate passes, then bisect (geometric while the bracket is wide). A pass the
+	// generator fell short of counts at the offered rate; two in a row mean saturation and end the search.
 	lo, hi := 0.0, c.Max
+	if pass {
+		lo = res.Rate
+	}
 	for step := 1; step < c.MaxSteps; step++ {
 		var rate float64
 		switch {
@@ -123,16 +131,21 @@ func Throughput(ctx context.Context, dut DUT, c Config) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		if pass && !reached {
-			res.Saturated = true
-			return res, nil
-		}
-		if pass {
+		switch {
+		case pass && !reached:
+			if short++; short >= 2 {
+				res.Saturated = true
+				return res, nil
+			}
+			lo = max(lo, res.Rate) // no verdict on rate itself: hi stays
+		case pass:
+			short = 0
 			lo = rate
-		} else {
+		default:
+			short = 0
 			hi = rate
 			if rate <= c.Min {
-				break
+				return res, nil
 			}
 		}
 		if lo > 0 && hi-lo <= c.Resolution*hi {

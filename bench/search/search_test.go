@@ -87,8 +87,35 @@ func TestThroughputGeneratorLimited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.GenLimited || !r.Saturated || r.Rate != 1_000_000 || d.trials != 1 {
-		t.Fatalf("got %+v after %d trials, want saturated at the generator's 1M, not generator-limited", r, d.trials)
+	if r.GenLimited || !r.Saturated || r.Rate != 1_000_000 || d.trials != 2 {
+		t.Fatalf("got %+v after %d trials, want saturated at the generator's 1M after two short trials", r, d.trials)
+	}
+}
+
+// flakyGen falls short of the requested rate once (a preempted generator): the search must go on.
+type flakyGen struct {
+	fakeDUT
+	shortAt int
+}
+
+func (d *flakyGen) Trial(ctx context.Context, rate float64) (Trial, error) {
+	t, err := d.fakeDUT.Trial(ctx, rate)
+	if d.trials == d.shortAt {
+		t.Offered *= 0.5
+		t.Sent /= 2
+		t.Received = min(t.Received, t.Sent)
+	}
+	return t, err
+}
+
+func TestThroughputSurvivesOneShortTrial(t *testing.T) {
+	d := &flakyGen{fakeDUT: fakeDUT{capacity: 700_000, gen: 5_000_000}, shortAt: 3}
+	r, err := Throughput(context.Background(), d, Config{Max: 5_000_000, Min: 1000, Resolution: 0.001, MaxSteps: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Saturated || r.Rate < 699_000 || r.Rate > 700_000 {
+		t.Fatalf("got %+v, want about 700k despite one short trial", r)
 	}
 }
 
