@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -60,6 +61,44 @@ func TestConfigCLI(t *testing.T) {
 		l.cliOK("global", "update", "manually-enabled", "true")
 		if !l.pingOnce(l.C, server6) {
 			t.Fatalf("translation did not resume after manually-enabled true\n%s", l.siitLog())
+		}
+	})
+	t.Run("denylist4", func(t *testing.T) {
+		defer l.as(t)()
+		// A denylisted IPv4 address is not translated through pool6.
+		l.cliOK("denylist4", "add", server4+"/32")
+		if l.pingOnce(l.C, server6) {
+			t.Fatalf("a denylisted address still translates through pool6")
+		}
+		l.cliOK("denylist4", "remove", server4+"/32")
+		if !l.pingOnce(l.C, server6) {
+			t.Fatalf("translation did not resume after denylist4 remove")
+		}
+	})
+	t.Run("instance-remove-add", func(t *testing.T) {
+		defer l.as(t)()
+		l.cliOK("instance", "remove", "default")
+		l.pingFails(l.C, server6)
+		l.pingOK(l.C, tr6)
+		// A new instance starts translating as soon as it has what the
+		// flow needs: pool6 for the server, an EAM for the client.
+		l.cliOK("instance", "add", "--netfilter", "--pool6", pool6)
+		l.cliOK("eamt", "add", "2001:db8:6::/120", "192.0.2.0/24")
+		if !l.pingOnce(l.C, server6) {
+			t.Fatalf("no translation after instance add + eamt add\n%s", l.siitLog())
+		}
+	})
+	t.Run("jool_siit-alias", func(t *testing.T) {
+		defer l.as(t)()
+		alias := filepath.Join(l.dir, "jool_siit")
+		if err := os.Symlink(siitBin, alias); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(alias, "eamt", "display", "--csv")
+		cmd.Env = append(os.Environ(), "SIIT_SOCKET="+l.sock)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "2001:db8:6::/120") {
+			t.Errorf("jool_siit eamt display: %v\n%s", err, out)
 		}
 	})
 	t.Run("stats-display", func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 //	udpecho [-q] ADDR...          echo datagrams; "recv SRC LEN" per datagram unless -q
 //	tcpecho ADDR                  echo streams; "conn SRC" per connection
 //	udpping [-src A] DST SIZE N   N request/response exchanges with payload check
+//	udpflows DST SIZE K           K exchanges, each from a new socket (new flow)
 //	udpone [-src A] DST SIZE      send exactly one datagram, no retry
 //	udprefused DST                expect ECONNREFUSED (an ICMP port unreachable)
 //	tcpping [-src A] DST SIZE     connect, send SIZE bytes, read them back
@@ -40,6 +41,8 @@ func runHelper(args []string) int {
 		err = tcpEcho(args[1:])
 	case "udpping":
 		err = udpPing(args[1:])
+	case "udpflows":
+		err = udpFlows(args[1:])
 	case "udpone":
 		err = udpOne(args[1:])
 	case "udprefused":
@@ -246,6 +249,27 @@ func udpPing(args []string) error {
 		}
 	}
 	say("ok %s %s", c.LocalAddr(), c.RemoteAddr())
+	return nil
+}
+
+func udpFlows(args []string) error {
+	fs, err := parseArgs("udpflows", args, 3, nil)
+	if err != nil {
+		return err
+	}
+	size, err := atoi(fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	k, err := atoi(fs.Arg(2))
+	if err != nil {
+		return err
+	}
+	for i := range k {
+		if err := udpPing([]string{fs.Arg(0), fmt.Sprint(size), "1"}); err != nil {
+			return fmt.Errorf("flow %d: %w", i, err)
+		}
+	}
 	return nil
 }
 

@@ -53,6 +53,7 @@ type lab struct {
 // labOpts varies the topology.
 type labOpts struct {
 	noServerRoute bool // the translator has no route to 203.0.113.0/24
+	queues        int  // RX/TX queues of the translator's veths (default 1)
 }
 
 // newLab builds the lab; t.Cleanup removes it even when the test fails.
@@ -66,9 +67,13 @@ func newLab(t *testing.T, o labOpts) *lab {
 	for _, ns := range []string{l.C, l.T, l.R, l.S} {
 		l.must("ip", "netns", "add", ns)
 	}
+	q := ""
+	if o.queues > 1 {
+		q = fmt.Sprintf(" numtxqueues %d numrxqueues %d", o.queues, o.queues)
+	}
 	l.ipBatch("", ""+
-		"link add c6 netns "+l.C+" type veth peer name t6 netns "+l.T+"\n"+
-		"link add t4 netns "+l.T+" type veth peer name r4 netns "+l.R+"\n"+
+		"link add c6 netns "+l.C+q+" type veth peer name t6 netns "+l.T+q+"\n"+
+		"link add t4 netns "+l.T+q+" type veth peer name r4 netns "+l.R+q+"\n"+
 		"link add rs netns "+l.R+" type veth peer name s4 netns "+l.S+"\n")
 	// End hosts compute full checksums (AF_XDP copy mode hands partial ones
 	// over as they are) and accept redirected frames (GRO).

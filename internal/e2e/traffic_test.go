@@ -94,3 +94,34 @@ func TestTraffic(t *testing.T) {
 		}
 	})
 }
+
+// TestMultiQueue: with two RX queues per interface siit runs a worker per
+// queue; flows spread over both queues and all get through both ways.
+func TestMultiQueue(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{queues: 2})
+	const addr = "127.0.0.1:9469"
+	p := l.startSiit(append(defaultArgs(), "--metrics", addr)...)
+	if n := strings.Count(p.log(), "af_xdp socket bound"); n != 4 {
+		t.Fatalf("%d AF_XDP sockets bound, want 4 (2 interfaces x 2 queues)\n%s", n, p.log())
+	}
+	l.start(l.S, "udpecho", "-q", hostPort(server4, "7000"))
+	l.start(l.C, "udpecho", "-q", "[::]:7001")
+	// Each flow is a new socket, so the sending veths hash them over both
+	// queues; 24 flows all on one queue is a 1-in-8-million event.
+	l.helperOK(l.C, "udpflows", hostPort(server6, "7000"), "300", "24")
+	l.helperOK(l.S, "udpflows", hostPort(client4, "7001"), "300", "24")
+	l.start(l.S, "tcpecho", hostPort(server4, "8000"))
+	for range 4 {
+		l.helperOK(l.C, "tcpping", hostPort(server6, "8000"), "100000")
+	}
+	text := l.metricsText(addr)
+	for _, ifc := range []string{"t6", "t4"} {
+		for _, q := range []string{"0", "1"} {
+			v, ok := metricSum(text, "siit_rx_packets_total", `iface="`+ifc+`"`, `queue="`+q+`"`)
+			if !ok || v == 0 {
+				t.Errorf("no packet received on %s queue %s:\n%s", ifc, q, text)
+			}
+		}
+	}
+}
