@@ -47,10 +47,7 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 // Lookup6 translates the IPv6 address hi:lo with the longest matching entry: the IPv4 prefix followed by the
 // 32-len4 bits that come right after the IPv6 prefix (RFC 7757 §3.3); any further IPv6 bits are ignored.
 func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
-	if t == nil {
-		return 0, false
-	}
-	if !t.b.in6(hi, lo) {
+	if t == nil || !t.b.in6(hi, lo) {
 		return 0, false
 	}
 	v := &t.v6
