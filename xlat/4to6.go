@@ -23,19 +23,20 @@ func (t *Translator) Translate4to6(cfg *Config, buf []byte, off, n int, out *Out
 	if off < 0 || n < 0 || off+n > len(buf) {
 		return t.drop(StatL3HdrOffset)
 	}
-	t.Stats.Inc(StatReceived4)
-	if !cfg.enabled {
-		return t.pass(StatXlatorDisabled)
-	}
-	r := t.xlat46(cfg, buf, off, n, out, fromWire)
-	if r.Verdict == Forward {
-		t.Stats.Inc(StatSuccess)
-	}
-	return r
+	return t.xlat46(cfg, buf, off, n, out, fromWire)
 }
 
-// xlat46 is the 4->6 translation proper.
+// xlat46 is the 4->6 translation proper, for a packet within buf (the caller
+// checked the offsets and reset out): from the wire (counted as received
+// here) or the second half of a U-turn (already counted by xlat64). A
+// forwarded result counts as a success here in both cases.
 func (t *Translator) xlat46(c *Config, buf []byte, off, n int, out *Output, hp hairpinKind) Result {
+	if hp == fromWire {
+		t.Stats.Inc(StatReceived4)
+		if !c.enabled {
+			return t.pass(StatXlatorDisabled)
+		}
+	}
 	if n < IPv4MinLen {
 		return t.drop(StatSKBTruncated)
 	}
@@ -147,7 +148,7 @@ func (t *Translator) xlat46(c *Config, buf []byte, off, n int, out *Output, hp h
 		hop = ttl - 1
 	}
 	if isErr {
-		return t.icmpErr46(c, buf, off, end, hp, src, shi, slo, dhi, dlo, tos, hop, out)
+		return t.success(t.icmpErr46(c, buf, off, end, hp, src, shi, slo, dhi, dlo, tos, hop, out))
 	}
 
 	// Size: the IPv6 packet is 20 bytes longer (28 with a fragment header).
@@ -224,7 +225,7 @@ func (t *Translator) xlat46(c *Config, buf []byte, off, n int, out *Output, hp h
 		l4, end = l4+no-off, end+no-off
 	}
 	if fragment {
-		return t.fragment46(buf, end, l4, mpl, tos, hop, nh, id, ff, shi, slo, dhi, dlo, out)
+		return t.success(t.fragment46(buf, end, l4, mpl, tos, hop, nh, id, ff, shi, slo, dhi, dlo, out))
 	}
 	o := l4 - hdr6
 	ip := buf[o:l4]
@@ -234,6 +235,7 @@ func (t *Translator) xlat46(c *Config, buf []byte, off, n int, out *Output, hp h
 	} else {
 		writeIPv6(ip, tos, outLen-IPv6HeaderLen, nh, hop, shi, slo, dhi, dlo)
 	}
+	t.Stats.Inc(StatSuccess)
 	return Result{Verdict: Forward, Family: Family6, Off: o, Len: outLen}
 }
 

@@ -10,53 +10,45 @@ func (t *Translator) Translate6to4(cfg *Config, buf []byte, off, n int, out *Out
 	if off < 0 || n < 0 || off+n > len(buf) {
 		return t.drop(StatL3HdrOffset)
 	}
-	t.Stats.Inc(StatReceived6)
-	if !cfg.enabled {
-		return t.pass(StatXlatorDisabled)
-	}
-	r, hairpin := t.xlat64(cfg, buf, off, n, out)
-	if r.Verdict == Forward && hairpin {
-		r = t.xlat46(cfg, buf, r.Off, r.Len, out, cfg.hairpinPass())
-		if r.Verdict != Forward {
-			if r.Verdict == Pass { // an address stopped the U-turn: nowhere to pass it
-				r.Verdict = Drop
-			}
-			return r
-		}
-	}
-	if r.Verdict == Forward {
-		t.Stats.Inc(StatSuccess)
-	}
-	return r
+	return t.xlat64(cfg, buf, off, n, out)
 }
 
-// xlat64 is the 6->4 translation proper. hairpin reports that the IPv4
-// result is addressed to a node this translator serves through the EAMT and
-// must be translated back (RFC 7757 §4.2).
-func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) (Result, bool) {
+// xlat64 is the 6->4 translation proper, for a packet within buf (the caller
+// checked the offsets and reset out). It counts the packet, and its success,
+// itself, and sends it back through xlat46 when it hairpins: Translate calls
+// it directly, so the fast path is one call deep.
+func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) Result {
+	t.Stats.Inc(StatReceived6)
+	if !c.enabled {
+		return t.pass(StatXlatorDisabled)
+	}
 	if n < IPv6HeaderLen {
-		return t.drop(StatSKBTruncated), false
+		return t.drop(StatSKBTruncated)
 	}
 	h := IPv6(buf[off : off+n])
 	if h.Version() != 6 {
-		return t.drop(StatHdr6), false
+		return t.drop(StatHdr6)
 	}
 	pl := h.PayloadLen()
 	if pl == 0 { // jumbogram or empty: no IPv4 form
-		return t.drop(StatHdr6), false
+		return t.drop(StatHdr6)
 	}
 	if IPv6HeaderLen+pl > n {
-		return t.drop(StatSKBTruncated), false
+		return t.drop(StatSKBTruncated)
 	}
 	end := off + IPv6HeaderLen + pl
 	var p pkt6
-	if r := parse6(buf, off, end, &p); r != none {
-		return t.drop(r), false
+	// The common case, an upper-layer header right after the fixed header,
+	// is what parse6 would find without walking anything.
+	if nh := h.NextHeader(); nh == protoTCP || nh == protoUDP || nh == protoICMPv6 {
+		p = pkt6{l4: off + IPv6HeaderLen, proto: nh, frag: -1, segLeft: -1}
+	} else if r := parse6(buf, off, end, &p); r != none {
+		return t.drop(r)
 	}
 	shi, slo := h.Src()
 	dhi, dlo := h.Dst()
 	if reserved6(shi, slo) || reserved6(dhi, dlo) {
-		return t.drop(StatUntranslatableAddr6), false
+		return t.drop(StatUntranslatableAddr6)
 	}
 
 	l4len := end - p.l4
@@ -65,15 +57,15 @@ func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) (Res
 		switch p.proto {
 		case protoTCP:
 			if l4len < tcpMinLen {
-				return t.drop(StatSKBTruncated), false
+				return t.drop(StatSKBTruncated)
 			}
 		case protoUDP:
 			if l4len < udpHdrLen {
-				return t.drop(StatSKBTruncated), false
+				return t.drop(StatSKBTruncated)
 			}
 		case protoICMPv6:
 			if l4len < icmpHdrLen {
-				return t.drop(StatSKBTruncated), false
+				return t.drop(StatSKBTruncated)
 			}
 			isErr = buf[p.l4] < 128
 		}
@@ -81,30 +73,30 @@ func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) (Res
 	if p.proto == protoICMPv6 && p.fragmented() {
 		// The ICMPv6 checksum covers the whole message; a stateless
 		// translator cannot convert it fragment by fragment.
-		return t.drop(Stat64FragmentedICMP), false
+		return t.drop(Stat64FragmentedICMP)
 	}
 
 	// Addresses: destination first (Jool's order).
 	d4, dm, f := c.addr6to4(dhi, dlo, !isErr)
 	switch f {
 	case addrNoMatch:
-		return t.pass(StatPool6Mismatch), false
+		return t.pass(StatPool6Mismatch)
 	case addrDenied:
-		return t.pass(Stat64Dst), false
+		return t.pass(Stat64Dst)
 	case addrReserved:
-		return t.pass(StatUntranslatableAddr4), false
+		return t.pass(StatUntranslatableAddr4)
 	}
 	s4, _, f := c.addr6to4(shi, slo, !isErr)
 	if f != addrOK {
 		if !isErr {
 			if f == addrReserved {
-				return t.pass(StatUntranslatableAddr4), false
+				return t.pass(StatUntranslatableAddr4)
 			}
-			return t.pass(Stat64Src), false
+			return t.pass(Stat64Src)
 		}
 		var ok bool
 		if s4, ok = t.rfc6791v4(c); !ok {
-			return t.drop(Stat64RFC6791ENOENT), false
+			return t.drop(Stat64RFC6791ENOENT)
 		}
 	}
 
@@ -112,26 +104,27 @@ func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) (Res
 	if !isErr {
 		if mtu := t.mtu4(d4); len4 > mtu {
 			if !p.first() {
-				return t.drop(StatPktTooBig), false
+				return t.drop(StatPktTooBig)
 			}
 			// RFC 7915 §5.1.1 / Jool: the IPv6 MTU is the IPv4 one + 20,
 			// never below the IPv6 minimum.
-			return t.reply6(c, buf, off, end, false, 2, 0, uint32(max(1280, mtu+20)), StatPktTooBig, out), false
+			return t.reply6(c, buf, off, end, false, 2, 0, uint32(max(1280, mtu+20)), StatPktTooBig, out)
 		}
 	}
 	hop := h.HopLimit()
 	if hop <= 1 {
-		return t.reply6(c, buf, off, end, isErr || !p.first(), 3, 0, 0, Stat64TTL, out), false
+		return t.reply6(c, buf, off, end, isErr || !p.first(), 3, 0, 0, Stat64TTL, out)
 	}
 	if p.segLeft >= 0 {
-		return t.reply6(c, buf, off, end, isErr || !p.first(), 4, 0, uint32(p.segLeft-off), Stat64SegmentsLeft, out), false
+		return t.reply6(c, buf, off, end, isErr || !p.first(), 4, 0, uint32(p.segLeft-off), Stat64SegmentsLeft, out)
 	}
 	tos := h.TrafficClass()
 	if c.g.OverrideTOS {
 		tos = c.g.TOS
 	}
 	if isErr {
-		return t.icmpErr64(c, buf, off, end, &p, s4, d4, hop-1, tos, out)
+		r, hairpin := t.icmpErr64(c, buf, off, end, &p, s4, d4, hop-1, tos, out)
+		return t.done64(c, buf, r, hairpin, out)
 	}
 
 	// Upper layer: the pseudo-header changes from the IPv6 to the IPv4
@@ -155,7 +148,7 @@ func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) (Res
 			}
 		case protoICMPv6:
 			if r := icmpInfo64(buf[p.l4:end], pseudo6(shi, slo, dhi, dlo, l4len, protoICMPv6)); r != none {
-				return t.drop(r), false
+				return t.drop(r)
 			}
 		}
 	}
@@ -183,7 +176,30 @@ func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) (Res
 	o := p.l4 - IPv4MinLen
 	writeIPv4Sum(buf[o:p.l4], tos, len4, id, frag, hop-1, proto, s4, d4, addrSum4)
 	r := Result{Verdict: Forward, Family: Family4, Off: o, Len: len4}
-	return r, p.first() && c.hairpin64(dm, d4)
+	if p.first() && c.hairpin64(dm, d4) {
+		return t.done64(c, buf, r, true, out)
+	}
+	t.Stats.Inc(StatSuccess)
+	return r
+}
+
+// done64 finishes a 6->4 result: a forwarded packet that hairpins (its IPv4
+// destination is served through the EAMT, RFC 7757 §4.2) is translated back
+// into IPv6 (xlat46 counts its success); any other forwarded packet counts
+// as a success here.
+func (t *Translator) done64(c *Config, buf []byte, r Result, hairpin bool, out *Output) Result {
+	if r.Verdict != Forward {
+		return r
+	}
+	if !hairpin {
+		t.Stats.Inc(StatSuccess)
+		return r
+	}
+	r = t.xlat46(c, buf, r.Off, r.Len, out, c.hairpinPass())
+	if r.Verdict == Pass { // an address stopped the U-turn: nowhere to pass it
+		r.Verdict = Drop
+	}
+	return r
 }
 
 // hairpin64 decides whether a translated (non-error) IPv4 packet must turn

@@ -108,3 +108,47 @@ func TestStatsConcurrentReader(t *testing.T) {
 		t.Errorf("%s = %d; want %d", StatSuccess.Name(), got, n)
 	}
 }
+
+// Translate goes straight to the translation proper; it must behave exactly
+// like the per-family entry points: same result, same bytes, same counters,
+// for every golden packet and hairpin mode. A U-turn counts as one received
+// IPv6 packet and at most one success.
+func TestTranslateMatchesFamilyEntryPoints(t *testing.T) {
+	for _, mode := range []HairpinMode{HairpinOff, HairpinSimple, HairpinIntrinsic} {
+		p := testParams(t)
+		p.Globals.EAMHairpinMode = mode
+		p.Globals.RFC6791v4Prefix = pfx("203.0.113.8/29")
+		cfg := mustConfig(t, p)
+		for name, pair := range goldenPackets {
+			in := unhex(t, pair[0])
+			run := func(direct bool) (Result, []byte, [NumCounters]uint64) {
+				tr := NewTranslator(nil)
+				tr.Seed(1)
+				out := NewOutput(4, 2048, 32)
+				buf := make([]byte, 4096)
+				copy(buf[128:], in)
+				var r Result
+				switch {
+				case !direct:
+					r = tr.Translate(cfg, buf, 128, len(in), out)
+				case in[0]>>4 == 4:
+					r = tr.Translate4to6(cfg, buf, 128, len(in), out)
+				default:
+					r = tr.Translate6to4(cfg, buf, 128, len(in), out)
+				}
+				var c [NumCounters]uint64
+				tr.Stats.Snapshot(&c)
+				return r, buf, c
+			}
+			r1, b1, c1 := run(false)
+			r2, b2, c2 := run(true)
+			if r1 != r2 || string(b1) != string(b2) || c1 != c2 {
+				t.Errorf("%s/%s: Translate %+v differs from the family entry point %+v", mode, name, r1, r2)
+			}
+			rx := c1[StatReceived4] + c1[StatReceived6]
+			if rx != 1 || c1[StatSuccess] > 1 || (c1[StatSuccess] == 1) != (r1.Verdict == Forward) {
+				t.Errorf("%s/%s: received %d, success %d for verdict %v", mode, name, rx, c1[StatSuccess], r1.Verdict)
+			}
+		}
+	}
+}

@@ -122,13 +122,25 @@ func (t *Translator) Translate(cfg *Config, buf []byte, off, n int, out *Output)
 	if off < 0 || n <= 0 || off+n > len(buf) || off+n < off {
 		return t.drop(StatL3HdrOffset)
 	}
+	// Straight into the translation proper (Translate4to6 and Translate6to4
+	// only add their own offset check): one call level less per packet.
 	switch buf[off] >> 4 {
 	case 4:
-		return t.Translate4to6(cfg, buf, off, n, out)
+		out.reset()
+		return t.xlat46(cfg, buf, off, n, out, fromWire)
 	case 6:
-		return t.Translate6to4(cfg, buf, off, n, out)
+		out.reset()
+		return t.xlat64(cfg, buf, off, n, out)
 	}
 	return t.drop(StatL3HdrOffset)
+}
+
+// success counts a forwarded result.
+func (t *Translator) success(r Result) Result {
+	if r.Verdict == Forward {
+		t.Stats.Inc(StatSuccess)
+	}
+	return r
 }
 
 // makeRoom makes sure `need` bytes of headroom precede the packet at
