@@ -1,12 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"os"
+
+	"github.com/siit-project/siit/bench"
 )
 
-// benchMain is replaced by the bench package's entry point once it lands.
+// benchMain runs `siit bench ...`: generator, sink and the RFC 8219 harness.
 func benchMain(args []string) int {
-	fmt.Fprintln(os.Stderr, "siit bench: not built into this binary yet; use tools/bench.sh")
-	return 2
+	return bench.Main(args, os.Stdout, os.Stderr)
 }
