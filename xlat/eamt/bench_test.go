@@ -181,12 +181,14 @@ func heapMiB() float64 {
 func BenchmarkNew_1M(b *testing.B) {
 	es := bigEntries(million)
 	b.ReportAllocs()
+	cpu := startCPU()
 	for b.Loop() {
 		if _, err := New(es); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
+	cpu.report(b)
 	base := heapMiB()
 	tb, _ := New(es)
 	b.ReportMetric(heapMiB()-base, "table-MiB")
@@ -199,6 +201,8 @@ func BenchmarkNew_1M(b *testing.B) {
 func BenchmarkAdd_1M(b *testing.B) {
 	tb, _ := big(b)
 	b.ReportAllocs()
+	cpu := startCPU()
+	defer cpu.report(b)
 	i := 0
 	for b.Loop() {
 		e := Entry{
@@ -215,6 +219,8 @@ func BenchmarkAdd_1M(b *testing.B) {
 func BenchmarkRemove_1M(b *testing.B) {
 	tb, es := big(b)
 	b.ReportAllocs()
+	cpu := startCPU()
+	defer cpu.report(b)
 	i := 0
 	for b.Loop() {
 		if _, err := tb.Remove(&es[i].Prefix6, nil); err != nil {
