@@ -57,11 +57,11 @@ sed 's/^/    /' "$WWW/http.log" | grep GET || true
 say "traceroute through the translator (hop 1 is siit's ICMPv6 Time Exceeded)"
 run ip netns exec "$C" traceroute -6 -n -q 1 -w 1 -m 4 64:ff9b::198.51.100.10
 
-say "Packet rate: 3 s of 64-byte IPv6 UDP frames from the client through siit"
+say "Packet rate: 3 s of 84-byte IPv6 UDP frames (64-byte IPv4 after translation) from the client through siit"
 if "$SIIT" bench gen --help >/dev/null 2>&1; then
 	before=$(ip netns exec "$S" cat /sys/class/net/s4/statistics/rx_packets)
-	ip netns exec "$C" "$SIIT" bench gen --iface c6 --dst-mac 02:00:00:00:06:01 --src 2001:db8:6::10 \
-		--dst 64:ff9b::198.51.100.10 --size 84 --duration 3s 2>&1 | sed 's/^/    /' || true
+	"$SIIT" bench gen -netns "$C" -i c6 -dst-mac 02:00:00:00:06:01 -src 2001:db8:6::10 \
+		-dst 64:ff9b::198.51.100.10 -size 84 -duration 3s 2>&1 | sed 's/^/    /' || true
 	after=$(ip netns exec "$S" cat /sys/class/net/s4/statistics/rx_packets)
 	echo "    translated IPv4 frames received by the server: $((after - before)) ($(((after - before) / 3)) pps)"
 else

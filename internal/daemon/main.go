@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -65,6 +66,21 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		go func() { _ = msrv.Serve(ln) }()
 		defer msrv.Close()
 		log.Info("metrics listening", zap.String("addr", ln.Addr().String()))
+	}
+	if o.PprofAddr != "" {
+		ln, err := net.Listen("tcp", o.PprofAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "siit run: --pprof %s: %v\n", o.PprofAddr, err)
+			return 1
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		psrv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = psrv.Serve(ln) }()
+		defer psrv.Close()
 	}
 	log.Info("siit running", zap.Strings("interfaces", o.Interfaces), zap.Bool("forward_only", o.ForwardOnly),
 		zap.String("socket", d.server.Path()))

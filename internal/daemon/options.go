@@ -29,6 +29,7 @@ type Options struct {
 	Frames      int           // UMEM frames per socket
 	FrameSize   int           // UMEM frame size
 	MetricsAddr string        // --metrics ADDR for Prometheus; empty = off
+	PprofAddr   string        // --pprof ADDR serves net/http/pprof (profiling); empty = off
 	Socket      string        // control socket path
 	LogLevel    string        // debug | info | warn | error
 	LogFormat   string        // console | json
@@ -79,6 +80,7 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.Frames, "frames", o.Frames, "UMEM `frames` per socket (power of two)")
 	fs.IntVar(&o.FrameSize, "frame-size", o.FrameSize, "UMEM frame `size`: 2048 or 4096")
 	fs.StringVar(&o.MetricsAddr, "metrics", "", "serve Prometheus /metrics on `address` (e.g. 127.0.0.1:9469)")
+	fs.StringVar(&o.PprofAddr, "pprof", "", "serve Go profiling (net/http/pprof) on `address`, e.g. 127.0.0.1:6060")
 	fs.StringVar(&o.Socket, "socket", "", "control socket `path` (default $SIIT_SOCKET or /run/siit/siit.sock)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log `level`: debug, info, warn, error")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "log `format`: console or json")
