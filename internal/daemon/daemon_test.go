@@ -147,25 +147,22 @@ func TestFlowHashShortPackets(t *testing.T) {
 
 func TestTokenBucket(t *testing.T) {
 	var b tokenBucket
-	b.refill(1)
 	n := 0
-	for b.allow() {
+	for b.allow(1) {
 		n++
 	}
 	if n != icmpErrBurst {
 		t.Fatalf("burst %d, want %d", n, icmpErrBurst)
 	}
-	b.refill(1 + 1e9/icmpErrRate*5) // 5 tokens' worth of time
 	n = 0
-	for b.allow() {
+	for b.allow(1 + 1e9/icmpErrRate*5) { // 5 tokens' worth of time
 		n++
 	}
 	if n != 5 {
 		t.Fatalf("refilled %d, want 5", n)
 	}
-	b.refill(1 + 100e9) // long idle: capped at the burst
 	n = 0
-	for b.allow() {
+	for b.allow(1 + 100e9) { // long idle: capped at the burst
 		n++
 	}
 	if n != icmpErrBurst {

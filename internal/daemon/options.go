@@ -42,7 +42,7 @@ func DefaultOptions() Options {
 		Instance:  "default",
 		XDPMode:   "auto",
 		BindMode:  "auto",
-		Batch:     64,
+		Batch:     256,
 		Frames:    4096,
 		FrameSize: 4096,
 		Socket:    "",

@@ -165,7 +165,6 @@ func (w *worker) run() {
 	}
 	idle := 0
 	for !w.stop.Load() {
-		w.errLimit.refill(nanotime())
 		cfg := w.cfg.Load()
 		w.hops.use(w.mirror.Table())
 		got := 0
@@ -268,7 +267,7 @@ func (w *worker) handle(in *port, d afxdp.Desc, cfg *xlat.Config) {
 		// A generated ICMP error (Time Exceeded, Packet Too Big, ...):
 		// rate-limited per worker, as routers limit theirs (RFC 4443 §2.4).
 		in.sock.Free(d.Addr)
-		if !w.errLimit.allow() || w.sendExtra(res.Extra) > 0 {
+		if !w.errLimit.allow(nanotime()) || w.sendExtra(res.Extra) > 0 {
 			w.ctr.errLimited.add(1)
 			w.errorNotSent(res.Family)
 		}
@@ -469,7 +468,9 @@ func (b *tokenBucket) refill(now int64) {
 	}
 }
 
-func (b *tokenBucket) allow() bool {
+// allow refills by the time elapsed and takes one token if there is one.
+func (b *tokenBucket) allow(now int64) bool {
+	b.refill(now)
 	if b.tokens <= 0 {
 		return false
 	}
