@@ -44,13 +44,16 @@ func sum(b []byte, acc uint64) uint64 {
 	return acc
 }
 
-// fold reduces a 64-bit one's-complement sum to 16 bits.
+// fold reduces a 64-bit one's-complement sum to 16 bits: the two 32-bit
+// halves are added with end-around carry, then x + (x rotated by 16) leaves
+// the end-around sum of the two 16-bit halves in the top half (the carry out
+// of the bottom half is exactly the end-around carry). The result is 0 only
+// for 0, otherwise the representative in 1..0xffff, like the textbook
+// four-step fold.
 func fold(acc uint64) uint16 {
-	acc = (acc >> 32) + (acc & 0xffffffff)
-	acc = (acc >> 32) + (acc & 0xffffffff)
-	acc = (acc >> 16) + (acc & 0xffff)
-	acc = (acc >> 16) + (acc & 0xffff)
-	return uint16(acc)
+	x, c := bits.Add32(uint32(acc>>32), uint32(acc), 0)
+	x += c // cannot overflow: x <= 0xfffffffe when c == 1
+	return uint16((x + bits.RotateLeft32(x, 16)) >> 16)
 }
 
 // checksum returns the Internet checksum of b (the complement of its sum).

@@ -152,3 +152,26 @@ func TestTranslateMatchesFamilyEntryPoints(t *testing.T) {
 		}
 	}
 }
+
+// fold equals the textbook four-step fold on edge and random values.
+func TestFoldMatchesFourStep(t *testing.T) {
+	ref := func(acc uint64) uint16 {
+		acc = (acc >> 32) + (acc & 0xffffffff)
+		acc = (acc >> 32) + (acc & 0xffffffff)
+		acc = (acc >> 16) + (acc & 0xffff)
+		acc = (acc >> 16) + (acc & 0xffff)
+		return uint16(acc)
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	vals := []uint64{0, 1, 0xffff, 0x10000, 0xfffe0001, 0xffffffff, 0x100000000, 0xffff0000ffff,
+		0xffffffff00000000, 0xffffffffffffffff, 0xfffffffffffffffe, 0x8000000080000000}
+	for i := range 1000000 {
+		v := r.Uint64() >> (r.Uint64() & 63)
+		if i < len(vals) {
+			v = vals[i]
+		}
+		if got, want := fold(v), ref(v); got != want {
+			t.Fatalf("fold(%#x) = %#04x; want %#04x", v, got, want)
+		}
+	}
+}
