@@ -112,6 +112,42 @@ func TestHostStillReachable(t *testing.T) {
 	}
 	// And translation still works alongside.
 	l.pingOK(l.C, server6)
+
+	// Addresses added while siit runs are the host's at once, even inside
+	// the steered prefixes (all of IPv4 with pool6; the client EAM's
+	// 2001:db8:6::/120 on the IPv6 side).
+	l.must("ip", "-n", l.T, "addr", "add", "198.51.100.3/24", "dev", "t4")
+	l.must("ip", "-n", l.T, "addr", "add", "2001:db8:6::2/64", "dev", "t6", "nodad")
+	if !eventually(10*time.Second, func() bool { return l.pingOnce(l.R, "198.51.100.3") && l.pingOnce(l.C, "2001:db8:6::2") }) {
+		t.Errorf("new translator addresses do not answer\n%s", l.siitLog())
+	}
+	l.helperOK(l.C, "tcpping", hostPort("2001:db8:6::2", "2222"), "1000")
+	l.helperOK(l.S, "tcpping", hostPort("198.51.100.3", "2222"), "1000")
+}
+
+// TestLinkFlap: taking the translator's interfaces down and up while siit
+// runs does not stop translation for good.
+func TestLinkFlap(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	l.startSiit(defaultArgs()...)
+	l.pingOK(l.C, server6)
+	for _, ifc := range []string{"t4", "t6"} {
+		l.must("ip", "-n", l.T, "link", "set", ifc, "down")
+		l.pingFails(l.C, server6)
+		l.must("ip", "-n", l.T, "link", "set", ifc, "up")
+		if ifc == "t4" {
+			// The route through the router went away with the link.
+			l.must("ip", "-n", l.T, "route", "replace", "203.0.113.0/24", "via", router4)
+		} else {
+			// IPv6 addresses go away with the link (keep_addr_on_down=0).
+			l.must("ip", "-n", l.T, "addr", "replace", tr6+"/64", "dev", "t6", "nodad")
+		}
+		if !eventually(15*time.Second, func() bool { return l.pingOnce(l.C, server6) }) {
+			t.Fatalf("translation did not come back after %s went down and up\n%s", ifc, l.siitLog())
+		}
+		l.pingOK(l.S, client4)
+	}
 }
 
 // TestRouteChangeLive: routes added and removed while siit runs change

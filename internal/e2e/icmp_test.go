@@ -175,5 +175,18 @@ func TestPathMTU(t *testing.T) {
 		l.expectICMP(l.C, server6, 1340, ptbRe, router6, 1300)
 		// Pings that fit the new path MTU get through.
 		l.pingOK(l.C, server6, "-M", "do", "-s", "1200")
+		// TCP finds the path MTU by itself (toward a third server address
+		// the client has not talked to yet): the server advertises a
+		// 1460-byte MSS despite its 1280-byte link, so the client's
+		// full-size segments draw the router's Fragmentation Needed,
+		// translated.
+		const fresh4, fresh6 = "203.0.113.30", "64:ff9b::cb00:711e"
+		l.must("ip", "-n", l.S, "addr", "add", fresh4+"/24", "dev", "s4")
+		l.must("ip", "-n", l.S, "route", "replace", "default", "via", router4s, "advmss", "1460")
+		l.start(l.S, "tcpecho", hostPort(fresh4, "8000"))
+		l.helperOK(l.C, "tcpping", hostPort(fresh6, "8000"), "300000")
+		if got := l.routeMTU(l.C, fresh6); got != 1300 {
+			t.Errorf("after a TCP transfer the client caches path MTU %d toward %s, want 1300", got, fresh6)
+		}
 	})
 }
