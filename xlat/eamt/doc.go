@@ -18,9 +18,9 @@
 //
 //   - Both prefixes must be masked: a prefix with bits set after its length is rejected, as Jool does
 //     ("seems to have a suffix"), rather than silently masked.
-//   - Suffix rule: 32-len4 <= 128-len6. Equal suffixes map one to one. A longer IPv6 suffix is allowed (Jool
-//     allows it, and its translation loop is what RFC 7757 §3.2 describes): 4->6 puts the IPv4 suffix right after the IPv6 prefix and zeroes the rest; 6->4
-//     takes the 32-len4 bits after the IPv6 prefix and ignores any further bits.
+//   - Suffix rule: 32-len4 <= 128-len6 (Jool's validate_prefixes). Equal suffixes map one to one. A longer
+//     IPv6 suffix is allowed: 4->6 puts the IPv4 suffix right after the IPv6 prefix and zeroes the rest; 6->4
+//     takes the 32-len4 bits after the IPv6 prefix and ignores any further bits (Jool's bit-copy loops).
 //   - Add rejects an entry whose IPv6 or IPv4 prefix is already in the table (ErrExists, even with force).
 //     It also looks up the first address of each new prefix: if the longest existing prefix containing it
 //     belongs to another entry, the new entry overlaps (ErrOverlap) unless force is given (Jool's --force,
