@@ -48,6 +48,7 @@ type Daemon struct {
 	ifaces  []*iface
 	workers []*worker
 	cfg     atomic.Pointer[xlat.Config]
+	debugOn atomic.Bool            // logging-debug of the served instance
 	active  atomic.Pointer[string] // name of the instance the data plane serves
 
 	mu        sync.Mutex // serializes data-plane updates from snapshots
@@ -138,6 +139,8 @@ func Start(parent context.Context, o Options, log *zap.Logger) (d *Daemon, err e
 	go func() { defer d.wg.Done(); d.slow.run(ctx) }()
 	d.wg.Add(1)
 	go func() { defer d.wg.Done(); d.followMirror(ctx) }()
+	d.wg.Add(1)
+	go func() { defer d.wg.Done(); d.logDebug(ctx) }()
 	return d, nil
 }
 
@@ -254,6 +257,7 @@ func (d *Daemon) startWorkers() error {
 			tr: xlat.NewTranslator(stats), stats: stats,
 			out:    xlat.NewOutput(64, 2048, 128),
 			mirror: d.mirror, lane: lane, done: make(chan struct{}),
+			debugOn: &d.debugOn, debug: newDebugRing(),
 		}
 		w.tr.MTU = &w.hops
 		if len(cpus) > 0 {
@@ -435,6 +439,7 @@ func (d *Daemon) apply(s *control.Snapshot) {
 		}
 	}
 	d.cfg.Store(cfg)
+	d.debugOn.Store(in != nil && in.Globals.LoggingDebug)
 	enabled := cfg != nil && in.Globals.ManuallyEnabled
 	for _, ifc := range d.ifaces {
 		if err := ifc.prog.SetEnabled(enabled || (d.opts.ForwardOnly && in != nil)); err != nil {

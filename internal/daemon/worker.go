@@ -8,6 +8,7 @@ import (
 
 	"github.com/siit-project/siit/afxdp"
 	"github.com/siit-project/siit/internal/nexthop"
+	"github.com/siit-project/siit/ring"
 	"github.com/siit-project/siit/xlat"
 )
 
@@ -36,16 +37,17 @@ type portCounters struct {
 
 // workerCounters are the worker's own drop/hand-off counters.
 type workerCounters struct {
-	vlan       counter // tagged frame reached the worker
-	notIP      counter // neither IPv4 nor IPv6 ethertype, or runt
-	noRoute    counter // translated packet had no usable route
-	slowPath   counter // handed to the kernel
-	resolve    counter // neighbour resolutions requested
-	expired    counter // --forward-only: TTL/hop limit expired
-	fwdOnly    counter // --forward-only: frames forwarded
-	extraPkts  counter // fragments / ICMP errors emitted from Output
-	errLimited counter // generated ICMP errors not sent (rate limit or no route)
-	_          [64]byte
+	vlan         counter // tagged frame reached the worker
+	notIP        counter // neither IPv4 nor IPv6 ethertype, or runt
+	noRoute      counter // translated packet had no usable route
+	slowPath     counter // handed to the kernel
+	resolve      counter // neighbour resolutions requested
+	expired      counter // --forward-only: TTL/hop limit expired
+	fwdOnly      counter // --forward-only: frames forwarded
+	extraPkts    counter // fragments / ICMP errors emitted from Output
+	errLimited   counter // generated ICMP errors not sent (rate limit or no route)
+	debugDropped counter // logging-debug events dropped (ring full)
+	_            [64]byte
 }
 
 type port struct {
@@ -76,6 +78,9 @@ type worker struct {
 	hops     hopCache
 	ctr      workerCounters
 	errLimit tokenBucket
+
+	debugOn *atomic.Bool // logging-debug of the served instance
+	debug   *ring.SPSC[debugEvent]
 
 	stop    atomic.Bool
 	done    chan struct{}
@@ -258,7 +263,16 @@ func (w *worker) handle(in *port, d afxdp.Desc, cfg *xlat.Config) {
 		in.sock.Free(d.Addr)
 		return
 	}
+	var ev debugEvent
+	debug := w.debugOn.Load()
+	if debug {
+		ev.v6, ev.length = v6, uint16(l3n)
+		readAddrs(frame[l3:l3+l3n], v6, &ev.src, &ev.dst)
+	}
 	res := w.tr.Translate(cfg, frame, l3, l3n, w.out)
+	if debug {
+		w.debugPacket(&ev, &res, frame)
+	}
 	switch res.Verdict {
 	case xlat.Forward:
 		w.send(in, d.Addr, frame, res.Off, res.Len, res.Family == xlat.Family6)
