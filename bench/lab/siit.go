@@ -18,8 +18,12 @@ import (
 // generator does not use (on veth the DUT's RX softirq runs on the generator's CPU); the control socket is
 // private to the run.
 //
-//	forward-only: <bin> run --socket S [--cpus C] --forward-only --pool6 2001:db8:64::/96 d6 d4
-//	translating:  <bin> run --socket S [--cpus C] --pool6 2001:db8:64::/96 d6 d4
+//	forward-only: <bin> run --socket S [--cpus C] --busy-poll --forward-only --pool6 2001:db8:64::/96 d6 d4
+//	translating:  <bin> run --socket S [--cpus C] --busy-poll --pool6 2001:db8:64::/96 d6 d4
+//
+// --busy-poll keeps the worker spinning between trials, as a poll-mode
+// data plane under test should (and as the reference AF_XDP forwarder did);
+// without it the first frames of each trial wait for the worker to wake up.
 //
 // ======================================================================================================
 func SiitCommand(bin string, forwardOnly bool, cpus, socket string) []string {
@@ -27,6 +31,7 @@ func SiitCommand(bin string, forwardOnly bool, cpus, socket string) []string {
 	if cpus != "" {
 		args = append(args, "--cpus", cpus)
 	}
+	args = append(args, "--busy-poll")
 	if forwardOnly {
 		args = append(args, "--forward-only") // pool6 still selects (steers) the frames; they keep their addresses
 	}
