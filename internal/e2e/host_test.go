@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -187,31 +188,48 @@ func TestRouteChangeLive(t *testing.T) {
 	l.pingFails(l.C, "64:ff9b::203.0.113.1")
 }
 
-// TestDetachOnSIGTERM: SIGTERM detaches everything and exits 0; traffic
-// then follows the kernel, which does not translate (the pool6 ping fails)
-// but still answers for the host.
-func TestDetachOnSIGTERM(t *testing.T) {
+// TestDetachOnSignal: SIGTERM and SIGINT detach everything and exit 0;
+// traffic then follows the kernel, which does not translate (the pool6 ping
+// fails) but still answers for the host. SIGHUP without -f changes nothing.
+func TestDetachOnSignal(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, labOpts{})
-	p := l.startSiit(defaultArgs()...)
-	l.pingOK(l.C, server6)
-	if !l.xdpAttached(l.T, "t6") || !l.xdpAttached(l.T, "t4") {
-		t.Fatalf("no XDP program attached while siit runs")
-	}
-	if err := p.stop(); err != nil {
-		t.Fatalf("stop: %v\n%s", err, p.log())
-	}
-	for _, ifc := range []string{"t6", "t4"} {
-		if l.xdpAttached(l.T, ifc) {
-			t.Errorf("XDP program left on %s after SIGTERM", ifc)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		p := l.startSiit(defaultArgs()...)
+		l.pingOK(l.C, server6)
+		if sig == syscall.SIGTERM {
+			if err := p.signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			if !eventually(10*time.Second, func() bool { return strings.Contains(p.log(), "nothing to reload") }) {
+				t.Errorf("SIGHUP without -f: no log line saying there is nothing to reload\n%s", p.log())
+			}
+			l.pingOK(l.C, server6)
 		}
+		if !l.xdpAttached(l.T, "t6") || !l.xdpAttached(l.T, "t4") {
+			t.Fatalf("no XDP program attached while siit runs")
+		}
+		if err := p.signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.wait(30 * time.Second); err != nil {
+			t.Fatalf("after %v: %v\n%s", sig, err, p.log())
+		}
+		for _, ifc := range []string{"t6", "t4"} {
+			if l.xdpAttached(l.T, ifc) {
+				t.Errorf("XDP program left on %s after %v", ifc, sig)
+			}
+		}
+		if _, err := os.Stat(l.sock); err == nil {
+			t.Errorf("control socket %s left behind after %v", l.sock, sig)
+		}
+		out := l.pingFails(l.C, server6)
+		if !strings.Contains(out, "unreachable") {
+			t.Errorf("after %v the kernel (no route to pool6) should answer unreachable:\n%s", sig, out)
+		}
+		l.pingOK(l.C, tr6)
+		l.pingOK(l.S, tr4)
 	}
-	out := l.pingFails(l.C, server6)
-	if !strings.Contains(out, "unreachable") {
-		t.Errorf("the kernel (no route to pool6) should answer unreachable:\n%s", out)
-	}
-	l.pingOK(l.C, tr6)
-	l.pingOK(l.S, tr4)
 }
 
 // TestSIGKILLFailsOpen: a killed siit leaves no black hole: its XDP links
@@ -240,4 +258,23 @@ func TestSIGKILLFailsOpen(t *testing.T) {
 	// A new daemon takes over (replacing the stale control socket).
 	l.startSiit(defaultArgs()...)
 	l.pingOK(l.C, server6)
+}
+
+// TestUnresolvedNeighbourBurst: a burst sent while the translator's
+// neighbours are unknown (both ways) arrives whole: the packets queued in
+// the kernel during resolution are not lost.
+func TestUnresolvedNeighbourBurst(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	l.startSiit(defaultArgs()...)
+	l.start(l.S, "udpecho", "-q", hostPort(server4, "7000"))
+	for i := range 3 {
+		l.must("ip", "-n", l.T, "neigh", "flush", "all")
+		l.must("ip", "-n", l.T, "-6", "neigh", "flush", "all")
+		r := l.stream(20000, 60)
+		t.Logf("burst %d: %+v", i, r)
+		if !r.lossless() {
+			t.Errorf("burst %d after a neighbour flush: %+v, want every datagram echoed\n%s", i, r, l.siitLog())
+		}
+	}
 }
