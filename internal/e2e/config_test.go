@@ -101,6 +101,20 @@ func TestConfigCLI(t *testing.T) {
 			t.Errorf("jool_siit eamt display: %v\n%s", err, out)
 		}
 	})
+	t.Run("pool6-update", func(t *testing.T) {
+		defer l.as(t)()
+		// A new pool6 replaces the old one in the data plane and the
+		// steering program.
+		l.cliOK("global", "update", "pool6", "2001:db8:64::/96")
+		if !l.pingOnce(l.C, "2001:db8:64::203.0.113.10") {
+			t.Fatalf("the new pool6 does not translate\n%s", l.siitLog())
+		}
+		l.pingFails(l.C, server6)
+		l.cliOK("global", "update", "pool6", pool6)
+		if !l.pingOnce(l.C, server6) {
+			t.Fatalf("pool6 %s does not translate again", pool6)
+		}
+	})
 	t.Run("stats-display", func(t *testing.T) {
 		defer l.as(t)()
 		out := l.cliOK("stats", "display")

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Traffic helpers run inside a namespace as `ip netns exec NS TESTBINARY
@@ -22,9 +24,12 @@ import (
 //
 //	udpecho [-q] ADDR...          echo datagrams; "recv SRC LEN" per datagram unless -q
 //	tcpecho ADDR                  echo streams; "conn SRC" per connection
-//	udpping [-src A] DST SIZE N   N request/response exchanges with payload check
+//	udpping [-src A] [-nocsum] DST SIZE N
+//	                              N request/response exchanges with payload check
+//	                              (-nocsum: IPv4 UDP checksum zero)
 //	udpflows DST SIZE K           K exchanges, each from a new socket (new flow)
-//	udpone [-src A] DST SIZE      send exactly one datagram, no retry
+//	udpone [-src A] [-nocsum] DST SIZE
+//	                              send exactly one datagram, no retry
 //	udprefused DST                expect ECONNREFUSED (an ICMP port unreachable)
 //	tcpping [-src A] DST SIZE     connect, send SIZE bytes, read them back
 //	udpstream DST PPS N SIZE      send N datagrams at PPS, count verified echoes
@@ -201,9 +206,28 @@ func dial(network, src, dst string) (net.Conn, error) {
 	return d.Dial(network, dst)
 }
 
+// noChecksum makes c send UDP datagrams with checksum zero (IPv4 only).
+func noChecksum(c net.Conn) error {
+	raw, err := c.(*net.UDPConn).SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_NO_CHECK, 1)
+	}); err != nil {
+		return err
+	}
+	return serr
+}
+
 func udpPing(args []string) error {
 	var src string
-	fs, err := parseArgs("udpping", args, 3, func(fs *flag.FlagSet) { fs.StringVar(&src, "src", "", "source") })
+	var nocsum bool
+	fs, err := parseArgs("udpping", args, 3, func(fs *flag.FlagSet) {
+		fs.StringVar(&src, "src", "", "source")
+		fs.BoolVar(&nocsum, "nocsum", false, "send checksum zero")
+	})
 	if err != nil {
 		return err
 	}
@@ -220,6 +244,11 @@ func udpPing(args []string) error {
 		return err
 	}
 	defer c.Close()
+	if nocsum {
+		if err := noChecksum(c); err != nil {
+			return err
+		}
+	}
 	out := make([]byte, size)
 	in := make([]byte, 65536)
 	for seq := range uint64(count) {
@@ -275,7 +304,11 @@ func udpFlows(args []string) error {
 
 func udpOne(args []string) error {
 	var src string
-	fs, err := parseArgs("udpone", args, 2, func(fs *flag.FlagSet) { fs.StringVar(&src, "src", "", "source") })
+	var nocsum bool
+	fs, err := parseArgs("udpone", args, 2, func(fs *flag.FlagSet) {
+		fs.StringVar(&src, "src", "", "source")
+		fs.BoolVar(&nocsum, "nocsum", false, "send checksum zero")
+	})
 	if err != nil {
 		return err
 	}
@@ -288,6 +321,11 @@ func udpOne(args []string) error {
 		return err
 	}
 	defer c.Close()
+	if nocsum {
+		if err := noChecksum(c); err != nil {
+			return err
+		}
+	}
 	out := make([]byte, size)
 	pattern(out, 0)
 	if _, err := c.Write(out); err != nil {

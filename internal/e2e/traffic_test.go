@@ -125,3 +125,26 @@ func TestMultiQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestUDPChecksumZero: IPv4 UDP with checksum zero (legal in IPv4, not in
+// IPv6) is dropped and counted unless amend-udp-checksum-zero is on; then
+// the translator computes the checksum.
+func TestUDPChecksumZero(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	l.startSiit(defaultArgs()...)
+	srv := l.start(l.C, "udpecho", "[::]:7001")
+	base := l.stat("JSTAT46_FRAGMENTED_ZERO_CSUM")
+	l.helperOK(l.S, "udpone", "-nocsum", hostPort(client4, "7001"), "100")
+	if !l.waitStat("JSTAT46_FRAGMENTED_ZERO_CSUM", base) {
+		t.Errorf("JSTAT46_FRAGMENTED_ZERO_CSUM did not grow")
+	}
+	if len(srv.snapshot()) != 1 {
+		t.Errorf("the client received a zero-checksum datagram with amend-udp-checksum-zero off: %q", srv.snapshot())
+	}
+	l.cliOK("global", "update", "amend-udp-checksum-zero", "true")
+	l.helperOK(l.S, "udpping", "-nocsum", hostPort(client4, "7001"), "1000", "3")
+	if !sawFrom(srv, "64:ff9b::cb00:710a") {
+		t.Errorf("the client saw nothing: %q", srv.snapshot())
+	}
+}
