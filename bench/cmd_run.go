@@ -24,6 +24,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	resDir := fs.String("results", "bench/results", "directory for SVG plots and JSON results")
 	micro := fs.Bool("micro", true, "also run go test -bench of ./xlat/... and ./ring/... into the micro section")
 	cpus := fs.String("cpus", "0", "generator CPUs for the main table")
+	only := fs.String("only", "", "comma-separated peers to measure (default all): kernel forwarding, XDP redirect forwarder, TAYGA, siit --forward-only, siit")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -32,6 +33,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		plan = FullPlan()
 	}
 	plan.SiitBin = *siitBin
+	if *only != "" {
+		for _, n := range strings.Split(*only, ",") {
+			plan.Only = append(plan.Only, strings.TrimSpace(n))
+		}
+	}
 	var err error
 	if plan.CPUs, err = parseCPUs(*cpus); err != nil {
 		return err

@@ -32,6 +32,7 @@ type Plan struct {
 	CPUs          []int   // generator CPUs (one thread each) for the main table
 	SiitBin       string
 	Tag           string
+	Only          []string // if set, measure only the peers with these names (e.g. "siit")
 }
 
 // QuickPlan stays under three minutes on the 2-core development machine.
@@ -102,8 +103,18 @@ func (p Plan) peers() []lab.Peer {
 		}
 	}
 	cpus := strings.Join(free, ",")
-	return []lab.Peer{&lab.Kernel{}, &lab.XDPFwd{}, &lab.Tayga{},
+	all := []lab.Peer{&lab.Kernel{}, &lab.XDPFwd{}, &lab.Tayga{},
 		&lab.Siit{Bin: p.SiitBin, ForwardOnly: true, CPUs: cpus}, &lab.Siit{Bin: p.SiitBin, CPUs: cpus}}
+	if len(p.Only) == 0 {
+		return all
+	}
+	var out []lab.Peer
+	for _, peer := range all {
+		if slices.Contains(p.Only, peer.Name()) {
+			out = append(out, peer)
+		}
+	}
+	return out
 }
 
 type runner struct {
