@@ -58,7 +58,7 @@ func (d *Daemon) collect(e *metrics.Emitter) {
 		for _, kv := range []struct {
 			k string
 			v uint64
-		}{{"vlan", w.ctr.vlan.get()}, {"not_ip", w.ctr.notIP.get()}, {"no_route", w.ctr.noRoute.get()}, {"ttl_expired", w.ctr.expired.get()}, {"icmp_error_not_sent", w.ctr.errLimited.get()}} {
+		}{{"vlan", w.ctr.vlan.get()}, {"not_ip", w.ctr.notIP.get()}, {"no_route", w.ctr.noRoute.get()}, {"ttl_expired", w.ctr.expired.get()}, {"icmp_error_not_sent", w.ctr.errLimited.get()}, {"debug_log_dropped", w.ctr.debugDropped.get()}} {
 			e.Emit("siit_worker_drops_total", "Frames the worker dropped, by reason.", metrics.Counter, float64(kv.v), ql, metrics.Label{Name: "reason", Value: kv.k})
 		}
 		e.Emit("siit_slow_path_total", "Packets handed to the kernel (unresolved neighbour, foreign egress, local).", metrics.Counter, float64(w.ctr.slowPath.get()), ql)
