@@ -52,6 +52,9 @@ func TestRunBadInput(t *testing.T) {
 	if err := os.WriteFile(notJSON, []byte("pool6 = 64:ff9b::/96\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// An interface without native XDP.
+	l.must("ip", "-n", l.T, "link", "add", "d0", "type", "bridge")
+	l.must("ip", "-n", l.T, "link", "set", "d0", "up")
 	sock := []string{"--socket", l.sock}
 	cases := []struct {
 		name   string
@@ -69,6 +72,8 @@ func TestRunBadInput(t *testing.T) {
 		{"missing-file", nil, append(sock, "-f", filepath.Join(l.dir, "none.json"), "t6"), 1, []string{"none.json"}},
 		{"invalid-file", nil, append(sock, "-f", badJSON, "t6", "t4"), 1, []string{"bad.json", "32, 40, 48, 56, 64 or 96"}},
 		{"not-json", nil, append(sock, "-f", notJSON, "t6", "t4"), 1, []string{"not.json"}},
+		{"no-native-xdp", nil, append(sock, "--pool6", pool6, "--xdp-mode", "native", "t6", "d0"), 1, []string{"d0", "native"}},
+		{"no-zero-copy", nil, append(sock, "--pool6", pool6, "--bind-mode", "zerocopy", "t6", "t4"), 1, []string{"t6", "zero"}},
 		{"not-root", []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, append(sock, "t6", "t4"), 1, []string{"root"}},
 	}
 	for _, c := range cases {
@@ -95,7 +100,7 @@ func TestRunBadInput(t *testing.T) {
 					t.Errorf("error line %q does not mention %q", lines[0], w)
 				}
 			}
-			for _, ifc := range []string{"t6", "t4"} {
+			for _, ifc := range []string{"t6", "t4", "d0"} {
 				if l.xdpAttached(l.T, ifc) {
 					t.Errorf("XDP program left on %s", ifc)
 				}

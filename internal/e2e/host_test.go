@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -277,4 +278,32 @@ func TestUnresolvedNeighbourBurst(t *testing.T) {
 			t.Errorf("burst %d after a neighbour flush: %+v, want every datagram echoed\n%s", i, r, l.siitLog())
 		}
 	}
+}
+
+// TestForeignEgress: a translated packet whose route leaves by an interface
+// siit is not attached to goes out through the kernel (slow path).
+func TestForeignEgress(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	// A third host on an interface of the translator that siit does not
+	// serve: X (x6, 2001:db8:7::10) -- t7 (2001:db8:7::1).
+	x := l.T[:len(l.T)-2] + "-x"
+	l.must("ip", "netns", "add", x)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", x).Run() })
+	l.must("ip", "-n", l.T, "link", "add", "t7", "type", "veth", "peer", "name", "x6", "netns", x)
+	l.nsMust(x, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+	l.nsMust(x, "ethtool", "-K", "x6", "tx", "off")
+	l.ipBatch(x, "link set lo up\naddr add 2001:db8:7::10/64 dev x6 nodad\nlink set x6 up\nroute add ::/0 via 2001:db8:7::1\n")
+	l.ipBatch(l.T, "addr add 2001:db8:7::1/64 dev t7 nodad\nlink set t7 up\n")
+	l.startSiit(defaultArgs()...)
+	// 192.0.2.200 is inside the client's EAM 192.0.2.0/24: --force lets
+	// the more specific entry in.
+	l.cliOK("eamt", "add", "--force", "2001:db8:7::10/128", "192.0.2.200/32")
+	srv := l.start(x, "udpecho", "[::]:7300")
+	l.helperOK(l.S, "udpone", hostPort("192.0.2.200", "7300"), "300")
+	if !sawFrom(srv, "64:ff9b::cb00:710a") {
+		t.Fatalf("the host behind the foreign interface got nothing: %q\n%s", srv.snapshot(), l.siitLog())
+	}
+	// The client EAM still serves the rest of 192.0.2.0/24.
+	l.pingOK(l.S, client4)
 }
