@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -125,6 +127,36 @@ func (l *lab) destroy() {
 	}
 }
 
+// dieWithTest makes a child process die with the test binary, so a test
+// killed by its timeout leaves no daemon or helper running (a killed siit
+// fails open: its XDP links go away with it).
+func dieWithTest() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
+
+// removeStaleLabs deletes lab namespaces left by test binaries that died
+// before their cleanups ran (their names carry the dead binary's pid).
+func removeStaleLabs() {
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		var pid, n int
+		var rest string
+		if c, _ := fmt.Sscanf(f[0], "e2e-%d-%d-%s", &pid, &n, &rest); c != 3 || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = exec.Command("ip", "netns", "del", f[0]).Run()
+		}
+	}
+}
+
 // run runs a command and returns its combined output and error.
 func run(timeout time.Duration, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -198,6 +230,7 @@ func (l *lab) start(ns string, args ...string) *helperProc {
 	}
 	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, exe}, args...)...)
 	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	cmd.SysProcAttr = dieWithTest()
 	h := &helperProc{cmd: cmd, news: make(chan struct{}, 1), done: make(chan struct{})}
 	cmd.Stderr = &h.errb
 	out, err := cmd.StdoutPipe()
@@ -280,6 +313,7 @@ func (l *lab) helper(ns string, timeout time.Duration, args ...string) (string, 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, exe}, args...)...)
 	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	cmd.SysProcAttr = dieWithTest()
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err = cmd.Run()

@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 	}
 	skipReason = prerequisites()
 	if skipReason == "" {
+		removeStaleLabs()
 		siitBin, err = buildSiit(dir)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)

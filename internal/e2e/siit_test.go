@@ -84,6 +84,7 @@ func (l *lab) spawnSiit(args ...string) *siitProc {
 	}
 	p.cmd = exec.Command("ip", append([]string{"netns", "exec", l.T, siitBin, "run"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
+	p.cmd.SysProcAttr = dieWithTest()
 	if err := p.cmd.Start(); err != nil {
 		f.Close()
 		l.t.Fatalf("start siit run: %v", err)
