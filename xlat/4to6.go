@@ -36,6 +36,11 @@ func (t *Translator) xlat46(c *Config, buf []byte, off, n int, out *Output, hp h
 		if !c.enabled {
 			return t.pass(StatXlatorDisabled)
 		}
+		if isFast46(buf, off, n) {
+			if r, ok := t.fast46(c, buf, off, n); ok {
+				return r
+			}
+		}
 	}
 	if n < IPv4MinLen {
 		return t.drop(StatSKBTruncated)

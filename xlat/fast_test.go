@@ -1,0 +1,201 @@
+package xlat
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+)
+
+// countingMTU is an MTU oracle with fixed answers that counts its calls.
+type countingMTU struct {
+	v4, v6 uint32
+	calls  int
+}
+
+func (m *countingMTU) MTU4(uint32) uint32         { m.calls++; return m.v4 }
+func (m *countingMTU) MTU6(uint64, uint64) uint32 { m.calls++; return m.v6 }
+
+// fastConfigs varies every setting the fast path reads.
+func fastConfigs(t *testing.T) []*Config {
+	var cs []*Config
+	for i := range 12 {
+		p := testParams(t)
+		switch i {
+		case 1:
+			p.Globals.EAMHairpinMode = HairpinSimple
+		case 2:
+			p.Globals.EAMHairpinMode = HairpinOff
+		case 3:
+			p.Globals.ZeroizeTrafficClass = true
+			p.Globals.OverrideTOS = true
+			p.Globals.TOS = 0x28
+		case 4:
+			p.Denylist4 = []netip.Prefix{pfx("198.51.100.0/28")}
+		case 5:
+			p.Globals.Pool6 = netip.Prefix{}
+		case 6:
+			p.EAMT = nil
+		case 7:
+			p.Globals.Pool6 = pfx("2001:db8:100::/40")
+		case 8:
+			p.Globals.LowestIPv6MTU = 1400
+		case 9:
+			p.Globals.AmendUDPChecksumZero = true
+		case 10:
+			p.Globals.ManuallyEnabled = false
+		case 11:
+			p.Globals.Pool6 = pfx("64:ff9b:1::/48")
+		}
+		cs = append(cs, mustConfig(t, p))
+	}
+	return cs
+}
+
+// mutate returns a copy of in with a few random changes aimed at the fields
+// the fast path looks at (version, lengths, protocol, TTL, flags, addresses,
+// checksums), sometimes truncated or extended.
+func mutate(r *rand.Rand, in []byte) []byte {
+	b := append([]byte(nil), in...)
+	hot := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 19, 23, 24, 27, 39, 40, 46, 47, 26, 27, 36, 37}
+	for range r.IntN(4) {
+		var i int
+		if r.IntN(3) == 0 {
+			i = r.IntN(len(b))
+		} else {
+			i = hot[r.IntN(len(hot))]
+		}
+		if i >= len(b) {
+			continue
+		}
+		switch r.IntN(4) {
+		case 0:
+			b[i] ^= 1 << r.IntN(8)
+		case 1:
+			b[i] = 0
+		case 2:
+			b[i] = 0xff
+		default:
+			b[i] = byte(r.Uint32())
+		}
+	}
+	switch r.IntN(8) {
+	case 0:
+		b = b[:r.IntN(len(b)+1)]
+	case 1:
+		b = append(b, make([]byte, r.IntN(1500))...)
+	}
+	return b
+}
+
+// TestFastPathsMatchGeneral runs golden packets and random mutations of them
+// through the translator with and without the fast path, under many
+// configurations, headrooms and MTUs, and requires identical results, bytes,
+// extra packets, counters and PRNG state.
+func TestFastPathsMatchGeneral(t *testing.T) {
+	cfgs := fastConfigs(t)
+	var ins [][]byte
+	for _, pk := range goldenPackets {
+		ins = append(ins, unhex(t, pk[0]))
+	}
+	// Bigger plain packets reach the size rules (DF, fragmentation, MTU).
+	for _, name := range []string{"4to6-udp", "4to6-tcp", "4to6-fragmenting"} {
+		for _, extra := range []int{1200, 1240, 1300, 1460} {
+			b := append(unhex(t, goldenPackets[name][0]), make([]byte, extra)...)
+			put16(b[2:], uint16(len(b)))
+			put16(b[10:], 0)
+			put16(b[10:], checksum(b[:20], 0))
+			ins = append(ins, b)
+			df := append([]byte(nil), b...) // and the same with DF set
+			put16(df[6:], be16(df[6:])|ip4FlagDF)
+			put16(df[10:], 0)
+			put16(df[10:], checksum(df[:20], 0))
+			ins = append(ins, df)
+		}
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	mtus := []countingMTU{{}, {v4: 1500, v6: 1500}, {v4: 1280, v6: 1280}, {v4: 576, v6: 1300}, {v4: 1400, v6: 2000},
+		{v4: 9000, v6: 9000}}
+	fast, general := 0, 0
+	const rounds = 30000
+	for i := range rounds {
+		in := ins[i%len(ins)]
+		if i >= len(ins)*4 {
+			in = mutate(r, in)
+		}
+		if len(in) == 0 {
+			continue
+		}
+		cfg := cfgs[r.IntN(len(cfgs))]
+		headroom := []int{128, 20, 19, 8, 0}[r.IntN(5)]
+		m := mtus[r.IntN(len(mtus))]
+		type outcome struct {
+			r     Result
+			buf   string
+			extra []string
+			stats [NumCounters]uint64
+			rng   uint64
+			calls int
+		}
+		run := func(disable bool) outcome {
+			noFastPath = disable
+			defer func() { noFastPath = false }()
+			tr := NewTranslator(nil)
+			tr.Seed(42)
+			mm := m
+			if m.v4 != 0 {
+				tr.MTU = &mm
+			}
+			out := NewOutput(4, 2048, 32)
+			buf := make([]byte, headroom+len(in)+64)
+			copy(buf[headroom:], in)
+			var o outcome
+			o.r = tr.Translate(cfg, buf, headroom, len(in), out)
+			o.buf = string(buf)
+			for k := range out.Len() {
+				o.extra = append(o.extra, string(out.Packet(k)))
+			}
+			tr.Stats.Snapshot(&o.stats)
+			o.rng, o.calls = tr.rng, mm.calls
+			return o
+		}
+		g, f := run(true), run(false)
+		// The fast path may ask the oracle once more before giving up on
+		// a packet that is too big; everything else must be identical.
+		if g.calls != f.calls && f.calls != g.calls+1 {
+			t.Fatalf("input % x: MTU oracle called %d times (fast) vs %d (general)", in, f.calls, g.calls)
+		}
+		if g.r != f.r || g.buf != f.buf || len(g.extra) != len(f.extra) || g.stats != f.stats || g.rng != f.rng {
+			t.Fatalf("input % x (headroom %d, mtu %v):\nfast    %+v\ngeneral %+v", in, headroom, m, f.r, g.r)
+		}
+		for k := range g.extra {
+			if g.extra[k] != f.extra[k] {
+				t.Fatalf("input % x: extra packet %d differs", in, k)
+			}
+		}
+		if f.r.Verdict != Forward {
+			continue
+		}
+		// Which path forwarded it? Ask the fast path directly, on a copy.
+		tr := NewTranslator(nil)
+		if m.v4 != 0 {
+			mm := m
+			tr.MTU = &mm
+		}
+		buf := make([]byte, headroom+len(in)+64)
+		copy(buf[headroom:], in)
+		var ok bool
+		if cfg.enabled && isFast46(buf, headroom, len(in)) {
+			_, ok = tr.fast46(cfg, buf, headroom, len(in))
+		}
+		if ok {
+			fast++
+		} else {
+			general++
+		}
+	}
+	// The comparison only means something if both paths forward packets.
+	if fast < 1000 || general < 300 {
+		t.Fatalf("coverage: %d packets forwarded by a fast path, %d by the general path", fast, general)
+	}
+	t.Logf("%d packets forwarded by a fast path, %d by the general path", fast, general)
+}
