@@ -408,7 +408,8 @@ func tcpPing(args []string) error {
 }
 
 // udpStream sends n datagrams at a fixed rate and counts the echoes that come
-// back intact; it prints "sent N recv M bad B dup D".
+// back intact; it prints "sent N recv M bad B dup D errs E" (E: ICMP errors
+// reported on the socket).
 func udpStream(args []string) error {
 	fs, err := parseArgs("udpstream", args, 4, nil)
 	if err != nil {
@@ -433,7 +434,7 @@ func udpStream(args []string) error {
 	defer c.Close()
 	_ = c.(*net.UDPConn).SetReadBuffer(4 << 20)
 	seen := make([]bool, n)
-	var recv, bad, dup int
+	var recv, bad, dup, errs int
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -445,7 +446,8 @@ func udpStream(args []string) error {
 				if errors.As(err, &ne) && ne.Timeout() {
 					return
 				}
-				continue // e.g. ECONNREFUSED from a transient error: keep counting
+				errs++ // an ICMP error (e.g. the translator's kernel had no route): keep counting
+				continue
 			}
 			seq, ok := checkPattern(in[:k], size)
 			switch {
@@ -473,6 +475,6 @@ func udpStream(args []string) error {
 	}
 	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	<-done
-	say("sent %d recv %d bad %d dup %d", n, recv, bad, dup)
+	say("sent %d recv %d bad %d dup %d errs %d", n, recv, bad, dup, errs)
 	return nil
 }

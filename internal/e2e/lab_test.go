@@ -83,7 +83,9 @@ func newLab(t *testing.T, o labOpts) *lab {
 		l.nsMust(e[0], "ethtool", "-K", e[1], "tx", "off", "gro", "on")
 	}
 	for _, ns := range []string{l.C, l.T, l.R, l.S} {
-		l.nsMust(ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+		// Big socket buffers let a briefly starved helper catch up.
+		l.nsMust(ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
+			"net.core.rmem_max=8388608", "net.core.wmem_max=8388608")
 	}
 	l.nsMust(l.T, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1", "net.ipv4.ip_forward=1")
 	l.nsMust(l.R, "sysctl", "-qw", "net.ipv4.ip_forward=1")

@@ -15,9 +15,11 @@ import (
 )
 
 // streamResult is what the udpstream helper reports.
-type streamResult struct{ sent, recv, bad, dup int }
+type streamResult struct{ sent, recv, bad, dup, errs int }
 
-func (r streamResult) lossless() bool { return r.recv == r.sent && r.bad == 0 && r.dup == 0 }
+func (r streamResult) lossless() bool {
+	return r.recv == r.sent && r.bad == 0 && r.dup == 0 && r.errs == 0
+}
 
 // stream sends n datagrams at pps from the client to the server through
 // pool6 and the client's EAM (the echo comes back the same way) and returns
@@ -26,7 +28,7 @@ func (l *lab) stream(pps, n int) streamResult {
 	l.t.Helper()
 	out := l.helperOK(l.C, "udpstream", hostPort(server6, "7000"), fmt.Sprint(pps), fmt.Sprint(n), "256")
 	var r streamResult
-	if _, err := fmt.Sscanf(out, "sent %d recv %d bad %d dup %d", &r.sent, &r.recv, &r.bad, &r.dup); err != nil {
+	if _, err := fmt.Sscanf(out, "sent %d recv %d bad %d dup %d errs %d", &r.sent, &r.recv, &r.bad, &r.dup, &r.errs); err != nil {
 		l.t.Fatalf("udpstream output %q: %v", out, err)
 	}
 	return r
@@ -50,17 +52,43 @@ func TestLiveUpdateUnderLoad(t *testing.T) {
 	l := newLab(t, labOpts{})
 	file := filepath.Join(l.dir, "siit.json")
 	writeConfig(t, file, baseEAMs)
-	p := l.startSiit("-f", file)
+	const metricsAddr = "127.0.0.1:9469"
+	p := l.startSiit("-f", file, "--metrics", metricsAddr)
 	l.start(l.S, "udpecho", "-q", hostPort(server4, "7000"))
 	l.helperOK(l.C, "udpping", hostPort(server6, "7000"), "256", "3") // warm neighbours
 
-	const pps = 1000
 	// The veth lab itself must carry the flow without loss, or the
-	// comparison below means nothing.
-	base := l.stream(pps, 2000)
-	t.Logf("baseline without updates: %+v", base)
-	if !base.lossless() {
-		t.Fatalf("the lab loses packets at %d pps without any update (%+v); cannot judge the updates", pps, base)
+	// comparison means nothing: find a rate it carries on this machine now.
+	var pps int
+	var base streamResult
+	for _, rate := range []int{1000, 500, 250} {
+		base = l.stream(rate, 2*rate)
+		t.Logf("baseline without updates at %d pps: %+v", rate, base)
+		if base.lossless() {
+			pps = rate
+			break
+		}
+	}
+	if pps == 0 {
+		t.Skipf("the lab loses packets even at 250 pps without any update (%+v): the machine is too busy to judge", base)
+	}
+	// judge fails the test when r has mangled packets, or lost packets
+	// unless the lab, measured
+	// again right away without updates, loses packets too (then the run
+	// says nothing about the updates).
+	judge := func(t *testing.T, what string, r streamResult) {
+		t.Helper()
+		if r.lossless() {
+			return
+		}
+		if r.bad > 0 || r.dup > 0 || r.errs > 0 {
+			t.Errorf("the flow got mangled or duplicated packets, or ICMP errors, during %s: %+v\n%s", what, r, l.lossReport(metricsAddr))
+			return
+		}
+		if again := l.stream(pps, 2*pps); !again.lossless() {
+			t.Skipf("inconclusive: %+v during %s, but the lab also loses packets without updates now (%+v)", r, what, again)
+		}
+		t.Errorf("the flow lost packets during %s: %+v (the lab alone: %+v)\n%s", what, r, base, l.lossReport(metricsAddr))
 	}
 
 	t.Run("eamt-churn", func(t *testing.T) {
@@ -96,16 +124,14 @@ func TestLiveUpdateUnderLoad(t *testing.T) {
 				}
 			}()
 		}
-		r := l.stream(pps, 5000)
+		r := l.stream(pps, 5*pps)
 		close(stop)
 		wg.Wait()
 		t.Logf("with %d EAMT changes (%d failed): %+v", ops.Load(), fails.Load(), r)
 		if fails.Load() > 0 {
 			t.Errorf("%d EAMT changes failed, first: %v", fails.Load(), firstErr.Load())
 		}
-		if !r.lossless() {
-			t.Errorf("the flow lost or mangled packets during EAMT changes: %+v (baseline %+v)", r, base)
-		}
+		judge(t, "EAMT changes", r)
 		if ops.Load() < 1000 {
 			t.Errorf("only %d EAMT changes during the flow, want thousands", ops.Load())
 		}
@@ -151,13 +177,11 @@ func TestLiveUpdateUnderLoad(t *testing.T) {
 				reloads++
 			}
 		}()
-		r := l.stream(pps, 3000)
+		r := l.stream(pps, 3*pps)
 		close(stop)
 		reloads := <-done
 		t.Logf("with %d SIGHUP reloads: %+v", reloads, r)
-		if !r.lossless() {
-			t.Errorf("the flow lost or mangled packets during SIGHUP reloads: %+v (baseline %+v)", r, base)
-		}
+		judge(t, "SIGHUP reloads", r)
 		if reloads < 10 {
 			t.Errorf("only %d reloads during the flow", reloads)
 		}
@@ -166,4 +190,24 @@ func TestLiveUpdateUnderLoad(t *testing.T) {
 			t.Errorf("%d `configuration loaded` log lines after %d SIGHUPs", n, reloads)
 		}
 	})
+}
+
+// lossReport lists the daemon's non-zero drop and hand-off counters, to
+// tell where packets went.
+func (l *lab) lossReport(addr string) string {
+	text := l.metricsText(addr)
+	var b strings.Builder
+	b.WriteString("siit counters that explain losses:\n")
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "#") || strings.HasSuffix(line, " 0") {
+			continue
+		}
+		for _, m := range []string{"siit_af_xdp_ring_total", "siit_tx_dropped_total", "siit_worker_drops_total",
+			"siit_slow_path", "siit_xdp_steer_total", "siit_jool_stat_total", "siit_rx_packets_total", "siit_tx_packets_total"} {
+			if strings.HasPrefix(line, m) {
+				b.WriteString("  " + line + "\n")
+			}
+		}
+	}
+	return b.String()
 }
