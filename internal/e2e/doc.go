@@ -14,6 +14,24 @@
 // 192.0.2.0/24 (the IPv6 client ::10 is 192.0.2.16 to IPv4) and
 // 2001:db8:46::20/128 <-> 203.0.113.20/32 (the server's second address).
 //
+// Scenarios (issue 4 "Proof", issue 5 live updates):
+//
+//	TestTraffic, TestMultiQueue     ICMP echo, UDP, TCP both ways, pool6 and EAMs; a worker per queue
+//	TestICMPErrors                  traceroute both ways (translator and an IPv4 router), port unreachable
+//	TestPathMTU                     Frag Needed / PTB by the translator (live MTU changes) and via a
+//	                                1280-byte IPv4 link, kernel PMTU caches, TCP path-MTU discovery
+//	TestFragments                   fragmented UDP both ways (refragmented when it grows), fragmented ICMP counted
+//	TestUDPChecksumZero             amend-udp-checksum-zero
+//	TestHairpin                     eam-hairpin-mode intrinsic, simple, off
+//	TestUnresolvedNeighbour[Burst]  first packets toward unresolved neighbours delivered
+//	TestHostStillReachable          ND, ARP, ping and TCP to the host while attached, live host addresses
+//	TestRouteChangeLive, TestLinkFlap, TestForeignEgress   routes, links, egress outside siit
+//	TestDetachOnSignal, TestSIGKILLFailsOpen               clean detach, fail-open when killed
+//	TestRunBadInput                 one error line, non-zero exit, nothing attached
+//	TestConfigCLI, TestConfigFile   CLI against the daemon, -f, SIGHUP reload, bad reload, file handle
+//	TestMetrics                     Prometheus /metrics
+//	TestLiveUpdateUnderLoad         thousands of EAMT changes and SIGHUP reloads under a flow: zero loss
+//
 // The tests need root, the ip, ping and traceroute tools, and XDP on veth;
 // without them they skip with the reason. Traffic helpers run inside the
 // namespaces by re-executing the test binary (see helper_test.go). The
