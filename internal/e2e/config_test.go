@@ -228,7 +228,7 @@ func TestConfigFile(t *testing.T) {
 // metricsText fetches /metrics from inside the translator namespace.
 func (l *lab) metricsText(addr string) string {
 	l.t.Helper()
-	return l.nsMust(l.T, "curl", "-sS", "--max-time", "10", "http://"+addr+"/metrics")
+	return l.helperOK(l.T, "httpget", "http://"+addr+"/metrics")
 }
 
 // metricSum adds up the samples of metric name whose label sets contain
@@ -264,9 +264,6 @@ func metricSum(text, name string, labels ...string) (float64, bool) {
 // Jool's counters, per-socket traffic and the slow path.
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat("/usr/bin/curl"); err != nil {
-		t.Skip("needs curl")
-	}
 	l := newLab(t, labOpts{})
 	const addr = "127.0.0.1:9469"
 	l.startSiit(append(defaultArgs(), "--metrics", addr)...)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"syscall"
@@ -33,6 +34,7 @@ import (
 //	udprefused DST                expect ECONNREFUSED (an ICMP port unreachable)
 //	tcpping [-src A] DST SIZE     connect, send SIZE bytes, read them back
 //	udpstream DST PPS N SIZE      send N datagrams at PPS, count verified echoes
+//	httpget URL                   print the body of a 200 answer
 func runHelper(args []string) int {
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, "helper: no command")
@@ -56,6 +58,8 @@ func runHelper(args []string) int {
 		err = tcpPing(args[1:])
 	case "udpstream":
 		err = udpStream(args[1:])
+	case "httpget":
+		err = httpGet(args[1:])
 	default:
 		err = fmt.Errorf("unknown command %q", args[0])
 	}
@@ -477,4 +481,22 @@ func udpStream(args []string) error {
 	<-done
 	say("sent %d recv %d bad %d dup %d errs %d", n, recv, bad, dup, errs)
 	return nil
+}
+
+func httpGet(args []string) error {
+	fs, err := parseArgs("httpget", args, 1, nil)
+	if err != nil {
+		return err
+	}
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", fs.Arg(0), resp.Status)
+	}
+	_, err = io.Copy(os.Stdout, resp.Body)
+	return err
 }

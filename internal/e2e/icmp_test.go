@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/netip"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,6 +14,9 @@ import (
 // that answered each hop ("*" for none), hop 1 first.
 func (l *lab) traceHops(ns string, v6 bool, dst string) []string {
 	l.t.Helper()
+	if _, err := exec.LookPath("traceroute"); err != nil {
+		l.t.Skip("needs traceroute")
+	}
 	args := []string{"traceroute", "-n", "-q", "1", "-w", "2", "-m", "4"}
 	if v6 {
 		args = append(args, "-6")
