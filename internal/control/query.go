@@ -54,7 +54,9 @@ func (s *State) Query(instance string, addr netip.Addr) (QueryResult, error) {
 	addr = addr.Unmap()
 	r := QueryResult{Query: addr}
 	if addr.Is4() {
-		if err := check4(in, addr); err != nil {
+		// Jool's order: the never-translated ranges, then the EAMT, and only
+		// for pool6 the denylist (denylist4 does not apply to EAMT entries).
+		if err := checkNever4(addr); err != nil {
 			return r, err
 		}
 		if e, ok := in.EAMT.Match4(addr); ok {
@@ -62,6 +64,9 @@ func (s *State) Query(instance string, addr netip.Addr) (QueryResult, error) {
 			hi, lo, _ := in.EAMT.Lookup4(binary.BigEndian.Uint32(a[:]))
 			r.Method, r.EAM, r.Result = MethodEAMT, e, addrFrom(hi, lo)
 			return r, nil
+		}
+		if err := check4(in, addr); err != nil {
+			return r, err
 		}
 		if p := in.Globals.Pool6; p.IsValid() {
 			r.Method, r.Pool6, r.Result = MethodPool6, p, embed(p, addr)
@@ -85,17 +90,28 @@ func (s *State) Query(instance string, addr netip.Addr) (QueryResult, error) {
 	} else {
 		return r, errnoErr(syscall.EINVAL, "%s matches neither pool6 (%s) nor any EAMT entry, so it is not translated", addr, optString(in.Globals.Pool6))
 	}
-	if err := check4(in, r.Result); err != nil {
+	check := check4
+	if r.Method == MethodEAMT {
+		check = func(_ *Instance, a netip.Addr) error { return checkNever4(a) } // denylist4 is for pool6 only
+	}
+	if err := check(in, r.Result); err != nil {
 		return r, fmt.Errorf("%s translates to %s, but %w", addr, r.Result, err)
 	}
 	return r, nil
 }
 
-func check4(in *Instance, a netip.Addr) error {
+func checkNever4(a netip.Addr) error {
 	for _, p := range never4 {
 		if p.Contains(a) {
 			return errnoErr(syscall.EINVAL, "%s is inside %s, which is never translated", a, p)
 		}
+	}
+	return nil
+}
+
+func check4(in *Instance, a netip.Addr) error {
+	if err := checkNever4(a); err != nil {
+		return err
 	}
 	for _, p := range in.Denylist4 {
 		if p.Contains(a) {
