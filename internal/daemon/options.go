@@ -61,7 +61,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 	o := DefaultOptions()
 	fs := flag.NewFlagSet("siit run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors are returned as one line; usage only for --help
 	var pool6, cpus string
 	var eamt stringList
 	fs.StringVar(&o.ConfigFile, "f", "", "Jool-format JSON configuration `file` (reloaded on SIGHUP)")
@@ -85,13 +85,15 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log `level`: debug, info, warn, error")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "log `format`: console or json")
 	fs.DurationVar(&o.StatsEvery, "stats-interval", 0, "log a counter summary every `duration` (0: never)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: siit run [flags] IFACE...")
-		fmt.Fprintln(stderr, "Attaches siit to the interfaces (one for both families, or one per family) and translates until SIGINT/SIGTERM.")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
-		return o, err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "usage: siit run [flags] IFACE...")
+			fmt.Fprintln(stderr, "Attaches siit to the interfaces (one for both families, or one per family) and translates until SIGINT/SIGTERM.")
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return o, err
+		}
+		return o, fmt.Errorf("siit run: %w (see siit run --help)", err)
 	}
 	o.Interfaces = fs.Args()
 	o.EAMT = eamt

@@ -60,7 +60,7 @@ type Daemon struct {
 // preflight checks what `siit run` needs before touching anything.
 func preflight(o Options) error {
 	if os.Geteuid() != 0 {
-		return errors.New("siit run must run as root (it needs CAP_NET_ADMIN, CAP_BPF and CAP_NET_RAW to attach XDP and open AF_XDP sockets)")
+		return errors.New("must run as root (it needs CAP_NET_ADMIN, CAP_BPF and CAP_NET_RAW to attach XDP and open AF_XDP sockets)")
 	}
 	for _, n := range o.Interfaces {
 		if _, err := net.InterfaceByName(n); err != nil {
@@ -68,11 +68,48 @@ func preflight(o Options) error {
 		}
 	}
 	if o.ConfigFile != "" {
-		if _, err := os.Stat(o.ConfigFile); err != nil {
+		data, err := os.ReadFile(o.ConfigFile)
+		if err != nil {
 			return fmt.Errorf("configuration file: %w", err)
 		}
+		c, err := config.Parse(data, "")
+		if err == nil {
+			err = c.Validate(false)
+		}
+		if err != nil {
+			return fmt.Errorf("configuration file %s: %w", o.ConfigFile, err)
+		}
+	}
+	// Validate flag-given configuration before anything is attached.
+	if o.Pool6.IsValid() {
+		if err := xlat.ValidatePool6(o.Pool6); err != nil {
+			return fmt.Errorf("--pool6: %w", err)
+		}
+	}
+	var entries []eamt.Entry
+	for _, s := range o.EAMT {
+		e, err := parseEAMFlag(s)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, e)
+	}
+	if _, err := eamt.New(entries); err != nil {
+		return fmt.Errorf("--eamt: %w", err)
 	}
 	return nil
+}
+
+func parseEAMFlag(s string) (eamt.Entry, error) {
+	a, b, ok := strings.Cut(s, ",")
+	if !ok {
+		return eamt.Entry{}, fmt.Errorf("--eamt %q: want PREFIX6,PREFIX4 (example: 2001:db8::/120,192.0.2.0/24)", s)
+	}
+	e, err := parseEAM(a, b)
+	if err != nil {
+		return eamt.Entry{}, fmt.Errorf("--eamt %q: %w", s, err)
+	}
+	return e, nil
 }
 
 // rxQueues returns the number of RX queues of an interface.
@@ -303,13 +340,9 @@ func (d *Daemon) initialConfig() error {
 		return fmt.Errorf("create instance %q: %w", o.Instance, err)
 	}
 	for _, s := range o.EAMT {
-		a, b, ok := strings.Cut(s, ",")
-		if !ok {
-			return fmt.Errorf("--eamt %q: want PREFIX6,PREFIX4 (example: 2001:db8::/120,192.0.2.0/24)", s)
-		}
-		e, err := parseEAM(a, b)
+		e, err := parseEAMFlag(s)
 		if err != nil {
-			return fmt.Errorf("--eamt %q: %w", s, err)
+			return err
 		}
 		if err := d.state.AddEAM(o.Instance, e, false); err != nil {
 			return fmt.Errorf("--eamt %q: %w", s, err)
@@ -347,7 +380,7 @@ func parseEAM(a, b string) (eamt.Entry, error) {
 // loadFile applies a Jool JSON file atomically (used at start and on SIGHUP).
 func (d *Daemon) loadFile(path string) error {
 	if err := d.state.LoadFile(path, "", false); err != nil {
-		return fmt.Errorf("configuration %s: %w", path, err)
+		return err // names the file and the problem
 	}
 	d.log.Info("configuration loaded", zap.String("file", path))
 	return nil
