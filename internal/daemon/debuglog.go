@@ -77,7 +77,7 @@ func (d *Daemon) logDebug(ctx context.Context) {
 				n := w.debug.PopBatch(batch)
 				for _, e := range batch[:n] {
 					fields := []zap.Field{
-						zap.Int("queue", w.id),
+						zap.Int("worker", w.id),
 						zap.Stringer("src", addrOf(&e.src, e.v6)), zap.Stringer("dst", addrOf(&e.dst, e.v6)),
 						zap.Uint16("len", e.length), zap.Stringer("verdict", e.verdict),
 					}

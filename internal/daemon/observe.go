@@ -28,7 +28,7 @@ func (d *Daemon) collect(e *metrics.Emitter) {
 	for _, w := range d.workers {
 		q := strconv.Itoa(w.id)
 		for _, p := range w.ports {
-			l := []metrics.Label{{Name: "iface", Value: p.name}, {Name: "queue", Value: q}}
+			l := []metrics.Label{{Name: "iface", Value: p.name}, {Name: "queue", Value: strconv.Itoa(int(p.queue))}}
 			e.Emit("siit_rx_packets_total", "Frames received from the AF_XDP socket.", metrics.Counter, float64(p.ctr.rxPackets.get()), l...)
 			e.Emit("siit_rx_bytes_total", "Bytes received from the AF_XDP socket.", metrics.Counter, float64(p.ctr.rxBytes.get()), l...)
 			e.Emit("siit_tx_packets_total", "Frames queued for transmission.", metrics.Counter, float64(p.ctr.txPackets.get()), l...)
@@ -54,7 +54,7 @@ func (d *Daemon) collect(e *metrics.Emitter) {
 				e.Emit("siit_umem_frames", "UMEM frames by place.", metrics.Gauge, float64(kv.v), append(l, metrics.Label{Name: "place", Value: kv.k})...)
 			}
 		}
-		ql := metrics.Label{Name: "queue", Value: q}
+		ql := metrics.Label{Name: "worker", Value: q}
 		for _, kv := range []struct {
 			k string
 			v uint64

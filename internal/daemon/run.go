@@ -276,20 +276,35 @@ func (d *Daemon) cpuList() []int {
 	return out
 }
 
+// startWorkers creates one worker per CPU it may use, up to one per queue
+// index, and gives each worker every socket of its queue indices (all
+// interfaces): queue q goes to worker q mod nworkers. A worker is the only
+// goroutine touching its sockets, so nothing is shared on the data path, and
+// no two busy workers ever share a CPU (two busy-polling threads on one core
+// collapse).
 func (d *Daemon) startWorkers() error {
 	maxQ := 0
 	for _, ifc := range d.ifaces {
 		maxQ = max(maxQ, ifc.queues)
 	}
 	cpus := d.cpuList()
-	for q := 0; q < maxQ; q++ {
+	if len(cpus) > 1 && len(d.opts.CPUs) == 0 {
+		// Not told where to run: leave CPU 0, where softirqs usually land,
+		// to the kernel.
+		cpus = cpus[1:]
+	}
+	nw := maxQ
+	if len(cpus) > 0 {
+		nw = min(maxQ, len(cpus))
+	}
+	for i := range nw {
 		lane, err := d.slow.addLane()
 		if err != nil {
 			return err
 		}
 		stats := new(xlat.Stats)
 		w := &worker{
-			id: q, queue: uint32(q), cpu: -1, cfg: &d.cfg,
+			id: i, cpu: -1, cfg: &d.cfg,
 			fwdOnly: d.opts.ForwardOnly, busyPoll: d.opts.BusyPoll, batch: d.opts.Batch,
 			tr: xlat.NewTranslator(stats), stats: stats,
 			out:    xlat.NewOutput(64, 2048, 128),
@@ -298,30 +313,29 @@ func (d *Daemon) startWorkers() error {
 		}
 		w.tr.MTU = &w.hops
 		if len(cpus) > 0 {
-			// With several CPUs, keep CPU 0 (where softirqs usually land)
-			// for last.
-			if len(cpus) > 1 && len(d.opts.CPUs) == 0 {
-				w.cpu = cpus[1+q%(len(cpus)-1)]
-			} else {
-				w.cpu = cpus[q%len(cpus)]
-			}
+			w.cpu = cpus[i]
 		}
+		d.workers = append(d.workers, w)
+	}
+	for q := range maxQ {
+		w := d.workers[q%nw]
+		w.queues = append(w.queues, uint32(q))
 		for _, ifc := range d.ifaces {
 			if q >= len(ifc.sockets) {
 				continue
 			}
 			s := ifc.sockets[q]
 			w.ports = append(w.ports, &port{
-				sock: s, umem: s.Umem(), name: ifc.name, ifindex: int32(ifc.index), mac: ifc.mac,
+				sock: s, umem: s.Umem(), name: ifc.name, ifindex: int32(ifc.index), mac: ifc.mac, queue: uint32(q),
 				tx: make([]afxdp.Desc, 0, 4*d.opts.Batch+64),
 			})
 			w.pollFds = append(w.pollFds, unix.PollFd{Fd: int32(s.Fd()), Events: unix.POLLIN})
 		}
-		d.workers = append(d.workers, w)
 	}
 	for _, w := range d.workers {
 		go w.run()
-		d.log.Info("worker started", zap.Int("queue", w.id), zap.Int("cpu", w.cpu), zap.Int("sockets", len(w.ports)))
+		d.log.Info("worker started", zap.Int("worker", w.id), zap.Int("cpu", w.cpu),
+			zap.Any("queues", w.queues), zap.Int("sockets", len(w.ports)))
 	}
 	return nil
 }

@@ -56,13 +56,14 @@ type port struct {
 	name    string
 	ifindex int32
 	mac     [6]byte
+	queue   uint32
 	tx      []afxdp.Desc
 	ctr     portCounters
 }
 
 type worker struct {
 	id       int
-	queue    uint32
+	queues   []uint32 // RX queue indices this worker serves
 	cpu      int // -1: not pinned
 	ports    []*port
 	cfg      *atomic.Pointer[xlat.Config]
@@ -147,13 +148,26 @@ func (c *hopCache) MTU6(hi, lo uint64) uint32 {
 	return 0
 }
 
-func (w *worker) portFor(ifindex int32) *port {
+// portFor picks the socket a packet received on in leaves by toward
+// ifindex: in itself when it is the same interface (the frame leaves in
+// place), else that interface's socket of the same queue index, else any of
+// its sockets this worker owns.
+func (w *worker) portFor(ifindex int32, in *port) *port {
+	if in.ifindex == ifindex {
+		return in
+	}
+	var any *port
 	for _, p := range w.ports {
 		if p.ifindex == ifindex {
-			return p
+			if p.queue == in.queue {
+				return p
+			}
+			if any == nil {
+				any = p
+			}
 		}
 	}
-	return nil
+	return any
 }
 
 // run is the poll-mode loop. It returns when stop is set.
@@ -293,12 +307,12 @@ func (w *worker) handle(in *port, d afxdp.Desc, cfg *xlat.Config) {
 	switch res.Verdict {
 	case xlat.Forward:
 		w.send(in, d.Addr, frame, res.Off, res.Len, res.Family == xlat.Family6)
-		w.sendExtra(res.Extra)
+		w.sendExtra(in, res.Extra)
 	case xlat.Reply:
 		// A generated ICMP error (Time Exceeded, Packet Too Big, ...):
 		// rate-limited per worker, as routers limit theirs (RFC 4443 §2.4).
 		in.sock.Free(d.Addr)
-		if !w.errLimit.allow(nanotime()) || w.sendExtra(res.Extra) > 0 {
+		if !w.errLimit.allow(nanotime()) || w.sendExtra(in, res.Extra) > 0 {
 			w.ctr.errLimited.add(1)
 			w.errorNotSent(res.Family)
 		}
@@ -324,7 +338,7 @@ func (w *worker) route(pkt []byte, v6 bool) (*nexthop.Hop, nexthop.Result) {
 func (w *worker) send(in *port, addr uint64, frame []byte, l3, n int, v6 bool) {
 	pkt := frame[l3 : l3+n]
 	hop, res := w.route(pkt, v6)
-	out := w.egress(hop, res, pkt, v6)
+	out := w.egress(in, hop, res, pkt, v6)
 	if out == nil {
 		in.sock.Free(addr)
 		return
@@ -363,7 +377,7 @@ func (w *worker) errorNotSent(f xlat.Family) {
 
 // sendExtra transmits the packets the translator left in the Output and
 // returns how many could not be sent.
-func (w *worker) sendExtra(k int) (failed int) {
+func (w *worker) sendExtra(in *port, k int) (failed int) {
 	for i := range k {
 		buf, off, n := w.out.Frame(i)
 		v6 := w.out.Family(i) == xlat.Family6
@@ -372,7 +386,7 @@ func (w *worker) sendExtra(k int) (failed int) {
 		if res != nexthop.Found && res != nexthop.Local && res != nexthop.SlowPath {
 			failed++
 		}
-		out := w.egress(hop, res, pkt, v6)
+		out := w.egress(in, hop, res, pkt, v6)
 		if out == nil {
 			continue
 		}
@@ -385,10 +399,10 @@ func (w *worker) sendExtra(k int) (failed int) {
 
 // egress decides where a routed packet goes. It returns the fast-path port,
 // or nil after handing the packet to the kernel or dropping it.
-func (w *worker) egress(hop *nexthop.Hop, res nexthop.Result, pkt []byte, v6 bool) *port {
+func (w *worker) egress(in *port, hop *nexthop.Hop, res nexthop.Result, pkt []byte, v6 bool) *port {
 	switch res {
 	case nexthop.Found:
-		out := w.portFor(hop.Ifindex)
+		out := w.portFor(hop.Ifindex, in)
 		if out != nil && hop.Resolved {
 			return out
 		}
