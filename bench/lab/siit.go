@@ -32,6 +32,9 @@ func SiitCommand(bin string, forwardOnly bool, cpus, socket string) []string {
 		args = append(args, "--cpus", cpus)
 	}
 	args = append(args, "--busy-poll")
+	if extra := os.Getenv("SIIT_BENCH_ARGS"); extra != "" {
+		args = append(args, strings.Fields(extra)...)
+	}
 	if forwardOnly {
 		args = append(args, "--forward-only") // pool6 still selects (steers) the frames; they keep their addresses
 	}

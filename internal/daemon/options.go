@@ -24,7 +24,7 @@ type Options struct {
 	XDPMode     string        // auto | native | generic
 	BindMode    string        // auto | zerocopy | copy
 	BusyPoll    bool          // --busy-poll: never back off when idle
-	SharedUmem  bool          // --shared-umem: one UMEM per queue index across interfaces (zero-copy NICs)
+	SharedUmem  bool          // --shared-umem: one UMEM per queue index across interfaces
 	Batch       int           // RX/TX batch size
 	Frames      int           // UMEM frames per socket
 	FrameSize   int           // UMEM frame size
@@ -75,7 +75,7 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.XDPMode, "xdp-mode", o.XDPMode, "XDP attach `mode`: auto (native, then generic), native, generic")
 	fs.StringVar(&o.BindMode, "bind-mode", o.BindMode, "AF_XDP bind `mode`: auto (zero-copy, then copy), zerocopy, copy")
 	fs.BoolVar(&o.BusyPoll, "busy-poll", false, "spin on the rings without backing off when idle (lowest latency, 100% CPU)")
-	fs.BoolVar(&o.SharedUmem, "shared-umem", false, "share one UMEM between the interfaces' sockets of a queue: frames change interface without a copy (best with zero-copy NICs)")
+	fs.BoolVar(&o.SharedUmem, "shared-umem", o.SharedUmem, "share one UMEM between the interfaces' sockets of a queue, so frames change interface without a copy (--shared-umem=false: one UMEM per socket)")
 	fs.IntVar(&o.Batch, "batch", o.Batch, "RX/TX batch `size` (1-256)")
 	fs.IntVar(&o.Frames, "frames", o.Frames, "UMEM `frames` per socket (power of two)")
 	fs.IntVar(&o.FrameSize, "frame-size", o.FrameSize, "UMEM frame `size`: 2048 or 4096")
