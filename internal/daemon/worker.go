@@ -64,7 +64,7 @@ type port struct {
 type worker struct {
 	id       int
 	queues   []uint32 // RX queue indices this worker serves
-	cpu      int // -1: not pinned
+	cpu      int      // -1: not pinned
 	ports    []*port
 	cfg      *atomic.Pointer[xlat.Config]
 	fwdOnly  bool
