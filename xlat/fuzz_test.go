@@ -48,7 +48,7 @@ func fuzzOne(t *testing.T, cfgs []*Config, in []byte, sel uint8, mtu uint16, fn 
 	}
 	out := NewOutput(8, 2048, 16)
 	r := fn(tr, cfg, buf, headroom, len(in), out)
-	checkResult(t, r, buf, out, tr, inputChecksumsValid(in))
+	checkResult(t, r, in, buf, out, tr, inputChecksumsValid(in))
 }
 
 func FuzzTranslate6to4(f *testing.F) {
