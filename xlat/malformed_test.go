@@ -79,8 +79,14 @@ func inputChecksumsValid(in []byte) bool {
 	}
 	if in[0]>>4 == 6 {
 		switch in[6] {
-		case 6, 17, 58, 44:
+		case 6, 17, 58:
 			return true
+		case 44:
+			// Behind a fragment header only what checkPacket can verify.
+			switch lastHeader6(in) {
+			case 6, 17, 58:
+				return true
+			}
 		}
 		return false
 	}
