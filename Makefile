@@ -28,7 +28,7 @@ fuzz-short:
 test: vet fmtcheck unit fuzz-short
 
 fuzz:
-	FUZZTIME=5m ./tools/fuzz.sh
+	FUZZTIME=5m FUZZMINTIME=30s ./tools/fuzz.sh
 
 # Side-by-side lab benchmark (quick mode, < 3 minutes) and the full RFC 8219 set; both rewrite BENCHMARKS.md.
 bench: build
