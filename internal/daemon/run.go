@@ -517,14 +517,30 @@ func steerPrefixes(in *control.Instance) (v4, v6 []netip.Prefix) {
 	if in == nil {
 		return nil, nil
 	}
+	n := in.EAMT.Len() + 1
+	v4, v6 = make([]netip.Prefix, 0, n), make([]netip.Prefix, 0, n)
 	if in.Globals.Pool6.IsValid() {
 		v6 = append(v6, in.Globals.Pool6)
 		v4 = append(v4, netip.MustParsePrefix("0.0.0.0/0"))
 	}
-	for _, e := range in.EAMT.Entries() {
-		v6 = append(v6, e.Prefix6)
-		v4 = append(v4, e.Prefix4)
+	if n < 4096 {
+		in.EAMT.Each(func(e eamt.Entry) {
+			v6 = append(v6, e.Prefix6)
+			v4 = append(v4, e.Prefix4)
+		})
+		return boundPrefixes(v4, maxSteerPrefixes), boundPrefixes(v6, maxSteerPrefixes)
 	}
+	// A large table (a bulk load): one family per core.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		in.EAMT.Each(func(e eamt.Entry) { v4 = append(v4, e.Prefix4) })
+		v4 = boundPrefixes(v4, maxSteerPrefixes)
+	}()
+	in.EAMT.Each(func(e eamt.Entry) { v6 = append(v6, e.Prefix6) })
+	v6 = boundPrefixes(v6, maxSteerPrefixes)
+	wg.Wait()
 	return v4, v6
 }
 

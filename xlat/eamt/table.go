@@ -162,6 +162,16 @@ func (t *Table) Entries() []Entry {
 	return out
 }
 
+// Each calls fn for every entry, in no particular order, without building a
+// slice (cheaper than Entries for a large table; for the data plane's
+// steering sets).
+func (t *Table) Each(fn func(Entry)) {
+	if t.Len() == 0 {
+		return
+	}
+	t.v4.each(func(s *slot4) { fn(s.rec().entry()) })
+}
+
 // Match4 returns the entry whose IPv4 prefix is the longest one containing a (slow path: `address query`,
 // tests). It reports false for a nil table or a non-IPv4 address.
 func (t *Table) Match4(a netip.Addr) (Entry, bool) {
