@@ -339,6 +339,9 @@ func (r *Runner) validate() {
 			if err == nil && in.HasStamp && in.Stamp.Trial != r.trial {
 				continue // a stale frame of an earlier trial
 			}
+			if err == nil && !in.HasStamp {
+				continue // the generator stamps every frame: this is the host's own (e.g. ND, MLD)
+			}
 			if errors.Is(err, frames.ErrFragment) || errors.Is(err, frames.ErrL4Unknown) || errors.Is(err, frames.ErrNotIP) {
 				// Not shaped like anything the generator sends (e.g. an MLD
 				// report with a hop-by-hop header from a lab interface): the
