@@ -136,6 +136,9 @@ func RunPlan(ctx context.Context, p Plan, progress io.Writer) (*Results, error) 
 	r := &runner{plan: p, progress: progress, start: time.Now(),
 		res: &Results{Plan: p, Started: time.Now(), Machine: machine(), Kernel: kernel(), GenCap: map[string]float64{}}}
 	for _, q := range p.Queues {
+		if err := ctx.Err(); err != nil {
+			return r.res, fmt.Errorf("stopped: %w", err) // interrupted: build no further lab
+		}
 		if err := r.withLab(ctx, q); err != nil {
 			return r.res, err
 		}
