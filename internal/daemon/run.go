@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,7 +39,6 @@ type iface struct {
 type Daemon struct {
 	opts   Options
 	log    *zap.Logger
-	ctx    context.Context
 	cancel context.CancelFunc
 
 	mirror  *nexthop.Mirror
@@ -51,10 +51,11 @@ type Daemon struct {
 	debugOn atomic.Bool            // logging-debug of the served instance
 	active  atomic.Pointer[string] // name of the instance the data plane serves
 
-	mu        sync.Mutex // serializes data-plane updates from snapshots
-	unsubs    []func()
-	wg        sync.WaitGroup
-	closeOnce sync.Once
+	mu              sync.Mutex // serializes data-plane updates from snapshots
+	unsubs          []func()
+	statsUnregister func() // removes the served instance's stats source
+	wg              sync.WaitGroup
+	closeOnce       sync.Once
 }
 
 // preflight checks what `siit run` needs before touching anything.
@@ -129,7 +130,7 @@ func Start(parent context.Context, o Options, log *zap.Logger) (d *Daemon, err e
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(parent)
-	d = &Daemon{opts: o, log: log, ctx: ctx, cancel: cancel}
+	d = &Daemon{opts: o, log: log, cancel: cancel}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -370,22 +371,16 @@ func (d *Daemon) initialConfig() error {
 	return nil
 }
 
+// parseEAM parses the two prefixes of an EAMT entry, in either order, with
+// the CLI's prefix syntax (a bare address is a /32 or /128).
 func parseEAM(a, b string) (eamt.Entry, error) {
-	pa, err := netip.ParsePrefix(strings.TrimSpace(a))
+	pa, err := parseEAMSide(a)
 	if err != nil {
-		if ad, err2 := netip.ParseAddr(strings.TrimSpace(a)); err2 == nil {
-			pa = netip.PrefixFrom(ad, ad.BitLen())
-		} else {
-			return eamt.Entry{}, fmt.Errorf("%q is not a prefix", a)
-		}
+		return eamt.Entry{}, err
 	}
-	pb, err := netip.ParsePrefix(strings.TrimSpace(b))
+	pb, err := parseEAMSide(b)
 	if err != nil {
-		if ad, err2 := netip.ParseAddr(strings.TrimSpace(b)); err2 == nil {
-			pb = netip.PrefixFrom(ad, ad.BitLen())
-		} else {
-			return eamt.Entry{}, fmt.Errorf("%q is not a prefix", b)
-		}
+		return eamt.Entry{}, err
 	}
 	if pa.Addr().Is4() {
 		pa, pb = pb, pa
@@ -394,6 +389,14 @@ func parseEAM(a, b string) (eamt.Entry, error) {
 		return eamt.Entry{}, errors.New("an EAMT entry needs one IPv6 and one IPv4 prefix")
 	}
 	return eamt.Entry{Prefix6: pa, Prefix4: pb}, nil
+}
+
+func parseEAMSide(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, ":") {
+		return config.ParsePrefix6(s)
+	}
+	return config.ParsePrefix4(s)
 }
 
 // loadFile applies a Jool JSON file atomically (used at start and on SIGHUP).
@@ -471,10 +474,10 @@ func (d *Daemon) serving(s *control.Snapshot) *control.Instance {
 	return nil
 }
 
-// apply publishes a snapshot to the data plane: the translator config (one
-// atomic store), the steering prefix sets, local addresses and the enabled
-// flag. Prefixes are widened before the config changes and narrowed after,
-// so no packet of a kept prefix is missed.
+// apply publishes a snapshot to the data plane: the host's local addresses,
+// then the steering prefix sets (the loader adds new prefixes before it
+// deletes stale ones, so a kept prefix is never missed), then the translator
+// config (one atomic store) and the enabled flag.
 func (d *Daemon) apply(s *control.Snapshot) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -523,14 +526,7 @@ func steerPrefixes(in *control.Instance) (v4, v6 []netip.Prefix) {
 		v6 = append(v6, in.Globals.Pool6)
 		v4 = append(v4, netip.MustParsePrefix("0.0.0.0/0"))
 	}
-	if n < 4096 {
-		in.EAMT.Each(func(e eamt.Entry) {
-			v6 = append(v6, e.Prefix6)
-			v4 = append(v4, e.Prefix4)
-		})
-		return boundPrefixes(v4, maxSteerPrefixes), boundPrefixes(v6, maxSteerPrefixes)
-	}
-	// A large table (a bulk load): one family per core.
+	// One family per core: a bulk load of a large table makes this heavy.
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -557,15 +553,15 @@ func (d *Daemon) setLocal() {
 // followMirror refreshes what depends on the host's addresses when they
 // change.
 func (d *Daemon) followMirror(ctx context.Context) {
-	last := ""
+	var last []netip.Addr
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-d.mirror.Updates():
 		}
-		cur := fmt.Sprint(d.mirror.Table().LocalAddrs())
-		if cur == last {
+		cur := d.mirror.Table().LocalAddrs()
+		if slices.Equal(cur, last) {
 			continue
 		}
 		last = cur
@@ -575,19 +571,17 @@ func (d *Daemon) followMirror(ctx context.Context) {
 	}
 }
 
-var statsUnregister func()
-
 // registerStats makes `stats display` for the served instance sum the
 // workers' counters.
 func (d *Daemon) registerStats(name string) {
-	if statsUnregister != nil {
-		statsUnregister()
-		statsUnregister = nil
+	if d.statsUnregister != nil {
+		d.statsUnregister()
+		d.statsUnregister = nil
 	}
 	if name == "" {
 		return
 	}
-	statsUnregister = d.state.RegisterStats(name, control.StatsFunc(d.counters))
+	d.statsUnregister = d.state.RegisterStats(name, control.StatsFunc(d.counters))
 }
 
 // counters sums the JSTAT counters of every worker.
