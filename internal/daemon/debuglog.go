@@ -96,9 +96,9 @@ func (d *Daemon) logDebug(ctx context.Context) {
 	}
 }
 
-// debugPacket records one packet's outcome (worker only; called only while
-// logging-debug is on). in is the received L3 packet's header bytes copied
-// before translation.
+// debugPacket completes ev (the received packet's addresses, read before
+// translation) with the outcome and queues it for the logger. Worker only;
+// called only while logging-debug is on.
 func (w *worker) debugPacket(ev *debugEvent, res *xlat.Result, frame []byte) {
 	ev.verdict, ev.reason = res.Verdict, res.Reason
 	if res.Verdict == xlat.Forward && res.Off >= 0 && res.Off+res.Len <= len(frame) {

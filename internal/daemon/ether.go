@@ -31,36 +31,6 @@ func dst6(p []byte) (hi, lo uint64) {
 	return binary.BigEndian.Uint64(p[24:32]), binary.BigEndian.Uint64(p[32:40])
 }
 
-// flowHash mixes source and destination addresses (and the first four bytes
-// after a 20/40-byte header: ports for TCP/UDP) into an ECMP hash. It reads
-// only bytes that exist.
-func flowHash(p []byte, v6 bool) uint32 {
-	var h uint64
-	if v6 {
-		if len(p) < 40 {
-			return 0
-		}
-		h = binary.BigEndian.Uint64(p[8:16]) ^ binary.BigEndian.Uint64(p[16:24])*31 ^
-			binary.BigEndian.Uint64(p[24:32])*17 ^ binary.BigEndian.Uint64(p[32:40])*7
-		if len(p) >= 44 {
-			h ^= uint64(binary.BigEndian.Uint32(p[40:44])) * 0x9e3779b97f4a7c15
-		}
-	} else {
-		if len(p) < 20 {
-			return 0
-		}
-		h = uint64(binary.BigEndian.Uint32(p[12:16]))<<32 | uint64(binary.BigEndian.Uint32(p[16:20]))
-		ihl := int(p[0]&0x0f) * 4
-		if ihl >= 20 && len(p) >= ihl+4 {
-			h ^= uint64(binary.BigEndian.Uint32(p[ihl:ihl+4])) * 0x9e3779b97f4a7c15
-		}
-	}
-	h ^= h >> 29
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 32
-	return uint32(h)
-}
-
 // forwardDecrement is the router step of --forward-only mode: decrement
 // TTL / hop limit (with an RFC 1624 checksum update for IPv4). It reports
 // false when the packet must not be forwarded (expired or malformed).

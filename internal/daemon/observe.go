@@ -62,7 +62,9 @@ func (d *Daemon) collect(e *metrics.Emitter) {
 			e.Emit("siit_worker_drops_total", "Frames the worker dropped, by reason.", metrics.Counter, float64(kv.v), ql, metrics.Label{Name: "reason", Value: kv.k})
 		}
 		e.Emit("siit_slow_path_total", "Packets handed to the kernel (unresolved neighbour, foreign egress, local).", metrics.Counter, float64(w.ctr.slowPath.get()), ql)
-		e.Emit("siit_slow_path_dropped_total", "Packets for the kernel dropped because the hand-off queue was full.", metrics.Counter, float64(w.lane.dropCnt.Load()), ql)
+		e.Emit("siit_slow_path_dropped_total", "Packets for the kernel dropped because the hand-off queue was full.", metrics.Counter, float64(w.lane.dropCnt.get()), ql)
+		e.Emit("siit_slow_path_sent_total", "Packets the slow path handed to the kernel's raw sockets.", metrics.Counter, float64(w.lane.sent.get()), ql)
+		e.Emit("siit_slow_path_failed_total", "Packets the kernel's raw sockets refused.", metrics.Counter, float64(w.lane.failed.get()), ql)
 		e.Emit("siit_neighbour_resolutions_total", "Neighbour resolutions requested from the kernel.", metrics.Counter, float64(w.ctr.resolve.get()), ql)
 		e.Emit("siit_extra_packets_total", "Fragments and ICMP errors emitted by the translator.", metrics.Counter, float64(w.ctr.extraPkts.get()), ql)
 		e.Emit("siit_forwarded_untranslated_total", "Frames forwarded without translation (--forward-only).", metrics.Counter, float64(w.ctr.fwdOnly.get()), ql)

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -42,9 +41,9 @@ type slowLane struct {
 	toSlow  *ring.SPSC[slowPkt]
 	free    *ring.SPSC[uint16] // filled by the slow path goroutine, drained by the worker
 	local   []uint16           // worker-side cache of free indices
-	sent    atomic.Uint64      // handed to the kernel (written by the slow path)
-	failed  atomic.Uint64      // kernel refused (written by the slow path)
-	dropCnt atomic.Uint64      // no buffer or ring full (single writer: the worker)
+	sent    counter            // handed to the kernel (single writer: the slow path)
+	failed  counter            // the kernel refused it (single writer: the slow path)
+	dropCnt counter            // no buffer or ring full (single writer: the worker)
 }
 
 func newSlowLane() (*slowLane, error) {
@@ -75,7 +74,7 @@ func (l *slowLane) handOff(pkt []byte, v6 bool) bool {
 		l.local = l.local[:l.free.PopBatch(l.local[:cap(l.local)])]
 	}
 	if len(l.local) == 0 || len(pkt) > slowBufSize {
-		l.dropCnt.Store(l.dropCnt.Load() + 1)
+		l.dropCnt.add(1)
 		return false
 	}
 	idx := l.local[len(l.local)-1]
@@ -83,7 +82,7 @@ func (l *slowLane) handOff(pkt []byte, v6 bool) bool {
 	n := copy(l.bufs[idx][:], pkt)
 	if !l.toSlow.Push(slowPkt{idx: idx, n: uint16(n), v6: v6}) {
 		l.local = append(l.local, idx)
-		l.dropCnt.Store(l.dropCnt.Load() + 1)
+		l.dropCnt.add(1)
 		return false
 	}
 	return true
@@ -134,9 +133,9 @@ func (s *slowPath) run(ctx context.Context) {
 			n := l.toSlow.PopBatch(batch)
 			for _, p := range batch[:n] {
 				if s.send(l.bufs[p.idx][:p.n], p.v6) {
-					l.sent.Add(1)
+					l.sent.add(1)
 				} else {
-					l.failed.Add(1)
+					l.failed.add(1)
 				}
 				for !l.free.Push(p.idx) {
 					time.Sleep(time.Microsecond) // cannot happen: the pool fits the ring

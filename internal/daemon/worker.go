@@ -12,14 +12,13 @@ import (
 	"github.com/siit-project/siit/xlat"
 )
 
-// A worker serves one RX queue index on every attached interface: it owns
-// the AF_XDP socket of (interface, queue) for each interface, so a packet that
-// arrives on one interface and leaves by another never crosses goroutines.
-// Each socket has its own UMEM (on veth/copy mode that beats a shared UMEM);
-// leaving by another interface costs one copy of the frame into that
-// interface's UMEM, which copy mode does anyway. The worker is the single
-// owner of all its sockets, its translator, its counters and its slow-path
-// lane.
+// A worker serves one or more RX queue indices on every attached interface:
+// it owns the AF_XDP socket of (interface, queue) for each of them, so a
+// packet that arrives on one interface and leaves by another never crosses
+// goroutines. By default each socket has its own UMEM and leaving by another
+// interface costs one copy of the frame into that interface's UMEM; with
+// --shared-umem the frame itself leaves. The worker is the single owner of
+// all its sockets, its translator, its counters and its slow-path lane.
 
 // counter is a single-writer counter readable from any goroutine.
 type counter struct{ v atomic.Uint64 }
@@ -124,6 +123,7 @@ func (c *hopCache) lookup4(dst uint32) (*nexthop.Hop, nexthop.Result) {
 
 func (c *hopCache) lookup6(hi, lo uint64) (*nexthop.Hop, nexthop.Result) {
 	if !c.ok6 || c.dst6h != hi || c.dst6l != lo {
+		// ECMP picks the next hop by destination, so the cache stays exact.
 		c.hop6, c.res6 = c.tbl.Lookup6(hi, lo, uint32(hi^lo^(lo>>32)))
 		c.dst6h, c.dst6l, c.ok6 = hi, lo, true
 	}
@@ -338,7 +338,7 @@ func (w *worker) route(pkt []byte, v6 bool) (*nexthop.Hop, nexthop.Result) {
 func (w *worker) send(in *port, addr uint64, frame []byte, l3, n int, v6 bool) {
 	pkt := frame[l3 : l3+n]
 	hop, res := w.route(pkt, v6)
-	out := w.egress(in, hop, res, pkt, v6)
+	out, _ := w.egress(in, hop, res, pkt, v6)
 	if out == nil {
 		in.sock.Free(addr)
 		return
@@ -383,10 +383,10 @@ func (w *worker) sendExtra(in *port, k int) (failed int) {
 		v6 := w.out.Family(i) == xlat.Family6
 		pkt := buf[off : off+n]
 		hop, res := w.route(pkt, v6)
-		if res != nexthop.Found && res != nexthop.Local && res != nexthop.SlowPath {
+		out, routed := w.egress(in, hop, res, pkt, v6)
+		if !routed {
 			failed++
 		}
-		out := w.egress(in, hop, res, pkt, v6)
 		if out == nil {
 			continue
 		}
@@ -398,13 +398,14 @@ func (w *worker) sendExtra(in *port, k int) (failed int) {
 }
 
 // egress decides where a routed packet goes. It returns the fast-path port,
-// or nil after handing the packet to the kernel or dropping it.
-func (w *worker) egress(in *port, hop *nexthop.Hop, res nexthop.Result, pkt []byte, v6 bool) *port {
+// or nil after handing the packet to the kernel or dropping it; routed is
+// false when there was no usable route (the packet was dropped and counted).
+func (w *worker) egress(in *port, hop *nexthop.Hop, res nexthop.Result, pkt []byte, v6 bool) (out *port, routed bool) {
 	switch res {
 	case nexthop.Found:
 		out := w.portFor(hop.Ifindex, in)
 		if out != nil && hop.Resolved {
-			return out
+			return out, true
 		}
 		if !hop.Resolved {
 			w.ctr.resolve.add(1)
@@ -416,8 +417,9 @@ func (w *worker) egress(in *port, hop *nexthop.Hop, res nexthop.Result, pkt []by
 	default:
 		w.ctr.noRoute.add(1)
 		w.stats.Inc(xlat.StatFailedRoutes)
+		return nil, false
 	}
-	return nil
+	return nil, true
 }
 
 // toKernel hands an L3 packet to the kernel through the slow path.
@@ -463,9 +465,7 @@ func (w *worker) copyOut(out *port, eth []byte) {
 // ring cannot take is freed and counted.
 func (w *worker) flush(p *port) {
 	if len(p.tx) == 0 {
-		if p.sock.TxPending() {
-			_ = p.sock.Kick()
-		}
+		_ = p.sock.Kick() // a no-op unless earlier descriptors still wait
 		return
 	}
 	k := p.sock.Transmit(p.tx)
