@@ -58,47 +58,59 @@ type Daemon struct {
 	closeOnce       sync.Once
 }
 
-// preflight checks what `siit run` needs before touching anything.
-func preflight(o Options) error {
+// startConfig is the configuration `siit run` was given, parsed and
+// validated by preflight and applied by initialConfig once the data plane is
+// up, so nothing is parsed or built twice.
+type startConfig struct {
+	file    *config.Instance // -f FILE, or nil
+	fileTab *eamt.Table      // its EAM table, already built
+	eams    []eamt.Entry     // --eamt entries
+}
+
+// preflight checks what `siit run` needs before touching anything, and
+// parses and validates the configuration it was given.
+func preflight(o Options, st *control.State) (startConfig, error) {
+	var sc startConfig
 	if os.Geteuid() != 0 {
-		return errors.New("must run as root (it needs CAP_NET_ADMIN, CAP_BPF and CAP_NET_RAW to attach XDP and open AF_XDP sockets)")
+		return sc, errors.New("must run as root (it needs CAP_NET_ADMIN, CAP_BPF and CAP_NET_RAW to attach XDP and open AF_XDP sockets)")
 	}
 	for _, n := range o.Interfaces {
 		if _, err := net.InterfaceByName(n); err != nil {
-			return fmt.Errorf("interface %q not found (see `ip link`)", n)
+			return sc, fmt.Errorf("interface %q not found (see `ip link`)", n)
 		}
 	}
 	if o.ConfigFile != "" {
 		data, err := os.ReadFile(o.ConfigFile)
 		if err != nil {
-			return fmt.Errorf("configuration file: %w", err)
+			return sc, fmt.Errorf("configuration file: %w", err)
 		}
 		c, err := config.Parse(data, "")
-		if err == nil {
-			err = c.Validate(false)
-		}
 		if err != nil {
-			return fmt.Errorf("configuration file %s: %w", o.ConfigFile, err)
+			return sc, fmt.Errorf("configuration file %s: %w", o.ConfigFile, err)
 		}
+		tab, err := st.BuildFile(c, false)
+		if err != nil {
+			return sc, fmt.Errorf("configuration file %s: %w", o.ConfigFile, err)
+		}
+		sc.file, sc.fileTab = c, tab
 	}
 	// Validate flag-given configuration before anything is attached.
 	if o.Pool6.IsValid() {
 		if err := xlat.ValidatePool6(o.Pool6); err != nil {
-			return fmt.Errorf("--pool6: %w", err)
+			return sc, fmt.Errorf("--pool6: %w", err)
 		}
 	}
-	var entries []eamt.Entry
 	for _, s := range o.EAMT {
 		e, err := parseEAMFlag(s)
 		if err != nil {
-			return err
+			return sc, err
 		}
-		entries = append(entries, e)
+		sc.eams = append(sc.eams, e)
 	}
-	if _, err := eamt.New(entries); err != nil {
-		return fmt.Errorf("--eamt: %w", err)
+	if _, err := eamt.New(sc.eams); err != nil {
+		return sc, fmt.Errorf("--eamt: %w", err)
 	}
-	return nil
+	return sc, nil
 }
 
 func parseEAMFlag(s string) (eamt.Entry, error) {
@@ -126,11 +138,14 @@ func rxQueues(name string) int {
 // XDP steering, AF_XDP sockets and workers. On error everything already set
 // up is undone.
 func Start(parent context.Context, o Options, log *zap.Logger) (d *Daemon, err error) {
-	if err := preflight(o); err != nil {
+	d = &Daemon{opts: o, log: log}
+	d.state = control.NewState(control.Options{Prepare: d.prepare})
+	sc, err := preflight(o, d.state)
+	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(parent)
-	d = &Daemon{opts: o, log: log, cancel: cancel}
+	d.cancel = cancel
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -146,8 +161,6 @@ func Start(parent context.Context, o Options, log *zap.Logger) (d *Daemon, err e
 	if err != nil {
 		return d, err
 	}
-	d.state = control.NewState(control.Options{Prepare: d.prepare})
-
 	for _, name := range o.Interfaces {
 		nif, _ := net.InterfaceByName(name)
 		ifc := &iface{name: name, index: nif.Index, queues: rxQueues(name)}
@@ -165,7 +178,7 @@ func Start(parent context.Context, o Options, log *zap.Logger) (d *Daemon, err e
 	}
 	// The data plane follows every published configuration.
 	d.unsubs = append(d.unsubs, d.state.Subscribe(d.apply))
-	if err := d.initialConfig(); err != nil {
+	if err := d.initialConfig(sc); err != nil {
 		return d, err
 	}
 	d.apply(d.state.Snapshot())
@@ -346,11 +359,16 @@ func (d *Daemon) startWorkers() error {
 	return nil
 }
 
-// initialConfig loads the -f file or the flag-given configuration.
-func (d *Daemon) initialConfig() error {
+// initialConfig applies the -f file or the flag-given configuration that
+// preflight parsed.
+func (d *Daemon) initialConfig(sc startConfig) error {
 	o := d.opts
-	if o.ConfigFile != "" {
-		return d.loadFile(o.ConfigFile)
+	if sc.file != nil {
+		if err := d.state.ApplyBuilt(sc.file, sc.fileTab); err != nil {
+			return fmt.Errorf("configuration file %s: %w", o.ConfigFile, err)
+		}
+		d.log.Info("configuration loaded", zap.String("file", o.ConfigFile))
+		return nil
 	}
 	if !o.Pool6.IsValid() && len(o.EAMT) == 0 {
 		d.log.Info("no configuration given: nothing is translated until an instance exists (e.g. `siit instance add --pool6 64:ff9b::/96`)")
@@ -359,13 +377,9 @@ func (d *Daemon) initialConfig() error {
 	if err := d.state.AddInstance(o.Instance, config.Netfilter, o.Pool6); err != nil {
 		return fmt.Errorf("create instance %q: %w", o.Instance, err)
 	}
-	for _, s := range o.EAMT {
-		e, err := parseEAMFlag(s)
-		if err != nil {
-			return err
-		}
+	for i, e := range sc.eams {
 		if err := d.state.AddEAM(o.Instance, e, false); err != nil {
-			return fmt.Errorf("--eamt %q: %w", s, err)
+			return fmt.Errorf("--eamt %q: %w", o.EAMT[i], err)
 		}
 	}
 	return nil
@@ -399,21 +413,17 @@ func parseEAMSide(s string) (netip.Prefix, error) {
 	return config.ParsePrefix4(s)
 }
 
-// loadFile applies a Jool JSON file atomically (used at start and on SIGHUP).
-func (d *Daemon) loadFile(path string) error {
-	if err := d.state.LoadFile(path, "", false); err != nil {
-		return err // names the file and the problem
-	}
-	d.log.Info("configuration loaded", zap.String("file", path))
-	return nil
-}
-
-// Reload re-reads the -f file; on error the running configuration stays.
+// Reload re-reads the -f file and applies it atomically; on error the
+// running configuration stays.
 func (d *Daemon) Reload() error {
 	if d.opts.ConfigFile == "" {
 		return errors.New("reload: siit run was started without -f FILE; nothing to reload")
 	}
-	return d.loadFile(d.opts.ConfigFile)
+	if err := d.state.LoadFile(d.opts.ConfigFile, "", false); err != nil {
+		return err // names the file and the problem
+	}
+	d.log.Info("configuration loaded", zap.String("file", d.opts.ConfigFile))
+	return nil
 }
 
 // selfAddrs picks the translator's own addresses (ICMP error sources when the
