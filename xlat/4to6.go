@@ -241,7 +241,7 @@ func (t *Translator) xlat46(c *Config, buf []byte, off, n int, out *Output, hp h
 		writeIPv6(ip, tos, outLen-IPv6HeaderLen, nh, hop, shi, slo, dhi, dlo)
 	}
 	t.Stats.Inc(StatSuccess)
-	return Result{Verdict: Forward, Family: Family6, Off: o, Len: outLen}
+	return Result{Status: Status{Verdict: Forward, Family: Family6}, Off: o, Len: outLen}
 }
 
 func isICMP4Error(typ uint8) bool {

@@ -175,7 +175,7 @@ func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) Resu
 	}
 	o := p.l4 - IPv4MinLen
 	writeIPv4Sum(buf[o:p.l4], tos, len4, id, frag, hop-1, proto, s4, d4, addrSum4)
-	r := Result{Verdict: Forward, Family: Family4, Off: o, Len: len4}
+	r := Result{Status: Status{Verdict: Forward, Family: Family4}, Off: o, Len: len4}
 	if p.first() && c.hairpin64(dm, d4) {
 		return t.done64(c, buf, r, true, out)
 	}

@@ -87,7 +87,7 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int) (Result, bool) {
 	o := l4 - IPv6HeaderLen
 	writeIPv6(buf[o:l4], tos, l4len, proto, ttl-1, shi, slo, dhi, dlo)
 	t.Stats.Inc(StatSuccess)
-	return Result{Verdict: Forward, Family: Family6, Off: o, Len: outLen}, true
+	return Result{Status: Status{Verdict: Forward, Family: Family6}, Off: o, Len: outLen}, true
 }
 
 // isFast46 is the inline pre-check for fast46: not worth a call unless the

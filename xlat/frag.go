@@ -33,5 +33,5 @@ func (t *Translator) fragment46(buf []byte, end, l4, mpl int, tos, hop, nh uint8
 	writeIPv6(ip, tos, frag6Len+per, protoFragment, hop, shi, slo, dhi, dlo)
 	writeFrag6(ip[IPv6HeaderLen:], nh, baseOff, true, uint32(id))
 	t.Stats.Add(StatFragmentsOut, uint64(extra))
-	return Result{Verdict: Forward, Family: Family6, Off: o, Len: hdrs + per, Extra: extra}
+	return Result{Status: Status{Verdict: Forward, Family: Family6, Extra: extra}, Off: o, Len: hdrs + per}
 }

@@ -187,7 +187,7 @@ func (t *Translator) icmpErr46(c *Config, buf []byte, off, end int, hp hairpinKi
 	put16(msg[icmpCsum:], checksum(msg, pseudo6(shi, slo, dhi, dlo, len(msg), protoICMPv6)))
 	o := mo - IPv6HeaderLen
 	writeIPv6(buf[o:mo], tos, len(msg), protoICMPv6, hop, shi, slo, dhi, dlo)
-	return Result{Verdict: Forward, Family: Family6, Off: o, Len: IPv6HeaderLen + len(msg)}
+	return Result{Status: Status{Verdict: Forward, Family: Family6}, Off: o, Len: IPv6HeaderLen + len(msg)}
 }
 
 // paramPtr46 maps an ICMPv4 Parameter Problem pointer to the ICMPv6 one

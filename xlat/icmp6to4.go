@@ -180,7 +180,7 @@ func (t *Translator) icmpErr64(c *Config, buf []byte, off, end int, p *pkt6, s4,
 	case HairpinSimple:
 		hairpin = c.eamtHas4(d4)
 	}
-	return Result{Verdict: Forward, Family: Family4, Off: o, Len: total}, hairpin
+	return Result{Status: Status{Verdict: Forward, Family: Family4}, Off: o, Len: total}, hairpin
 }
 
 // paramPtr64 maps an ICMPv6 Parameter Problem pointer to the ICMPv4 one

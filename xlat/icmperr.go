@@ -40,7 +40,7 @@ func (t *Translator) reply6(c *Config, buf []byte, off, end int, quiet bool, typ
 	out.commit(IPv6HeaderLen+ln, Family6)
 	t.Stats.Inc(reason)
 	t.Stats.Inc(StatICMP6ErrSuccess)
-	return Result{Verdict: Reply, Reason: reason, Family: Family6, Extra: 1}
+	return Result{Status: Status{Verdict: Reply, Reason: reason, Family: Family6, Extra: 1}}
 }
 
 // reply4 builds an ICMPv4 error about the IPv4 packet buf[off:end]; info is
@@ -68,5 +68,5 @@ func (t *Translator) reply4(c *Config, buf []byte, off, end int, quiet bool, typ
 	out.commit(IPv4MinLen+ln, Family4)
 	t.Stats.Inc(reason)
 	t.Stats.Inc(StatICMP4ErrSuccess)
-	return Result{Verdict: Reply, Reason: reason, Family: Family4, Extra: 1}
+	return Result{Status: Status{Verdict: Reply, Reason: reason, Family: Family4, Extra: 1}}
 }
