@@ -22,7 +22,7 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 		h := hash4(key, l)
 		p := v.pages[h>>v.shift]
 		for i := h; ; i++ {
-			s := &p.s[i&slotMask]
+			s := slot4At(p, i)
 			if s.tag == 0 {
 				break
 			}
@@ -61,7 +61,7 @@ func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
 			h := hash6(kh, kl, l)
 			p := v.pages[h>>v.shift]
 			for i := h; ; i++ {
-				s := &p.s[i&slotMask]
+				s := slot6At(p, i)
 				if s.tag == 0 {
 					break
 				}

@@ -151,6 +151,7 @@ func (v *table4) resize(n int) {
 	v.cnt = make([]int32, n)
 	v.own = make([]bool, n)
 	slab := make([]page4, n)
+	adviseHuge(slab)
 	for i := range v.pages {
 		v.pages[i] = &slab[i]
 		v.own[i] = true

@@ -146,6 +146,7 @@ func (v *table6) resize(n int) {
 	v.cnt = make([]int32, n)
 	v.own = make([]bool, n)
 	slab := make([]page6, n)
+	adviseHuge(slab)
 	for i := range v.pages {
 		v.pages[i] = &slab[i]
 		v.own[i] = true
