@@ -22,6 +22,11 @@ func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) Resu
 	if !c.enabled {
 		return t.pass(StatXlatorDisabled)
 	}
+	if isFast64(buf, off, n) {
+		if r, ok := t.fast64(c, buf, off, n); ok {
+			return r
+		}
+	}
 	if n < IPv6HeaderLen {
 		return t.drop(StatSKBTruncated)
 	}

@@ -120,18 +120,20 @@ func (c *Config) denied4(a uint32) bool {
 // filter applies denylist4 (pool6 results only) and the never-translate set,
 // as Jool does for everything but ICMP errors.
 func (c *Config) addr6to4(hi, lo uint64, filter bool) (uint32, method, addrFail) {
-	if a, ok := c.eamt.Lookup6(hi, lo); ok {
-		if filter && reserved4(a) {
-			return 0, viaEAMT, addrReserved
+	if c.eamt.Near6(hi, lo) {
+		if a, ok := c.eamt.Lookup6(hi, lo); ok {
+			if filter && reserved4(a) {
+				return 0, viaEAMT, addrReserved
+			}
+			return a, viaEAMT, addrOK
 		}
-		return a, viaEAMT, addrOK
 	}
 	if !c.hasPool6 || !c.pool6.contains(hi, lo) {
 		return 0, viaNone, addrNoMatch
 	}
 	a := extract6052(hi, lo, c.pool6.bits)
 	if filter {
-		if c.denied4(a) {
+		if len(c.deny4) > 0 && c.denied4(a) {
 			return 0, viaPool6, addrDenied
 		}
 		if reserved4(a) {
@@ -147,12 +149,12 @@ func (c *Config) addr4to6(a uint32, useEAM, filter bool) (hi, lo uint64, m metho
 	if filter && reserved4(a) {
 		return 0, 0, viaNone, addrReserved
 	}
-	if useEAM {
+	if useEAM && c.eamt.Near4(a) {
 		if hi, lo, ok := c.eamt.Lookup4(a); ok {
 			return hi, lo, viaEAMT, addrOK
 		}
 	}
-	if filter && c.denied4(a) {
+	if filter && len(c.deny4) > 0 && c.denied4(a) {
 		return 0, 0, viaPool6, addrDenied
 	}
 	if !c.hasPool6 {
@@ -164,6 +166,9 @@ func (c *Config) addr4to6(a uint32, useEAM, filter bool) (hi, lo uint64, m metho
 
 // eamtHas4 reports whether a is covered by an EAMT IPv4 prefix.
 func (c *Config) eamtHas4(a uint32) bool {
+	if !c.eamt.Near4(a) {
+		return false
+	}
 	_, _, ok := c.eamt.Lookup4(a)
 	return ok
 }

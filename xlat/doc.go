@@ -96,48 +96,47 @@
 // # Performance notes
 //
 // The per-packet budget is a few hundred instructions (the target is 25 ns
-// per TCP/UDP packet), so the hot path is shaped as follows; the claims were
-// checked with callgrind instruction counts, which stay repeatable on a
-// shared machine where wall-clock benchmarks do not:
+// per TCP/UDP packet), so the hot path is shaped as follows:
 //
 //   - Counters: one worker writes its Stats, so Inc is a plain unlocked add
 //     on amd64/arm64 (stats_plain.go) and readers load atomically.
 //     sync/atomic's Store would be a locked XCHG, about 6 ns each, twice per
 //     packet. Race builds and other architectures use atomics
 //     (stats_atomic.go).
+//   - Result: a Status and two ints, at most four fields at each level, so
+//     the compiler keeps it in registers. With six flat fields it went
+//     through the stack, written a byte at a time and read back 16 bytes at
+//     a time: a store-forwarding stall at every call level, about a third of
+//     the time of a whole translation.
 //   - Call depth: Translate calls xlat64/xlat46 directly; they count
-//     received/success themselves. Result has six fields, too many for the
-//     compiler to keep in registers inside a function, so every level that
-//     passes one on copies it through the stack.
-//   - 4->6 fast path (fast.go): a plain TCP/UDP packet with a 20-byte header
-//     takes fast46, which does nothing but the checks that shape needs and
-//     falls back to xlat46 without side effects otherwise. A differential
-//     test keeps the two identical. 6->4 skips the extension-header walk when
-//     the next header is TCP, UDP or ICMPv6, which is most of what a 6->4
-//     fast path would have saved.
+//     received/success themselves. Go has no callee-saved registers, so
+//     every call spills what is live across it.
+//   - Fast paths (fast.go): a plain TCP/UDP packet (20-byte IPv4 header, or
+//     IPv6 with TCP/UDP right after the fixed header) takes fast46/fast64,
+//     which do nothing but the checks that shape needs and fall back to the
+//     general path without side effects otherwise. A differential test keeps
+//     them identical to it.
 //   - Checksums: the address change is one RFC 1624 delta per packet
 //     (csumDelta, csumApply); the IPv4 header checksum is computed from the
 //     field values being written (writeIPv4Sum), and an incoming 20-byte
 //     header is verified with five 32-bit loads (sumIPv4Header); fold is an
 //     end-around add plus one rotate-and-add.
-//   - EAMT: a lookup outside the table's address range (the usual pool6
-//     destination or Internet source) misses after two comparisons, before
-//     any hashing (eamt bounds). Simple-mode hairpinning does not look up an
-//     address the EAMT itself produced.
+//   - EAMT: an address outside the table's range (the usual pool6
+//     destination or Internet source) misses after two inlined comparisons
+//     (eamt Near4/Near6), without a call. Simple-mode hairpinning does not
+//     look up an address the EAMT itself produced.
 //   - Guards: TestNoAllocs (0 allocations on every path), TestInlining (the
 //     small helpers above must stay inlinable), the bench_test.go benchmarks
 //     (b.ReportAllocs).
 //
-// When this was written (callgrind, instructions inside xlat and eamt per
-// packet, EAMT of one entry plus pool6): 6->4 UDP 819 (was 1243), 4->6 UDP
-// 668 (999), 6->4 TCP 806 (1229), 4->6 TCP 645 (988). Most of what remains is
-// spread thinly: header checks, two address translations, Go's spills around
-// the EAMT calls; EAMT hits (hash and probe) are the largest single item.
+// BENCHMARKS.md has the current figures. What remains is spread thinly:
+// header checks, two address translations, Go's spills around calls; an
+// EAMT hit (hash and probe) is the largest single item.
 //
 // Files: headers.go (views), checksum.go (RFC 1071/1624), addr.go (pool6,
 // EAMT, denylist, RFC 6791), ipv6ext.go (extension headers), 6to4.go,
 // 4to6.go, icmp6to4.go, icmp4to6.go (ICMP errors with inner packets),
 // rfc4884.go, frag.go, icmperr.go (generated errors), output.go,
-// translator.go, fast.go (4->6 fast path), config.go, globals.go, stats.go.
+// translator.go, fast.go (fast paths), config.go, globals.go, stats.go.
 // testdata/README.md maps each RFC requirement to the test that checks it.
 package xlat

@@ -112,10 +112,20 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 			ins = append(ins, df)
 		}
 	}
+	for _, name := range []string{"6to4-udp", "6to4-tcp"} {
+		for _, extra := range []int{1200, 1221, 1222, 1300, 1460} { // 6->4 sets DF above 1260 bytes of IPv4
+			b := append(unhex(t, goldenPackets[name][0]), make([]byte, extra)...)
+			put16(b[4:], uint16(len(b)-IPv6HeaderLen))
+			ins = append(ins, b)
+		}
+	}
+	zero := unhex(t, goldenPackets["6to4-udp"][0]) // IPv6 UDP with the (invalid) zero checksum
+	zero[IPv6HeaderLen+udpCsum], zero[IPv6HeaderLen+udpCsum+1] = 0, 0
+	ins = append(ins, zero)
 	r := rand.New(rand.NewPCG(9, 10))
 	mtus := []countingMTU{{}, {v4: 1500, v6: 1500}, {v4: 1280, v6: 1280}, {v4: 576, v6: 1300}, {v4: 1400, v6: 2000},
 		{v4: 9000, v6: 9000}}
-	fast, general := 0, 0
+	fast46, fast64, general := 0, 0, 0
 	const rounds = 30000
 	for i := range rounds {
 		in := ins[i%len(ins)]
@@ -184,18 +194,27 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 		buf := make([]byte, headroom+len(in)+64)
 		copy(buf[headroom:], in)
 		var ok bool
-		if cfg.enabled && isFast46(buf, headroom, len(in)) {
+		six := false
+		switch {
+		case !cfg.enabled:
+		case isFast46(buf, headroom, len(in)):
 			_, ok = tr.fast46(cfg, buf, headroom, len(in))
+		case isFast64(buf, headroom, len(in)):
+			_, ok = tr.fast64(cfg, buf, headroom, len(in))
+			six = true
 		}
-		if ok {
-			fast++
-		} else {
+		switch {
+		case ok && six:
+			fast64++
+		case ok:
+			fast46++
+		default:
 			general++
 		}
 	}
-	// The comparison only means something if both paths forward packets.
-	if fast < 1000 || general < 300 {
-		t.Fatalf("coverage: %d packets forwarded by a fast path, %d by the general path", fast, general)
+	// The comparison only means something if every path forwards packets.
+	if fast46 < 500 || fast64 < 500 || general < 300 {
+		t.Fatalf("coverage: %d packets forwarded by fast46, %d by fast64, %d by the general path", fast46, fast64, general)
 	}
-	t.Logf("%d packets forwarded by a fast path, %d by the general path", fast, general)
+	t.Logf("%d packets forwarded by fast46, %d by fast64, %d by the general path", fast46, fast64, general)
 }

@@ -7,6 +7,14 @@ import "math/bits"
 // the longest match. The loops are written out here (rather than calling lpm) to keep them in one frame. An
 // address outside the table's bounds (see bounds) misses before any hashing.
 
+// Near4 reports whether a lies within the table's IPv4 bounds (see bounds): when it does not, Lookup4 misses.
+// It inlines, so a caller can skip the call for most misses: an IPv4 address on the Internet, an IPv6 address
+// under pool6 (Near6).
+func (t *Table) Near4(a uint32) bool { return t != nil && a-t.b.first4 <= t.b.span4 }
+
+// Near6 is Near4 for Lookup6.
+func (t *Table) Near6(hi, lo uint64) bool { return t != nil && t.b.in6(hi, lo) }
+
 // Lookup4 translates IPv4 address a (big-endian uint32) with the longest matching entry: the IPv6 prefix
 // followed by the 32-len4 suffix bits of a (RFC 7757 §3.2), remaining bits zero. hi holds bytes 0..7 of the
 // result, lo bytes 8..15.
@@ -46,39 +54,64 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 
 // Lookup6 translates the IPv6 address hi:lo with the longest matching entry: the IPv4 prefix followed by the
 // 32-len4 bits that come right after the IPv6 prefix (RFC 7757 §3.3); any further IPv6 bits are ignored.
+//
+// The lengths are probed word by word of lens, longest first: length 128 (word 2), 64..127 (word 1, the mask
+// only cuts lo), 0..63 (word 0, lo is all suffix). Each loop knows which half its mask covers, which keeps the
+// mask out of the per-length work.
 func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
 	if t == nil || !t.b.in6(hi, lo) {
 		return 0, false
 	}
 	v := &t.v6
-	for w := 2; w >= 0; w-- {
-		for m := v.lens[w]; m != 0; {
-			b := uint(63 - bits.LeadingZeros64(m))
-			m &^= 1 << b
-			l := uint(w)*64 + b
-			mh, ml := mask6(l)
-			kh, kl := hi&mh, lo&ml
-			h := hash6(kh, kl, l)
-			p := v.pages[h>>v.shift]
-			for i := h; ; i++ {
-				s := slot6At(p, i)
-				if s.tag == 0 {
-					break
-				}
-				if s.lo == kl && s.hi == kh && uint(s.tag) == l+1 {
-					l4 := uint(s.len4)
-					// Right shift that brings bits [l, l+32-len4) to the bottom: 128 - l - (32 - len4).
-					r := 96 + l4 - l
-					var x uint64
-					if r >= 64 {
-						x = hi >> (r - 64)
-					} else {
-						x = lo>>r | hi<<(64-r)
-					}
-					return s.addr | uint32(x)&^mask4(l4), true
-				}
-			}
+	if v.lens[2] != 0 {
+		// An entry with a /128 has a /32: nothing to carry over.
+		if s := v.probe(hi, lo, 128); s != nil {
+			return s.addr, true
+		}
+	}
+	for m := v.lens[1]; m != 0; {
+		b := uint(63 - bits.LeadingZeros64(m))
+		m &^= 1 << b
+		if s := v.probe(hi, lo&(^uint64(0)<<(64-b)), 64+b); s != nil {
+			return s.carry(hi, lo, 64+b), true
+		}
+	}
+	for m := v.lens[0]; m != 0; {
+		b := uint(63 - bits.LeadingZeros64(m))
+		m &^= 1 << b
+		if s := v.probe(hi&(^uint64(0)<<(64-b)), 0, b); s != nil {
+			return s.carry(hi, lo, b), true
 		}
 	}
 	return 0, false
+}
+
+// probe looks up the key (kh:kl, l) in one length's hash set.
+func (v *table6) probe(kh, kl uint64, l uint) *slot6 {
+	h := hash6(kh, kl, l)
+	p := v.pages[h>>v.shift]
+	tag := uint8(l + 1)
+	for i := h; ; i++ {
+		s := slot6At(p, i)
+		if s.tag == 0 {
+			return nil
+		}
+		if s.lo == kl && s.hi == kh && s.tag == tag {
+			return s
+		}
+	}
+}
+
+// carry returns s's IPv4 prefix with the 32-len4 bits of hi:lo that follow its IPv6 prefix (length l).
+func (s *slot6) carry(hi, lo uint64, l uint) uint32 {
+	l4 := uint(s.len4)
+	// Right shift that brings bits [l, l+32-len4) to the bottom: 128 - l - (32 - len4).
+	r := 96 + l4 - l
+	var x uint64
+	if r >= 64 {
+		x = hi >> (r - 64)
+	} else {
+		x = lo>>r | hi<<(64-r)
+	}
+	return s.addr | uint32(x)&^mask4(l4)
 }
