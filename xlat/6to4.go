@@ -27,6 +27,12 @@ func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) Resu
 			return r
 		}
 	}
+	return t.slow64(c, buf, off, n, out)
+}
+
+// slow64 is xlat64 past the counting and the fast path (Translate calls
+// fast64 itself, to save a call level).
+func (t *Translator) slow64(c *Config, buf []byte, off, n int, out *Output) Result {
 	if n < IPv6HeaderLen {
 		return t.drop(StatSKBTruncated)
 	}

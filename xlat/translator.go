@@ -143,7 +143,17 @@ func (t *Translator) Translate(cfg *Config, buf []byte, off, n int, out *Output)
 		return t.xlat46(cfg, buf, off, n, out, fromWire)
 	case 6:
 		out.reset()
-		return t.xlat64(cfg, buf, off, n, out)
+		// xlat64, written out: one call level less on the fast path.
+		t.Stats.Inc(StatReceived6)
+		if !cfg.enabled {
+			return t.pass(StatXlatorDisabled)
+		}
+		if isFast64(buf, off, n) {
+			if r, ok := t.fast64(cfg, buf, off, n); ok {
+				return r
+			}
+		}
+		return t.slow64(cfg, buf, off, n, out)
 	}
 	return t.drop(StatL3HdrOffset)
 }

@@ -55,51 +55,40 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 // Lookup6 translates the IPv6 address hi:lo with the longest matching entry: the IPv4 prefix followed by the
 // 32-len4 bits that come right after the IPv6 prefix (RFC 7757 §3.3); any further IPv6 bits are ignored.
 //
-// The lengths are probed word by word of lens, longest first: length 128 (word 2), 64..127 (word 1, the mask
-// only cuts lo), 0..63 (word 0, lo is all suffix). Each loop knows which half its mask covers, which keeps the
-// mask out of the per-length work.
+// The lengths are probed word by word of lens, longest first: length 128 (word 2, no mask), 64..127 (word 1,
+// the mask only cuts lo), 0..63 (word 0, lo is all suffix).
 func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
 	if t == nil || !t.b.in6(hi, lo) {
 		return 0, false
 	}
 	v := &t.v6
-	if v.lens[2] != 0 {
-		// An entry with a /128 has a /32: nothing to carry over.
-		if s := v.probe(hi, lo, 128); s != nil {
-			return s.addr, true
-		}
-	}
-	for m := v.lens[1]; m != 0; {
-		b := uint(63 - bits.LeadingZeros64(m))
-		m &^= 1 << b
-		if s := v.probe(hi, lo&(^uint64(0)<<(64-b)), 64+b); s != nil {
-			return s.carry(hi, lo, 64+b), true
-		}
-	}
-	for m := v.lens[0]; m != 0; {
-		b := uint(63 - bits.LeadingZeros64(m))
-		m &^= 1 << b
-		if s := v.probe(hi&(^uint64(0)<<(64-b)), 0, b); s != nil {
-			return s.carry(hi, lo, b), true
+	for w := 2; w >= 0; w-- {
+		for m := v.lens[w]; m != 0; {
+			b := uint(63 - bits.LeadingZeros64(m))
+			m &^= 1 << b
+			l := uint(w)<<6 | b
+			kh, kl := hi, lo
+			switch w {
+			case 1:
+				kl &= ^uint64(0) << (64 - b)
+			case 0:
+				kh &= ^uint64(0) << (64 - b)
+				kl = 0
+			}
+			h := hash6(kh, kl, l)
+			p := v.pages[h>>v.shift]
+			for i := h; ; i++ {
+				s := slot6At(p, i)
+				if s.tag == 0 {
+					break
+				}
+				if s.lo == kl && s.hi == kh && uint(s.tag) == l+1 {
+					return s.carry(hi, lo, l), true
+				}
+			}
 		}
 	}
 	return 0, false
-}
-
-// probe looks up the key (kh:kl, l) in one length's hash set.
-func (v *table6) probe(kh, kl uint64, l uint) *slot6 {
-	h := hash6(kh, kl, l)
-	p := v.pages[h>>v.shift]
-	tag := uint8(l + 1)
-	for i := h; ; i++ {
-		s := slot6At(p, i)
-		if s.tag == 0 {
-			return nil
-		}
-		if s.lo == kl && s.hi == kh && s.tag == tag {
-			return s
-		}
-	}
 }
 
 // carry returns s's IPv4 prefix with the 32-len4 bits of hi:lo that follow its IPv6 prefix (length l).
