@@ -15,8 +15,8 @@ func (t *Translator) Translate6to4(cfg *Config, buf []byte, off, n int, out *Out
 
 // xlat64 is the 6->4 translation proper, for a packet within buf (the caller
 // checked the offsets and reset out). It counts the packet, and its success,
-// itself, and sends it back through xlat46 when it hairpins: Translate calls
-// it directly, so the fast path is one call deep.
+// itself, and sends it back through xlat46 when it hairpins. Translate
+// does what xlat64 does itself, so fast64 is one call deep.
 func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) Result {
 	t.Stats.Inc(StatReceived6)
 	if !c.enabled {

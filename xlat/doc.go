@@ -108,8 +108,8 @@
 //     through the stack, written a byte at a time and read back 16 bytes at
 //     a time: a store-forwarding stall at every call level, about a third of
 //     the time of a whole translation.
-//   - Call depth: Translate calls xlat64/xlat46 directly; they count
-//     received/success themselves. Go has no callee-saved registers, so
+//   - Call depth: Translate calls fast64 (and slow64) or xlat46 directly;
+//     they count received/success themselves. Go has no callee-saved registers, so
 //     every call spills what is live across it.
 //   - Fast paths (fast.go): a plain TCP/UDP packet (20-byte IPv4 header, or
 //     IPv6 with TCP/UDP right after the fixed header) takes fast46/fast64,
