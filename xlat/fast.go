@@ -55,13 +55,22 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int) (Result, bool) {
 		return Result{}, false
 	}
 	src, dst := be32(h[ip4Src:]), be32(h[ip4Dst:])
-	dhi, dlo, _, f := c.addr4to6(dst, true, true)
-	if f != addrOK {
+	// addr4to6 with the filters on, written out for the usual pool6 case
+	// (see pool96ok) so that only an EAMT address costs calls.
+	var dhi, dlo, shi, slo uint64
+	var f addrFail
+	if c.pool96ok(dst) && !c.eamt.Near4(dst) {
+		dhi, dlo = c.pool6.hi, c.pool6.lo|uint64(dst)
+	} else if hi, lo, ok := c.eamt.Lookup4(dst); ok && !reserved4(dst) {
+		dhi, dlo = hi, lo
+	} else if dhi, dlo, _, f = c.addr4to6(dst, true, true); f != addrOK {
 		return Result{}, false
 	}
 	// Simple hairpin mode translates sources with pool6 only (see xlat46).
-	shi, slo, _, f := c.addr4to6(src, c.g.EAMHairpinMode != HairpinSimple, true)
-	if f != addrOK {
+	useEAM := c.g.EAMHairpinMode != HairpinSimple
+	if c.pool96ok(src) && (!useEAM || !c.eamt.Near4(src)) {
+		shi, slo = c.pool6.hi, c.pool6.lo|uint64(src)
+	} else if shi, slo, _, f = c.eam4to6(src, useEAM); f != addrOK {
 		return Result{}, false
 	}
 	outLen := l4len + IPv6HeaderLen
@@ -123,12 +132,23 @@ func (t *Translator) fast64(c *Config, buf []byte, off, n int) (Result, bool) {
 	if reserved6(shi, slo) || reserved6(dhi, dlo) {
 		return Result{}, false
 	}
-	d4, dm, f := c.addr6to4(dhi, dlo, true)
-	if f != addrOK {
+	// addr6to4 with the filters on, written out for the usual pool6 case
+	// (see pool96ok) so that only an EAMT address costs calls.
+	var d4, s4 uint32
+	var dm method
+	var f addrFail
+	if c.pool96ok(uint32(dlo)) && c.pool6.contains(dhi, dlo) && !c.eamt.Near6(dhi, dlo) {
+		d4, dm = uint32(dlo), viaPool6
+	} else if a, ok := c.eamt.Lookup6(dhi, dlo); ok && !reserved4(a) {
+		d4, dm = a, viaEAMT
+	} else if d4, dm, f = c.addr6to4(dhi, dlo, true); f != addrOK {
 		return Result{}, false
 	}
-	s4, _, f := c.addr6to4(shi, slo, true)
-	if f != addrOK {
+	if c.pool96ok(uint32(slo)) && c.pool6.contains(shi, slo) && !c.eamt.Near6(shi, slo) {
+		s4 = uint32(slo)
+	} else if a, ok := c.eamt.Lookup6(shi, slo); ok && !reserved4(a) {
+		s4 = a
+	} else if s4, _, f = c.addr6to4(shi, slo, true); f != addrOK {
 		return Result{}, false
 	}
 	// hairpin64, without its call when the answer is plainly no.
@@ -168,4 +188,25 @@ func (t *Translator) fast64(c *Config, buf []byte, off, n int) (Result, bool) {
 func isFast64(buf []byte, off, n int) bool {
 	return n >= IPv6HeaderLen && buf[off]>>4 == 6 &&
 		(buf[off+ip6NextHdr] == protoTCP || buf[off+ip6NextHdr] == protoUDP)
+}
+
+// pool96ok reports whether a pool6 mapping between a and pool6's /96 (a
+// in the low 32 bits, RFC 6052) is acceptable without further checks: pool6
+// is a /96 (the well-known prefix, and most network-specific prefixes), there
+// is no denylist4 and a is translatable. The caller checks the rest: that
+// the IPv6 address is under pool6, and that the EAMT, which comes first, is
+// out of range (eamt Near4/Near6). Other pool6 lengths take the call.
+func (c *Config) pool96ok(a uint32) bool {
+	return c.pool6.bits == 96 && len(c.deny4) == 0 && !reserved4(a)
+}
+
+// eam4to6 is addr4to6(a, useEAM, true) for a fast path, calling the EAMT
+// directly when it may map a.
+func (c *Config) eam4to6(a uint32, useEAM bool) (hi, lo uint64, m method, f addrFail) {
+	if useEAM && !reserved4(a) {
+		if hi, lo, ok := c.eamt.Lookup4(a); ok {
+			return hi, lo, viaEAMT, addrOK
+		}
+	}
+	return c.addr4to6(a, useEAM, true)
 }
