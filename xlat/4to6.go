@@ -42,6 +42,12 @@ func (t *Translator) xlat46(c *Config, buf []byte, off, n int, out *Output, hp h
 			}
 		}
 	}
+	return t.slow46(c, buf, off, n, out, hp)
+}
+
+// slow46 is xlat46 past the counting and the fast path (Translate does
+// those itself, to save a call level).
+func (t *Translator) slow46(c *Config, buf []byte, off, n int, out *Output, hp hairpinKind) Result {
 	if n < IPv4MinLen {
 		return t.drop(StatSKBTruncated)
 	}

@@ -24,7 +24,7 @@ var noFastPath bool
 // has counted the packet, checked that the translator is enabled and that
 // the packet starts 0x45 and carries TCP or UDP (isFast46).
 func (t *Translator) fast46(c *Config, buf []byte, off, n int) (Result, bool) {
-	if noFastPath || n < IPv4MinLen || off < IPv6HeaderLen-IPv4MinLen {
+	if off < IPv6HeaderLen-IPv4MinLen {
 		return Result{}, false
 	}
 	h := buf[off : off+n]
@@ -100,7 +100,8 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int) (Result, bool) {
 // isFast46 is the inline pre-check for fast46: not worth a call unless the
 // packet is IPv4 without options carrying TCP or UDP.
 func isFast46(buf []byte, off, n int) bool {
-	return n >= IPv4MinLen && buf[off] == 0x45 && (buf[off+ip4Proto] == protoTCP || buf[off+ip4Proto] == protoUDP)
+	return n >= IPv4MinLen && buf[off] == 0x45 && (buf[off+ip4Proto] == protoTCP || buf[off+ip4Proto] == protoUDP) &&
+		!noFastPath
 }
 
 // fast64 is xlat64 for a plain IPv6 TCP/UDP packet from the wire (see
@@ -108,14 +109,11 @@ func isFast46(buf []byte, off, n int) bool {
 // is enabled and that the packet is IPv6 carrying TCP or UDP right after
 // the fixed header (isFast64).
 func (t *Translator) fast64(c *Config, buf []byte, off, n int) (Result, bool) {
-	if noFastPath || n < IPv6HeaderLen {
-		return Result{}, false
-	}
 	h := buf[off : off+n]
 	_ = h[IPv6HeaderLen-1]
 	pl := int(be16(h[ip6PayloadLen:]))
 	proto, hop := h[ip6NextHdr], h[ip6HopLimit]
-	if h[0]>>4 != 6 || pl == 0 || IPv6HeaderLen+pl > n || hop <= 1 {
+	if pl == 0 || IPv6HeaderLen+pl > n || hop <= 1 {
 		return Result{}, false
 	}
 	l4 := off + IPv6HeaderLen
@@ -187,7 +185,7 @@ func (t *Translator) fast64(c *Config, buf []byte, off, n int) (Result, bool) {
 // after the fixed header.
 func isFast64(buf []byte, off, n int) bool {
 	return n >= IPv6HeaderLen && buf[off]>>4 == 6 &&
-		(buf[off+ip6NextHdr] == protoTCP || buf[off+ip6NextHdr] == protoUDP)
+		(buf[off+ip6NextHdr] == protoTCP || buf[off+ip6NextHdr] == protoUDP) && !noFastPath
 }
 
 // pool96ok reports whether a pool6 mapping between a and pool6's /96 (a

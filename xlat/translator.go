@@ -135,15 +135,23 @@ func (t *Translator) Translate(cfg *Config, buf []byte, off, n int, out *Output)
 	if off < 0 || n <= 0 || off+n > len(buf) || off+n < off {
 		return t.drop(StatL3HdrOffset)
 	}
-	// Straight into the translation proper (Translate4to6 and Translate6to4
-	// only add their own offset check): one call level less per packet.
+	// xlat46 and xlat64 written out (Translate4to6 and Translate6to4 only
+	// add their own offset check): a fast path is one call deep.
 	switch buf[off] >> 4 {
 	case 4:
 		out.reset()
-		return t.xlat46(cfg, buf, off, n, out, fromWire)
+		t.Stats.Inc(StatReceived4)
+		if !cfg.enabled {
+			return t.pass(StatXlatorDisabled)
+		}
+		if isFast46(buf, off, n) {
+			if r, ok := t.fast46(cfg, buf, off, n); ok {
+				return r
+			}
+		}
+		return t.slow46(cfg, buf, off, n, out, fromWire)
 	case 6:
 		out.reset()
-		// xlat64, written out: one call level less on the fast path.
 		t.Stats.Inc(StatReceived6)
 		if !cfg.enabled {
 			return t.pass(StatXlatorDisabled)
