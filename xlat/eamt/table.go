@@ -55,16 +55,8 @@ func (t *Table) AddAll(es []Entry, force bool) (*Table, error) {
 		recs[i] = r
 	}
 	nt := t.edit(len(recs))
-	for i, r := range recs {
-		if i%touchBatch == 0 && len(recs) >= touchBatch {
-			_ = nt.touch(recs[i:min(i+touchBatch, len(recs))])
-		}
-		if err := nt.add(r, force); err != nil {
-			if len(recs) > 1 {
-				err = fmt.Errorf("eam #%d: %w", i+1, err)
-			}
-			return t, err
-		}
+	if err := nt.addAll(recs, force); err != nil {
+		return t, err
 	}
 	return nt.done(), nil
 }
@@ -172,6 +164,31 @@ func (t *Table) Each(fn func(Entry)) {
 	t.v4.each(func(s *slot4) { fn(s.rec().entry()) })
 }
 
+// EachPrefix4 calls fn with every entry's IPv4 prefix (big-endian address, length), in no particular order,
+// until fn returns false. Like EachPrefix6 it reads the table in place and builds nothing, so that the data
+// plane's steering sets can scan a large table several times cheaply.
+func (t *Table) EachPrefix4(fn func(addr uint32, bits int) bool) {
+	for _, p := range t.table4().pages {
+		for k := range p.s {
+			if s := &p.s[k]; s.tag != 0 && !fn(s.addr, int(s.tag-1)) {
+				return
+			}
+		}
+	}
+}
+
+// EachPrefix6 calls fn with every entry's IPv6 prefix (big-endian halves, length), in no particular order,
+// until fn returns false.
+func (t *Table) EachPrefix6(fn func(hi, lo uint64, bits int) bool) {
+	for _, p := range t.table6().pages {
+		for k := range p.s {
+			if s := &p.s[k]; s.tag != 0 && !fn(s.hi, s.lo, int(s.tag-1)) {
+				return
+			}
+		}
+	}
+}
+
 // Match4 returns the entry whose IPv4 prefix is the longest one containing a (slow path: `address query`,
 // tests). It reports false for a nil table or a non-IPv4 address.
 func (t *Table) Match4(a netip.Addr) (Entry, bool) {
@@ -245,51 +262,23 @@ func (nt *Table) done() *Table {
 	return nt
 }
 
-// add checks r against the table being built (Jool's validate_overlapping) and inserts it.
+// add checks r against the table being built (Jool's validate_overlapping) and inserts it. The checks run in
+// Jool's order, which decides the error reported when several apply: the IPv6 side's longest match, the IPv4
+// side's, then (with force) an identical prefix hidden behind a longer match, IPv6 before IPv4.
 func (nt *Table) add(r rec, force bool) error {
-	s6 := nt.v6.lpm(r.hi, r.lo)
-	if s := s6; s != nil {
-		old := s.rec()
-		if old.len6 == r.len6 {
-			if old == r {
-				return fmt.Errorf("add eam %s: the entry already exists: %w", r, ErrExists)
-			}
-			return fmt.Errorf("add eam %s: existing entry %s already has ipv6 prefix %s; remove it first: %w",
-				r, old, r.prefix6(), ErrExists)
-		}
-		if !force {
-			return fmt.Errorf("add eam %s: ipv6 prefix %s overlaps existing entry %s; use --force to add it anyway (the longest prefix wins): %w",
-				r, r.prefix6(), old, ErrOverlap)
-		}
+	s6, err := nt.v6.check(r, force)
+	if err != nil {
+		return err
 	}
-	s4 := nt.v4.lpm(r.addr)
-	if s := s4; s != nil {
-		old := s.rec()
-		if old.len4 == r.len4 {
-			if old == r {
-				return fmt.Errorf("add eam %s: the entry already exists: %w", r, ErrExists)
-			}
-			return fmt.Errorf("add eam %s: existing entry %s already has ipv4 prefix %s; remove it first: %w",
-				r, old, r.prefix4(), ErrExists)
-		}
-		if !force {
-			return fmt.Errorf("add eam %s: ipv4 prefix %s overlaps existing entry %s; use --force to add it anyway (the longest prefix wins): %w",
-				r, r.prefix4(), old, ErrOverlap)
-		}
+	s4, err := nt.v4.check(r, force)
+	if err != nil {
+		return err
 	}
-	// With force, an identical prefix can hide behind a longer match of the first address. (When the
-	// longest match was shorter or absent, lpm has already probed the exact prefix.)
-	if s6 != nil && s6.tag-1 > r.len6 {
-		if s := nt.v6.find(r.hi, r.lo, uint(r.len6)); s != nil {
-			return fmt.Errorf("add eam %s: existing entry %s already has ipv6 prefix %s; remove it first: %w",
-				r, s.rec(), r.prefix6(), ErrExists)
-		}
+	if err := nt.v6.checkHidden(r, s6); err != nil {
+		return err
 	}
-	if s4 != nil && s4.tag-1 > r.len4 {
-		if s := nt.v4.find(r.addr, uint(r.len4)); s != nil {
-			return fmt.Errorf("add eam %s: existing entry %s already has ipv4 prefix %s; remove it first: %w",
-				r, s.rec(), r.prefix4(), ErrExists)
-		}
+	if err := nt.v4.checkHidden(r, s4); err != nil {
+		return err
 	}
 	nt.seq++
 	nt.b.widen(r, nt.v4.n == 0)

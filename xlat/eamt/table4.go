@@ -1,6 +1,7 @@
 package eamt
 
 import (
+	"fmt"
 	"math/bits"
 	"slices"
 )
@@ -63,6 +64,39 @@ func (v *table4) lpm(a uint32) *slot4 {
 		if s := v.find(a&mask4(l), l); s != nil {
 			return s
 		}
+	}
+	return nil
+}
+
+// check is add's second rule, for the IPv4 side (see table6.check).
+func (v *table4) check(r rec, force bool) (*slot4, error) {
+	s := v.lpm(r.addr)
+	if s == nil {
+		return nil, nil
+	}
+	old := s.rec()
+	if old.len4 == r.len4 {
+		if old == r {
+			return s, fmt.Errorf("add eam %s: the entry already exists: %w", r, ErrExists)
+		}
+		return s, fmt.Errorf("add eam %s: existing entry %s already has ipv4 prefix %s; remove it first: %w",
+			r, old, r.prefix4(), ErrExists)
+	}
+	if !force {
+		return s, fmt.Errorf("add eam %s: ipv4 prefix %s overlaps existing entry %s; use --force to add it anyway (the longest prefix wins): %w",
+			r, r.prefix4(), old, ErrOverlap)
+	}
+	return s, nil
+}
+
+// checkHidden is add's last rule for the IPv4 side (see table6.checkHidden).
+func (v *table4) checkHidden(r rec, match *slot4) error {
+	if match == nil || match.tag-1 <= r.len4 {
+		return nil
+	}
+	if s := v.find(r.addr, uint(r.len4)); s != nil {
+		return fmt.Errorf("add eam %s: existing entry %s already has ipv4 prefix %s; remove it first: %w",
+			r, s.rec(), r.prefix4(), ErrExists)
 	}
 	return nil
 }

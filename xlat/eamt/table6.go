@@ -1,6 +1,7 @@
 package eamt
 
 import (
+	"fmt"
 	"math/bits"
 	"slices"
 )
@@ -63,6 +64,42 @@ func (v *table6) lpm(hi, lo uint64) *slot6 {
 				return s
 			}
 		}
+	}
+	return nil
+}
+
+// check is add's first rule for the IPv6 side: the longest existing prefix containing r's first IPv6 address must
+// not be r's own prefix, nor (without force) any other entry's. It returns that match for checkHidden.
+func (v *table6) check(r rec, force bool) (*slot6, error) {
+	s := v.lpm(r.hi, r.lo)
+	if s == nil {
+		return nil, nil
+	}
+	old := s.rec()
+	if old.len6 == r.len6 {
+		if old == r {
+			return s, fmt.Errorf("add eam %s: the entry already exists: %w", r, ErrExists)
+		}
+		return s, fmt.Errorf("add eam %s: existing entry %s already has ipv6 prefix %s; remove it first: %w",
+			r, old, r.prefix6(), ErrExists)
+	}
+	if !force {
+		return s, fmt.Errorf("add eam %s: ipv6 prefix %s overlaps existing entry %s; use --force to add it anyway (the longest prefix wins): %w",
+			r, r.prefix6(), old, ErrOverlap)
+	}
+	return s, nil
+}
+
+// checkHidden is add's last rule for the IPv6 side: with force, an identical prefix can hide behind a longer match
+// (match, from check) of the first address. When the longest match was shorter or absent, lpm has already probed
+// the exact prefix.
+func (v *table6) checkHidden(r rec, match *slot6) error {
+	if match == nil || match.tag-1 <= r.len6 {
+		return nil
+	}
+	if s := v.find(r.hi, r.lo, uint(r.len6)); s != nil {
+		return fmt.Errorf("add eam %s: existing entry %s already has ipv6 prefix %s; remove it first: %w",
+			r, s.rec(), r.prefix6(), ErrExists)
 	}
 	return nil
 }
