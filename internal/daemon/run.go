@@ -530,22 +530,21 @@ func steerPrefixes(in *control.Instance) (v4, v6 []netip.Prefix) {
 	if in == nil {
 		return nil, nil
 	}
-	n := in.EAMT.Len() + 1
-	v4, v6 = make([]netip.Prefix, 0, n), make([]netip.Prefix, 0, n)
+	v4, v6 = make([]netip.Prefix, 0, 1), make([]netip.Prefix, 0, 1)
+	max := maxSteerPrefixes
 	if in.Globals.Pool6.IsValid() {
 		v6 = append(v6, in.Globals.Pool6)
 		v4 = append(v4, netip.MustParsePrefix("0.0.0.0/0"))
+		max-- // room for them
 	}
-	// One family per core: a bulk load of a large table makes this heavy.
+	// One family per core: with a large table, each scans it a few times.
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		in.EAMT.Each(func(e eamt.Entry) { v4 = append(v4, e.Prefix4) })
-		v4 = boundPrefixes(v4, maxSteerPrefixes)
+		v4 = append(v4, steerSet4(in.EAMT, max)...)
 	}()
-	in.EAMT.Each(func(e eamt.Entry) { v6 = append(v6, e.Prefix6) })
-	v6 = boundPrefixes(v6, maxSteerPrefixes)
+	v6 = append(v6, steerSet6(in.EAMT, max)...)
 	wg.Wait()
 	return v4, v6
 }
