@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/siit-project/siit/internal/config"
@@ -121,18 +123,72 @@ func fileHandle(c *ctx, args []string) int {
 	if path == "" {
 		return c.fail(&requirement{[]string{"a file name"}})
 	}
-	data, err := readFile(path)
-	if err != nil {
-		return c.fail(err)
-	}
-	in, err := config.Parse(data, c.instance)
-	if err != nil {
-		return c.fail(fmt.Errorf("%s: %w", path, err))
-	}
-	if err := c.client.HandleFile(in, force); err != nil {
+	if err := c.handleFile(path, force); err != nil {
 		return c.fail(err)
 	}
 	return 0
+}
+
+// handleFile sends the file as it is to the daemon, which parses it (once)
+// and applies it: a big file costs the client almost nothing. Errors read as
+// when the client parsed files itself: a file that cannot be read or parsed
+// is reported as such even when no daemon is running.
+func (c *ctx) handleFile(path string, force bool) error {
+	f, size, regular, err := openFile(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if !regular || size > control.DefaultMaxPayload {
+		// A pipe, say, or too big to travel as it is: parse it here and
+		// send the EAMT in binary.
+		data, err := readAll(f, path)
+		if err != nil {
+			return err
+		}
+		in, err := config.Parse(data, c.instance)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		return c.client.HandleFile(in, force)
+	}
+	fr := &fileReader{r: f, want: size}
+	err = c.client.LoadFile(fr, size, path, c.instance, force)
+	if fr.err != nil {
+		return readFailure(path, fr.err)
+	}
+	var de *control.DialError
+	if errors.As(err, &de) {
+		// No daemon parsed it: a broken file still gets its own error.
+		data, rerr := readFile(path)
+		if rerr != nil {
+			return rerr
+		}
+		if _, perr := config.Parse(data, c.instance); perr != nil {
+			return fmt.Errorf("%s: %w", path, perr)
+		}
+	}
+	return err
+}
+
+// fileReader notes a failure to read the file while it is sent, so that it
+// is reported as one (with the errno as the exit status).
+type fileReader struct {
+	r         io.Reader
+	want, got int64
+	err       error
+}
+
+func (f *fileReader) Read(b []byte) (int, error) {
+	n, err := f.r.Read(b)
+	f.got += int64(n)
+	switch {
+	case err == io.EOF && f.got < f.want:
+		f.err = fmt.Errorf("the file shrank while it was read (%d of %d bytes)", f.got, f.want)
+	case err != nil && err != io.EOF:
+		f.err = err
+	}
+	return n, err
 }
 
 // fileDisplay (siit extension, `file display`) prints the instance's whole

@@ -13,9 +13,15 @@
 //
 // Main is the entry point cmd/siit calls for everything that is not
 // `siit run`. It talks to the daemon through package control's Client, on
-// --socket PATH, $SIIT_SOCKET or /run/siit/siit.sock. Argument and file
-// errors are reported before the daemon is contacted; the daemon validates
-// everything again and is the authority. Help and error texts are siit's
+// --socket PATH, $SIIT_SOCKET or /run/siit/siit.sock. Argument errors are
+// reported before the daemon is contacted; the daemon validates everything
+// again and is the authority. `file handle FILE` sends a regular file as it
+// is and the daemon parses it (a million-entry file is parsed once, and the
+// client does almost nothing); its errors read as if the client had parsed
+// it ("FILE: line N: ..."), also when no daemon runs: the client then parses
+// the file itself so that a broken file is reported as such. A pipe, or a
+// file too big for one control message, is parsed by the client, which sends
+// the EAMT in binary. Help and error texts are siit's
 // own words; layouts that scripts parse follow Jool's.
 //
 // Deliberate differences from jool_siit 4.1.9: unknown options before MODE

@@ -88,11 +88,42 @@ func (e *fileError) Error() string { return e.err.Error() }
 func readFile(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		errno := syscall.EIO
-		errors.As(err, &errno)
-		return nil, &fileError{errno: errno, err: fmt.Errorf("cannot read file %q: %w", path, errors.Unwrap(err))}
+		return nil, readFailure(path, errors.Unwrap(err))
 	}
 	return data, nil
+}
+
+// openFile opens a file for `file handle` and tells whether it is a regular
+// file, whose size is then known up front.
+func openFile(path string) (f *os.File, size int64, regular bool, err error) {
+	f, err = os.Open(path)
+	if err != nil {
+		return nil, 0, false, readFailure(path, errors.Unwrap(err))
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return f, 0, false, nil
+	}
+	return f, st.Size(), true, nil
+}
+
+// readAll reads what is left of an open file, with readFile's errors.
+func readAll(f *os.File, path string) ([]byte, error) {
+	data, err := io.ReadAll(f)
+	if err != nil {
+		if u := errors.Unwrap(err); u != nil {
+			err = u
+		}
+		return nil, readFailure(path, err)
+	}
+	return data, nil
+}
+
+// readFailure is a fileError for err (the errno it carries, else EIO).
+func readFailure(path string, err error) error {
+	errno := syscall.EIO
+	errors.As(err, &errno)
+	return &fileError{errno: errno, err: fmt.Errorf("cannot read file %q: %w", path, err)}
 }
 
 // Main runs one jool_siit-compatible command line: `[-i NAME | -f FILE]

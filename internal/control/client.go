@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -44,9 +46,27 @@ func (e *NotRunningError) Error() string {
 
 func (e *NotRunningError) Unwrap() error { return e.Err }
 
+// DialError is a failure to reach the daemon: nothing was sent. It wraps
+// the reason (a *NotRunningError, a permission *Error, or the socket error).
+type DialError struct{ Err error }
+
+func (e *DialError) Error() string { return e.Err.Error() }
+func (e *DialError) Unwrap() error { return e.Err }
+
 // Do sends one request and returns the answer. A daemon-side failure comes
 // back as an *Error with the daemon's errno and message.
 func (c *Client) Do(op, instance string, args any, payload []byte) (json.RawMessage, []byte, error) {
+	return c.do(op, instance, args, int64(len(payload)), func(w io.Writer) error {
+		if len(payload) == 0 {
+			return nil
+		}
+		_, err := w.Write(payload)
+		return err
+	})
+}
+
+// do sends a request whose payload of size bytes is written by send.
+func (c *Client) do(op, instance string, args any, size int64, send func(io.Writer) error) (json.RawMessage, []byte, error) {
 	req := Request{Version: c.Version, Op: op, Instance: instance}
 	if req.Version == 0 {
 		req.Version = ProtocolVersion
@@ -58,6 +78,9 @@ func (c *Client) Do(op, instance string, args any, payload []byte) (json.RawMess
 		}
 		req.Args = b
 	}
+	if size < 0 || size > math.MaxUint32 {
+		return nil, nil, fmt.Errorf("encode %s request: a payload of %d bytes does not fit a control message", op, size)
+	}
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
@@ -66,15 +89,24 @@ func (c *Client) Do(op, instance string, args any, payload []byte) (json.RawMess
 	if err != nil {
 		switch {
 		case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ECONNREFUSED):
-			return nil, nil, &NotRunningError{Path: c.Path, Err: err}
+			err = &NotRunningError{Path: c.Path, Err: err}
 		case errors.Is(err, os.ErrPermission):
-			return nil, nil, errnoErr(syscall.EPERM, "permission denied on the control socket %s: only root may configure siit; run the command as root (e.g. with sudo)", c.Path)
+			err = errnoErr(syscall.EPERM, "permission denied on the control socket %s: only root may configure siit; run the command as root (e.g. with sudo)", c.Path)
+		default:
+			err = fmt.Errorf("connect to the siit daemon at %s: %w", c.Path, err)
 		}
-		return nil, nil, fmt.Errorf("connect to the siit daemon at %s: %w", c.Path, err)
+		return nil, nil, &DialError{Err: err}
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(timeout))
-	werr := writeFrame(conn, req, payload)
+	werr := writeHeader(conn, req, uint32(size))
+	if werr == nil {
+		werr = send(conn)
+	}
+	if werr != nil {
+		// Whatever the daemon got is an incomplete frame, which it drops.
+		conn.(*net.UnixConn).CloseWrite()
+	}
 	// Even if sending failed, the daemon may have answered (it refuses a
 	// peer before reading its request): that answer says why.
 	hdr, out, err := readFrame(conn, DefaultMaxHeader, DefaultMaxPayload, nil)
@@ -97,6 +129,10 @@ func (c *Client) Do(op, instance string, args any, payload []byte) (json.RawMess
 			errno = syscall.EINVAL
 		}
 		return nil, nil, &Error{Errno: errno, Err: errors.New(resp.Error)}
+	}
+	if werr != nil {
+		// The daemon said yes to a request it did not fully receive: it cannot have been this one.
+		return nil, nil, fmt.Errorf("send %s request to the siit daemon: %w", op, werr)
 	}
 	return resp.Result, out, nil
 }
@@ -287,4 +323,44 @@ func (c *Client) HandleFile(in *config.Instance, force bool) error {
 // FileDisplay returns the instance's whole configuration as a Jool JSON file.
 func (c *Client) FileDisplay(name string) ([]byte, error) {
 	return c.call(OpFileDisplay, name, nil, nil, nil)
+}
+
+// LoadFile is `file handle` for a file the daemon parses itself: the size
+// bytes read from r (a Jool JSON file; name is how the user named it, for
+// error messages) travel as they are, so the file is parsed once, by the
+// daemon, which then validates, builds and applies it all or nothing. A
+// failure to read r ends the request before the daemon acts on it and is
+// returned as it is. instance plays the part of -i ("" to take the name from
+// the file). A *DialError means nothing was sent.
+func (c *Client) LoadFile(r io.Reader, size int64, name, instance string, force bool) error {
+	rerr := error(nil)
+	_, _, err := c.do(OpFileLoad, instance, fileLoadArgs{Name: name, Force: force}, size, func(w io.Writer) error {
+		buf := make([]byte, max(min(size, 1<<20), 1))
+		n, err := io.CopyBuffer(w, readErrs{io.LimitReader(r, size), &rerr}, buf)
+		if err == nil && n < size {
+			rerr = fmt.Errorf("the file ended after %d of %d bytes: it changed while being read", n, size)
+		}
+		if rerr != nil {
+			return rerr
+		}
+		return err
+	})
+	if rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+// readErrs tells a read error from a write error inside io.Copy.
+type readErrs struct {
+	r   io.Reader
+	err *error
+}
+
+func (r readErrs) Read(b []byte) (int, error) {
+	n, err := r.r.Read(b)
+	if err != nil && err != io.EOF {
+		*r.err = err
+	}
+	return n, err
 }

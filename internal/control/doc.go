@@ -14,8 +14,12 @@
 // Server serves the protocol on a unix socket (default /run/siit/siit.sock,
 // overridable with $SIIT_SOCKET): the socket is created 0600, each peer's
 // SO_PEERCRED uid must be 0 or the daemon's own, messages are
-// length-prefixed JSON headers with {"version":1,...} plus an optional binary
-// payload (EAMT entries, 22 bytes each), both bounded in size; clients are
+// length-prefixed JSON headers with {"version":1,...} plus an optional
+// payload, both bounded in size: EAMT entries in binary (22 bytes each), or
+// for file.load a Jool JSON file as it is, which the daemon parses
+// (Client.LoadFile, the CLI's `file handle`; the parse errors are prefixed
+// with the file name the client gave, as if the client had parsed it), so
+// that a big file is parsed once. Clients are
 // served concurrently with idle and transfer timeouts. A request of another
 // protocol version gets an error that says so. Client is the other end,
 // used by package cli; NotRunningError tells that no daemon answers.

@@ -58,7 +58,7 @@ func (s *Server) handle(req *Request, payload []byte) (any, []byte, error) {
 
 	// Everything below works on one existing instance.
 	in := st.Snapshot().Instance(name)
-	if in == nil && req.Op != OpFileHandle {
+	if in == nil && req.Op != OpFileHandle && req.Op != OpFileLoad {
 		if !knownOp(req.Op) {
 			return nil, nil, unknownOp(req.Op)
 		}
@@ -177,6 +177,13 @@ func (s *Server) handle(req *Request, payload []byte) (any, []byte, error) {
 			return nil, nil, err
 		}
 		return nil, nil, st.ApplyBuilt(c, tab)
+
+	case OpFileLoad:
+		var a fileLoadArgs
+		if err := decodeArgs(req.Args, &a); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, st.handleFileBytes(payload, a.Name, req.Instance, a.Force)
 	}
 	return nil, nil, unknownOp(req.Op)
 }
@@ -184,7 +191,7 @@ func (s *Server) handle(req *Request, payload []byte) (any, []byte, error) {
 var allOps = []string{OpInstanceDisplay, OpInstanceAdd, OpInstanceRemove, OpInstanceFlush, OpInstanceStatus,
 	OpGlobalDisplay, OpGlobalUpdate, OpEAMTDisplay, OpEAMTAdd, OpEAMTRemove, OpEAMTFlush, OpDenylistDisplay,
 	OpDenylistAdd, OpDenylistRemove, OpDenylistFlush, OpStatsDisplay, OpAddressQuery, OpFileHandle,
-	OpFileDisplay, OpPing}
+	OpFileDisplay, OpFileLoad, OpPing}
 
 func knownOp(op string) bool {
 	for _, o := range allOps {

@@ -29,6 +29,7 @@ const (
 	OpStatsDisplay    = "stats.display"
 	OpAddressQuery    = "address.query"
 	OpFileHandle      = "file.handle"
+	OpFileLoad        = "file.load"
 	OpFileDisplay     = "file.display"
 	OpPing            = "ping"
 )
@@ -88,6 +89,14 @@ type queryResult struct {
 type fileArgs struct {
 	Config string `json:"config"`
 	Force  bool   `json:"force,omitempty"`
+}
+
+// fileLoadArgs goes with a payload that is a Jool JSON file as it is; the
+// daemon parses it. Name is the file's name as the user gave it: the daemon
+// prefixes parse errors with it, as the CLI did when it parsed files itself.
+type fileLoadArgs struct {
+	Name  string `json:"name"`
+	Force bool   `json:"force,omitempty"`
 }
 
 func decodeArgs(raw json.RawMessage, v any) error {

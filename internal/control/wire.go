@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 
+	"github.com/siit-project/siit/internal/config"
 	"github.com/siit-project/siit/xlat/eamt"
 )
 
@@ -24,9 +25,9 @@ const (
 //
 //	uint32 header length (big endian) | header (JSON) | uint32 payload length | payload
 //
-// The header is a Request or Response; the payload carries bulk data (EAMT
-// entries) in the binary form of appendEAM, so that a million entries cost
-// 22 MB and no JSON work.
+// The header is a Request or Response; the payload carries bulk data: a Jool
+// JSON file as it is (file.load: the daemon parses it, so the file is parsed
+// once), or EAMT entries in the binary form of appendEAM (22 bytes each).
 
 // Request is the header of a client's message.
 type Request struct {
@@ -46,6 +47,19 @@ type Response struct {
 }
 
 func writeFrame(w io.Writer, header any, payload []byte) error {
+	if err := writeHeader(w, header, uint32(len(payload))); err != nil {
+		return err
+	}
+	if len(payload) > 0 {
+		_, err := w.Write(payload)
+		return err
+	}
+	return nil
+}
+
+// writeHeader writes a frame up to its payload, which announces size bytes
+// that the caller then writes.
+func writeHeader(w io.Writer, header any, size uint32) error {
 	h, err := json.Marshal(header)
 	if err != nil {
 		return fmt.Errorf("encode control message: %w", err)
@@ -53,13 +67,8 @@ func writeFrame(w io.Writer, header any, payload []byte) error {
 	buf := make([]byte, 0, 8+len(h))
 	buf = binary.BigEndian.AppendUint32(buf, uint32(len(h)))
 	buf = append(buf, h...)
-	buf = binary.BigEndian.AppendUint32(buf, uint32(len(payload)))
-	if _, err := w.Write(buf); err != nil {
-		return err
-	}
-	if len(payload) > 0 {
-		_, err = w.Write(payload)
-	}
+	buf = binary.BigEndian.AppendUint32(buf, size)
+	_, err = w.Write(buf)
 	return err
 }
 
@@ -99,7 +108,7 @@ func readFrame(r io.Reader, maxHeader, maxPayload int, beforeRest func()) (heade
 		return header, nil, &frameTooBig{"payload", uint64(pl), uint64(maxPayload)}
 	}
 	if pl > 0 {
-		payload = make([]byte, pl)
+		payload = config.NewFileBuffer(int(pl))
 		if _, err := io.ReadFull(r, payload); err != nil {
 			return nil, nil, unexpectedEOF(err)
 		}

@@ -1,0 +1,141 @@
+package control
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/siit-project/siit/internal/config"
+)
+
+// sendFile is what `siit file handle` does with a regular file.
+func sendFile(c *Client, data []byte, name, instance string, force bool) error {
+	return c.LoadFile(bytes.NewReader(data), int64(len(data)), name, instance, force)
+}
+
+// TestLoadFileMatchesClientParse checks that a file the daemon parses is
+// judged exactly as when the client parsed it and sent the binary EAMT: the
+// same errors word for word, the same errno, the same resulting state; and
+// that a rejected file changes nothing.
+func TestLoadFileMatchesClientParse(t *testing.T) {
+	good := `{"instance": "a", "framework": "netfilter", "global": {"pool6": "64:ff9b::/96"},
+	"eamt": [{"ipv6 prefix": "2001:db8::/120", "ipv4 prefix": "192.0.2.0/24"},
+	         {"ipv4 prefix": "198.51.100.7", "ipv6 prefix": "2001:db8:1::7"}],
+	"denylist4": ["203.0.113.0/24"]}`
+	files := []struct{ name, instance, doc string }{
+		{"good", "", good},
+		{"good, -i agrees", "a", good},
+		{"-i disagrees", "b", good},
+		{"bad -i", "way-too-long-instance-name", good},
+		{"no name", "", `{"framework": "netfilter"}`},
+		{"syntax", "", `{"instance": "a", "framework": "netfilter", "eamt": [ {"ipv6 prefix": "2001:db8::/120" "ipv4 prefix": "192.0.2.0/24"}]}`},
+		{"bad ipv6", "", `{"instance": "a", "framework": "netfilter", "eamt": [{"ipv6 prefix": "2001:db8::g/120", "ipv4 prefix": "192.0.2.0/24"}]}`},
+		{"bad length", "", `{"instance": "a", "framework": "netfilter", "eamt": [{"ipv6 prefix": "2001:db8::/129", "ipv4 prefix": "192.0.2.0/24"}]}`},
+		{"host bits", "", `{"instance": "a", "framework": "netfilter", "eamt": [{"ipv6 prefix": "2001:db8::1/120", "ipv4 prefix": "192.0.2.0/24"}]}`},
+		{"suffix rule", "", `{"instance": "a", "framework": "netfilter", "eamt": [{"ipv6 prefix": "2001:db8::/124", "ipv4 prefix": "192.0.2.0/24"}]}`},
+		{"duplicate", "", `{"instance": "a", "framework": "netfilter", "eamt": [{"ipv6 prefix": "2001:db8::/120", "ipv4 prefix": "192.0.2.0/24"}, {"ipv6 prefix": "2001:db8:2::/120", "ipv4 prefix": "192.0.2.0/24"}]}`},
+		{"overlap", "", `{"instance": "a", "framework": "netfilter", "eamt": [{"ipv6 prefix": "2001:db8::/120", "ipv4 prefix": "192.0.2.0/24"}, {"ipv6 prefix": "2001:db8::/124", "ipv4 prefix": "198.51.100.0/28"}]}`},
+		{"denylist twice", "", `{"instance": "a", "framework": "netfilter", "denylist4": ["203.0.113.0/24", "203.0.113.0/24"]}`},
+		{"bad global", "", `{"instance": "a", "framework": "netfilter", "global": {"pool6": "64:ff9b::/95"}}`},
+		{"empty", "", ``},
+	}
+	for _, f := range files {
+		for _, force := range []bool{false, true} {
+			// The old way: the client parses, the daemon gets the EAMT in binary.
+			stOld, _, cOld := startServer(t, ServerOptions{})
+			var errOld error
+			if in, err := config.Parse([]byte(f.doc), f.instance); err != nil {
+				errOld = invalid(fmt.Errorf("%s: %w", "conf.json", err))
+			} else {
+				errOld = cOld.HandleFile(in, force)
+			}
+			// The new way: the daemon parses.
+			stNew, _, cNew := startServer(t, ServerOptions{})
+			gen := stNew.Snapshot().Generation
+			errNew := sendFile(cNew, []byte(f.doc), "conf.json", f.instance, force)
+			if fmt.Sprint(errOld) != fmt.Sprint(errNew) || (errOld != nil && ErrnoOf(errOld) != ErrnoOf(errNew)) {
+				t.Errorf("%s (force %v):\nclient parse: %v (errno %d)\ndaemon parse: %v (errno %d)", f.name, force,
+					errOld, ErrnoOf(errOld), errNew, ErrnoOf(errNew))
+				continue
+			}
+			if errNew != nil {
+				if stNew.Snapshot().Generation != gen {
+					t.Errorf("%s: a rejected file changed the state", f.name)
+				}
+				continue
+			}
+			for _, name := range []string{"a"} {
+				o, n := stOld.Snapshot().Instance(name), stNew.Snapshot().Instance(name)
+				if o == nil || n == nil || !bytes.Equal(config.Marshal(o.Config()), config.Marshal(n.Config())) {
+					t.Errorf("%s: the daemon-parsed file gave another configuration", f.name)
+				}
+			}
+		}
+	}
+}
+
+// TestLoadFileErrorNamesFile checks the wording the user sees for a broken
+// file (the file name, then the line).
+func TestLoadFileErrorNamesFile(t *testing.T) {
+	_, _, c := startServer(t, ServerOptions{})
+	err := sendFile(c, []byte("{\n\"instance\": \"a\",\n\"framework\": \"netfilter\",\n\"pool6\": 1}"), "/etc/siit.json", "", false)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Errno != syscall.EINVAL ||
+		!strings.HasPrefix(err.Error(), "/etc/siit.json: line 4: unknown key \"pool6\" at the top level") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+type failingReader struct{ n int }
+
+func (r *failingReader) Read(b []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, syscall.EIO
+	}
+	k := min(len(b), r.n)
+	for i := range b[:k] {
+		b[i] = ' '
+	}
+	r.n -= k
+	return k, nil
+}
+
+// TestLoadFileReadFailure checks that a file that cannot be read to its
+// end, or that is shorter than announced, changes nothing, that the read
+// error is what the caller gets, and that the daemon keeps serving.
+func TestLoadFileReadFailure(t *testing.T) {
+	st, _, c := startServer(t, ServerOptions{})
+	if err := c.AddInstance("x", config.Netfilter, netip.MustParsePrefix("64:ff9b::/96")); err != nil {
+		t.Fatal(err)
+	}
+	gen := st.Snapshot().Generation
+	err := c.LoadFile(&failingReader{n: 3 << 20}, 4<<20, "f.json", "", false)
+	if !errors.Is(err, syscall.EIO) {
+		t.Fatalf("read failure: %v", err)
+	}
+	err = c.LoadFile(strings.NewReader(`{"instance": "a", "framework": "netfilter"}`), 1000, "f.json", "", false)
+	if err == nil || !strings.Contains(err.Error(), "changed while being read") {
+		t.Fatalf("short file: %v", err)
+	}
+	if st.Snapshot().Generation != gen {
+		t.Fatal("an unreadable file changed the state")
+	}
+	if err := c.Ping(); err != nil {
+		t.Fatalf("daemon after aborted transfers: %v", err)
+	}
+}
+
+func TestLoadFileDialError(t *testing.T) {
+	c := NewClient(filepath.Join(t.TempDir(), "none.sock"))
+	err := sendFile(c, []byte(`{}`), "f.json", "", false)
+	var de *DialError
+	var nr *NotRunningError
+	if !errors.As(err, &de) || !errors.As(err, &nr) {
+		t.Fatalf("got %v", err)
+	}
+}
