@@ -234,15 +234,20 @@ func (w *worker) backoff(idle int) {
 	}
 }
 
-// prefetch touches the Ethernet header of every received frame before any
-// is processed. The kernel wrote the frames on another CPU, so each first
-// touch is a cache miss; issuing the independent loads back to back lets
-// the CPU overlap them instead of paying them one after the other.
+// prefetch touches every received frame before any is processed: its
+// Ethernet header and its last byte. The kernel wrote the frames on another
+// CPU, so each first touch of a cache line is a miss; issuing the
+// independent loads back to back lets the CPU overlap them instead of paying
+// them one after the other. A minimum-size frame spans two lines (it does
+// not start on a line boundary), and the second one, payload the
+// translation never reads, was the miss that the copy into another
+// interface's UMEM paid; longer frames are streamed by that copy, which the
+// hardware prefetcher follows.
 func (w *worker) prefetch(p *port, descs []afxdp.Desc) {
 	var x byte
 	for _, d := range descs {
-		if frame, off := p.umem.Chunk(d.Addr); off+14 <= len(frame) {
-			x ^= frame[off+12]
+		if frame, off := p.umem.Chunk(d.Addr); off+int(d.Len) <= len(frame) && d.Len >= 14 {
+			x ^= frame[off+12] ^ frame[off+int(d.Len)-1]
 		}
 	}
 	w.touched += uint64(x)
