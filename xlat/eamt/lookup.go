@@ -1,7 +1,5 @@
 package eamt
 
-import "math/bits"
-
 // Hot path. These two functions read only immutable pages: no locks, no atomics, no allocation. Each probes the
 // prefix lengths present in the table, longest first, with one hash-set lookup per length; the first hit is
 // the longest match. The loops are written out here (rather than calling lpm) to keep them in one frame. An
@@ -23,10 +21,9 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 		return 0, 0, false
 	}
 	v := &t.v4
-	for m := v.lens; m != 0; {
-		l := uint(63 - bits.LeadingZeros64(m))
-		m &^= 1 << l
-		key := a & mask4(l)
+	for _, pr := range v.probes[:v.nprobes] {
+		l := pr.l
+		key := a & pr.mask
 		h := hash4(key, l)
 		p := v.pages[h>>v.shift]
 		for i := h; ; i++ {
@@ -35,7 +32,7 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 				break
 			}
 			if s.addr == key && uint(s.tag) == l+1 {
-				suffix := uint64(a &^ mask4(l))
+				suffix := uint64(a &^ pr.mask)
 				// Left shift that puts the suffix right after the IPv6 prefix: 128 - len6 - (32 - len4).
 				sh := 96 + l - uint(s.len6)
 				hi, lo = s.hi, s.lo
@@ -53,38 +50,24 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 }
 
 // Lookup6 translates the IPv6 address hi:lo with the longest matching entry: the IPv4 prefix followed by the
-// 32-len4 bits that come right after the IPv6 prefix (RFC 7757 §3.3); any further IPv6 bits are ignored.
-//
-// The lengths are probed word by word of lens, longest first: length 128 (word 2, no mask), 64..127 (word 1,
-// the mask only cuts lo), 0..63 (word 0, lo is all suffix).
+// 32-len4 bits that come right after the IPv6 prefix (RFC 7757 §3.3); any further IPv6 bits are ignored. It
+// probes the lengths present, longest first, from the list (with masks) the table keeps for it.
 func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
 	if t == nil || !t.b.in6(hi, lo) {
 		return 0, false
 	}
 	v := &t.v6
-	for w := 2; w >= 0; w-- {
-		for m := v.lens[w]; m != 0; {
-			b := uint(63 - bits.LeadingZeros64(m))
-			m &^= 1 << b
-			l := uint(w)<<6 | b
-			kh, kl := hi, lo
-			switch w {
-			case 1:
-				kl &= ^uint64(0) << (64 - b)
-			case 0:
-				kh &= ^uint64(0) << (64 - b)
-				kl = 0
+	for _, pr := range v.probes[:v.nprobes] {
+		kh, kl := hi&pr.mh, lo&pr.ml
+		h := hash6(kh, kl, pr.l)
+		p := v.pages[h>>v.shift]
+		for i := h; ; i++ {
+			s := slot6At(p, i)
+			if s.tag == 0 {
+				break
 			}
-			h := hash6(kh, kl, l)
-			p := v.pages[h>>v.shift]
-			for i := h; ; i++ {
-				s := slot6At(p, i)
-				if s.tag == 0 {
-					break
-				}
-				if s.lo == kl && s.hi == kh && uint(s.tag) == l+1 {
-					return s.carry(hi, lo, l), true
-				}
+			if s.lo == kl && s.hi == kh && uint(s.tag) == pr.l+1 {
+				return s.carry(hi, lo, pr.l), true
 			}
 		}
 	}

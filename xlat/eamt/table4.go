@@ -35,6 +35,16 @@ type table4 struct {
 	perLen [33]int32 // entries per IPv4 prefix length, to keep lens exact on removal
 	cnt    []int32   // entries per page (shared between versions like pages; cloned before writing)
 	own    []bool
+	// probes lists the lengths of lens longest first, with their masks, for Lookup4: probes[:nprobes]. endWrite
+	// sets it when a version is finished.
+	probes  [33]probe4
+	nprobes int
+}
+
+// probe4 is one prefix length Lookup4 tries.
+type probe4 struct {
+	mask uint32
+	l    uint
 }
 
 // find returns the slot holding exactly addr/l, or nil.
@@ -108,7 +118,16 @@ func (v *table4) beginWrite() {
 	v.own = make([]bool, len(v.pages))
 }
 
-func (v *table4) endWrite() { v.own = nil }
+func (v *table4) endWrite() {
+	v.own = nil
+	v.nprobes = 0
+	for m := v.lens; m != 0; {
+		l := uint(63 - bits.LeadingZeros64(m))
+		m &^= 1 << l
+		v.probes[v.nprobes] = probe4{mask: mask4(l), l: l}
+		v.nprobes++
+	}
+}
 
 func (v *table4) writable(pi uint64) *page4 {
 	if !v.own[pi] {

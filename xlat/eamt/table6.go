@@ -33,6 +33,16 @@ type table6 struct {
 	perLen [129]int32
 	cnt    []int32 // entries per page (shared between versions like pages; cloned before writing)
 	own    []bool
+	// probes lists the lengths of lens longest first, with their masks, for Lookup6: probes[:nprobes]. endWrite
+	// sets it when a version is finished.
+	probes  [129]probe6
+	nprobes int
+}
+
+// probe6 is one prefix length Lookup6 tries.
+type probe6 struct {
+	mh, ml uint64
+	l      uint
 }
 
 func (v *table6) find(hi, lo uint64, l uint) *slot6 {
@@ -110,7 +120,20 @@ func (v *table6) beginWrite() {
 	v.own = make([]bool, len(v.pages))
 }
 
-func (v *table6) endWrite() { v.own = nil }
+func (v *table6) endWrite() {
+	v.own = nil
+	v.nprobes = 0
+	for w := 2; w >= 0; w-- {
+		for m := v.lens[w]; m != 0; {
+			b := uint(63 - bits.LeadingZeros64(m))
+			m &^= 1 << b
+			l := uint(w)*64 + b
+			mh, ml := mask6(l)
+			v.probes[v.nprobes] = probe6{mh: mh, ml: ml, l: l}
+			v.nprobes++
+		}
+	}
+}
 
 func (v *table6) writable(pi uint64) *page6 {
 	if !v.own[pi] {
