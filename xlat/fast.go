@@ -176,7 +176,20 @@ func (t *Translator) fast64(c *Config, buf []byte, off, n int) (Result, bool) {
 		frag = ip4FlagDF
 	}
 	o := l4 - IPv4MinLen
-	writeIPv4Sum(buf[o:l4], tos, len4, uint16(t.rand()), frag, hop-1, proto, s4, d4, addrSum4)
+	// writeIPv4Sum written out (a call would spill everything live here).
+	ip := buf[o:l4:l4]
+	_ = ip[IPv4MinLen-1]
+	id := uint16(t.rand())
+	ttl := hop - 1
+	ip[ip4VerIHL], ip[ip4TOS] = 0x45, tos
+	put16(ip[ip4TotalLen:], uint16(len4))
+	put16(ip[ip4ID:], id)
+	put16(ip[ip4Frag:], frag)
+	ip[ip4TTL], ip[ip4Proto] = ttl, proto
+	put32(ip[ip4Src:], s4)
+	put32(ip[ip4Dst:], d4)
+	sum := 0x4500 + uint64(tos) + uint64(uint16(len4)) + uint64(id) + uint64(frag) + uint64(ttl)<<8 + uint64(proto) + addrSum4
+	put16(ip[ip4Csum:], ^fold(sum))
 	t.Stats.Inc(StatSuccess)
 	return Result{Status: Status{Verdict: Forward, Family: Family4}, Off: o, Len: len4}, true
 }
