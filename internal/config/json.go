@@ -63,7 +63,11 @@ func (m seen) once(s *scanner, pos int, name string) error {
 // must agree, and when neither is, the file is rejected. Every value is checked
 // for syntax and range; EAMT collisions and denylist4 scope depend on --force,
 // so they are left to Instance.Validate.
-func Parse(data []byte, name string) (*Instance, error) {
+func Parse(data []byte, name string) (*Instance, error) { return parse(data, name, false) }
+
+// parse is Parse; general turns off the fast paths of the EAMT reader
+// (tests compare the two).
+func parse(data []byte, name string, general bool) (*Instance, error) {
 	if name != "" {
 		if err := ValidateName(name); err != nil {
 			return nil, err
@@ -71,7 +75,7 @@ func Parse(data []byte, name string) (*Instance, error) {
 	}
 	in := NewInstance("")
 	in.Framework = ""
-	s := &scanner{data: data}
+	s := &scanner{data: data, general: general}
 	keys := seen{}
 	rootKeys := []string{keyInstance, keyFramework, keyGlobal, keyEAMT, keyDenylist4}
 	if c := s.peek(); c != '{' {
@@ -264,68 +268,6 @@ func parseGlobal(s *scanner, g *xlat.Globals, d Global) error {
 		return s.errAt(pos, "%v", err)
 	}
 	return nil
-}
-
-func parseEAMT(s *scanner, in *Instance) error {
-	if s.peek() != '[' {
-		return s.errAt(s.pos, "\"eamt\" must be an array of {\"ipv6 prefix\": ..., \"ipv4 prefix\": ...} objects, found %s", s.kindName())
-	}
-	// First pass: check the structure and note where each entry's two
-	// strings are. The prefixes themselves are parsed afterwards, in
-	// parallel (parseSpans): with a million entries that is most of the work.
-	if len(s.data) > 1<<32-1 {
-		return s.errAt(0, "the file is larger than 4 GiB")
-	}
-	rec := &spanRecorder{spans: make([]eamSpans, 0, min((len(s.data)-s.pos)/60+1, 1<<24))}
-	err := s.array(func(i int) error {
-		var sp eamSpans
-		var has6, has4 bool
-		start := s.pos
-		if s.peek() != '{' {
-			return s.errAt(s.pos, "eamt entry #%d must be an object with \"ipv6 prefix\" and \"ipv4 prefix\", found %s", i+1, s.kindName())
-		}
-		err := s.object(func(key []byte, pos int) error {
-			switch {
-			case keyIs(key, keyComment):
-				return s.skip()
-			case keyIs(key, keyEAM6):
-				if has6 {
-					return s.errAt(pos, "eamt entry #%d has two %q keys", i+1, keyEAM6)
-				}
-				has6 = true
-				var err error
-				sp.s6, sp.e6, err = s.span(keyEAM6, rec, 2*i)
-				return err
-			case keyIs(key, keyEAM4):
-				if has4 {
-					return s.errAt(pos, "eamt entry #%d has two %q keys", i+1, keyEAM4)
-				}
-				has4 = true
-				var err error
-				sp.s4, sp.e4, err = s.span(keyEAM4, rec, 2*i+1)
-				return err
-			}
-			return unknownKey(s, pos, key, fmt.Sprintf("eamt entry #%d", i+1), []string{keyEAM6, keyEAM4})
-		})
-		if err != nil {
-			return err
-		}
-		if !has6 || !has4 {
-			missing := keyEAM6
-			if has6 {
-				missing = keyEAM4
-			}
-			return s.errAt(start, "eamt entry #%d lacks %q", i+1, missing)
-		}
-		rec.spans = append(rec.spans, sp)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	es, err := s.parseSpans(rec)
-	in.EAMT = append(in.EAMT, es...)
-	return err
 }
 
 func (s *scanner) prefix(name string, parse func(string) (netip.Prefix, error)) (netip.Prefix, error) {

@@ -15,9 +15,8 @@ type scanner struct {
 	data  []byte
 	pos   int
 	depth int
-	// escaped tells whether the last string read had escapes (its bytes are
-	// then a copy, not a slice of data).
-	escaped bool
+	// general turns off the fast paths of the EAMT reader (for tests).
+	general bool
 }
 
 const maxDepth = 64
@@ -164,14 +163,12 @@ func (s *scanner) rawString() ([]byte, error) {
 		return nil, err
 	}
 	start := s.pos
-	s.escaped = false
 	for i := start; i < len(s.data); i++ {
 		switch c := s.data[i]; {
 		case c == '"':
 			s.pos = i + 1
 			return s.data[start:i], nil
 		case c == '\\':
-			s.escaped = true
 			return s.escapedString(start)
 		case c < 0x20:
 			return nil, s.errAt(i, "control character 0x%02x inside a string; escape it", c)
