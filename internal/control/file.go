@@ -2,6 +2,8 @@ package control
 
 import (
 	"fmt"
+	"runtime/debug"
+	"sync"
 
 	"github.com/siit-project/siit/internal/config"
 )
@@ -24,10 +26,60 @@ func (s *State) LoadFile(path, name string, force bool) error {
 
 // handleFileBytes parses a Jool JSON file (label names it in errors), then
 // validates, builds and publishes it as HandleFile does.
+//
+// A big file is a bulk load: the garbage collector is paused while it is
+// parsed and built (see pauseGC), and the parsed entry list is dropped as
+// soon as the table holds them.
 func (s *State) handleFileBytes(data []byte, label, name string, force bool) error {
+	resume := pauseGC(len(data))
 	c, err := config.Parse(data, name)
 	if err != nil {
+		resume()
 		return invalid(fmt.Errorf("%s: %w", label, err))
 	}
-	return s.HandleFile(c, force)
+	tab, err := s.BuildFile(c, force)
+	c.EAMT = nil // in the table now, or rejected
+	resume()
+	if err != nil {
+		return err
+	}
+	return s.ApplyBuilt(c, tab)
+}
+
+// bulkBytes is the size from which a file counts as a bulk load.
+const bulkBytes = 8 << 20
+
+var gcPause struct {
+	sync.Mutex
+	depth   int
+	percent int
+}
+
+// pauseGC turns the garbage collector off for a bulk load of size bytes and
+// returns the function that turns it back on (concurrent loads nest: the
+// last one out restores the setting). A bulk load allocates a few large
+// buffers that all stay live until it ends (the file, the entry list, the
+// table), so collecting during it finds almost nothing to free, while
+// marking the entry list on every heap doubling takes a core away from the
+// build. GOMEMLIMIT, if set, still applies.
+func pauseGC(size int) (resume func()) {
+	if size < bulkBytes {
+		return func() {}
+	}
+	gcPause.Lock()
+	if gcPause.depth == 0 {
+		gcPause.percent = debug.SetGCPercent(-1)
+	}
+	gcPause.depth++
+	gcPause.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			gcPause.Lock()
+			if gcPause.depth--; gcPause.depth == 0 {
+				debug.SetGCPercent(gcPause.percent)
+			}
+			gcPause.Unlock()
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -137,5 +138,28 @@ func TestLoadFileDialError(t *testing.T) {
 	var nr *NotRunningError
 	if !errors.As(err, &de) || !errors.As(err, &nr) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestPauseGCNests: concurrent bulk loads nest, and the last one out
+// restores the collector's setting; a small file leaves it alone.
+func TestPauseGCNests(t *testing.T) {
+	prev := debug.SetGCPercent(137)
+	defer debug.SetGCPercent(prev)
+	small := pauseGC(1000)
+	if got := debug.SetGCPercent(137); got != 137 {
+		t.Fatalf("a small file changed GOGC to %d", got)
+	}
+	small()
+	a := pauseGC(bulkBytes)
+	b := pauseGC(bulkBytes)
+	a()
+	a() // idempotent
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Fatalf("GC back on (%d) while a load is still running", got)
+	}
+	b()
+	if got := debug.SetGCPercent(137); got != 137 {
+		t.Fatalf("GOGC after both loads: %d, want 137", got)
 	}
 }
