@@ -80,7 +80,7 @@ func preflight(o Options, st *control.State) (startConfig, error) {
 		}
 	}
 	if o.ConfigFile != "" {
-		data, err := os.ReadFile(o.ConfigFile)
+		data, err := config.ReadFile(o.ConfigFile)
 		if err != nil {
 			return sc, fmt.Errorf("configuration file: %w", err)
 		}
