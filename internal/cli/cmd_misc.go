@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 
 	"github.com/siit-project/siit/internal/config"
 	"github.com/siit-project/siit/internal/control"
@@ -140,17 +141,12 @@ func (c *ctx) handleFile(path string, force bool) error {
 	}
 	defer f.Close()
 	if !regular || size > control.DefaultMaxPayload {
-		// A pipe, say, or too big to travel as it is: parse it here and
-		// send the EAMT in binary.
+		// A pipe, say, or too big to travel as it is.
 		data, err := readAll(f, path)
 		if err != nil {
 			return err
 		}
-		in, err := config.Parse(data, c.instance)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		return c.client.HandleFile(in, force)
+		return c.sendParsed(data, path, force)
 	}
 	fr := &fileReader{r: f, want: size}
 	err = c.client.LoadFile(fr, size, path, c.instance, force)
@@ -158,7 +154,9 @@ func (c *ctx) handleFile(path string, force bool) error {
 		return readFailure(path, fr.err)
 	}
 	var de *control.DialError
-	if errors.As(err, &de) {
+	var ce *control.Error
+	switch {
+	case errors.As(err, &de):
 		// No daemon parsed it: a broken file still gets its own error.
 		data, rerr := readFile(path)
 		if rerr != nil {
@@ -167,8 +165,25 @@ func (c *ctx) handleFile(path string, force bool) error {
 		if _, perr := config.Parse(data, c.instance); perr != nil {
 			return fmt.Errorf("%s: %w", path, perr)
 		}
+	case errors.As(err, &ce) && ce.Errno == syscall.EOPNOTSUPP:
+		// A daemon older than this client (still running after an
+		// upgrade) does not parse files: do it here.
+		data, rerr := readFile(path)
+		if rerr != nil {
+			return rerr
+		}
+		return c.sendParsed(data, path, force)
 	}
 	return err
+}
+
+// sendParsed parses a file here and sends the EAMT in binary.
+func (c *ctx) sendParsed(data []byte, path string, force bool) error {
+	in, err := config.Parse(data, c.instance)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return c.client.HandleFile(in, force)
 }
 
 // fileReader notes a failure to read the file while it is sent, so that it

@@ -1,9 +1,16 @@
 package cli
 
 import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 )
@@ -76,5 +83,76 @@ func TestFileHandleFromPipe(t *testing.T) {
 	e.ok("file", "handle", fifo)
 	if in := e.st.Snapshot().Instance("default"); in == nil || in.EAMT.Len() != 1 {
 		t.Fatalf("instance after file handle from a pipe: %v", in)
+	}
+}
+
+// oldDaemon answers like a daemon from before file.load: it does not know
+// the operation, and takes file.handle (the EAMT in binary). It records the
+// operations it was asked for and the payload sizes.
+func oldDaemon(t *testing.T, sock string) (requests func() []string) {
+	t.Helper()
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	var got []string
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				read := func() []byte {
+					var n [4]byte
+					if _, err := io.ReadFull(conn, n[:]); err != nil {
+						return nil
+					}
+					b := make([]byte, binary.BigEndian.Uint32(n[:]))
+					io.ReadFull(conn, b)
+					return b
+				}
+				var req struct{ Op string }
+				json.Unmarshal(read(), &req)
+				payload := read()
+				mu.Lock()
+				got = append(got, fmt.Sprintf("%s %d", req.Op, len(payload)))
+				mu.Unlock()
+				resp := `{"version":1,"ok":true}`
+				if req.Op != "file.handle" {
+					resp = `{"version":1,"error":"the daemon does not know operation \"` + req.Op + `\"","errno":95}`
+				}
+				out := binary.BigEndian.AppendUint32(nil, uint32(len(resp)))
+				out = append(out, resp...)
+				conn.Write(binary.BigEndian.AppendUint32(out, 0))
+			}()
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
+	}
+}
+
+// TestFileHandleOlderDaemon: a daemon that predates file.load (still
+// running after an upgrade) gets the file parsed by the client instead.
+func TestFileHandleOlderDaemon(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "old.sock")
+	requests := oldDaemon(t, sock)
+	file := filepath.Join(dir, "good.json")
+	if err := os.WriteFile(file, []byte(goodFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var o, er strings.Builder
+	if code := Main("jool_siit", []string{"--socket", sock, "file", "handle", file}, &o, &er); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, er.String())
+	}
+	if want := []string{fmt.Sprintf("file.load %d", len(goodFile)), "file.handle 22"}; !slices.Equal(requests(), want) {
+		t.Fatalf("requests %q, want %q", requests(), want)
 	}
 }
