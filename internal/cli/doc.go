@@ -19,9 +19,10 @@
 // is and the daemon parses it (a million-entry file is parsed once, and the
 // client does almost nothing); its errors read as if the client had parsed
 // it ("FILE: line N: ..."), also when no daemon runs: the client then parses
-// the file itself so that a broken file is reported as such. A pipe, or a
-// file too big for one control message, is parsed by the client, which sends
-// the EAMT in binary. Help and error texts are siit's
+// the file itself so that a broken file is reported as such. A pipe, a file
+// too big for one control message, or a daemon older than the client (which
+// does not parse files) gets the file parsed by the client, which sends the
+// EAMT in binary. Help and error texts are siit's
 // own words; layouts that scripts parse follow Jool's.
 //
 // Deliberate differences from jool_siit 4.1.9: unknown options before MODE
