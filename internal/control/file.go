@@ -18,10 +18,7 @@ func (s *State) LoadFile(path, name string, force bool) error {
 	if err != nil {
 		return fmt.Errorf("load configuration: %w", err)
 	}
-	if err := s.handleFileBytes(data, path, name, force); err != nil {
-		return fmt.Errorf("load configuration: %w", err)
-	}
-	return nil
+	return s.handleFileBytes(data, "load configuration "+path, name, force)
 }
 
 // handleFileBytes parses a Jool JSON file (label names it in errors), then

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -161,5 +162,26 @@ func TestPauseGCNests(t *testing.T) {
 	b()
 	if got := debug.SetGCPercent(137); got != 137 {
 		t.Fatalf("GOGC after both loads: %d, want 137", got)
+	}
+}
+
+// TestStateLoadFileWording pins the wording of a reload's errors (what the
+// daemon logs on SIGHUP).
+func TestStateLoadFileWording(t *testing.T) {
+	st := NewState(Options{})
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("{\"instance\":\"default\",\n\"framework\":\"netfilter\",\"x\":1}"), 0o600)
+	if err := st.LoadFile(bad, "", false); err == nil || !strings.HasPrefix(err.Error(), "load configuration "+bad+": line 2: unknown key \"x\"") || ErrnoOf(err) != syscall.EINVAL {
+		t.Fatalf("parse error: %v", err)
+	}
+	dup := filepath.Join(dir, "dup.json")
+	os.WriteFile(dup, []byte(`{"instance":"default","framework":"netfilter","eamt":[
+		{"ipv6 prefix":"2001:db8::/120","ipv4 prefix":"192.0.2.0/24"},{"ipv6 prefix":"2001:db8::/120","ipv4 prefix":"198.51.100.0/24"}]}`), 0o600)
+	if err := st.LoadFile(dup, "", false); err == nil || !strings.HasPrefix(err.Error(), "eamt: eam #2: ") || ErrnoOf(err) != syscall.EEXIST {
+		t.Fatalf("collision: %v", err)
+	}
+	if err := st.LoadFile(filepath.Join(dir, "missing.json"), "", false); err == nil || !strings.HasPrefix(err.Error(), "load configuration: open ") {
+		t.Fatalf("missing file: %v", err)
 	}
 }
