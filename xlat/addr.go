@@ -77,14 +77,32 @@ func extract6052(hi, lo uint64, pl uint8) uint32 {
 
 // reserved4 reports the IPv4 addresses that must never be translated:
 // 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4 (multicast),
-// 240.0.0.0/4's 255.255.255.255 (limited broadcast).
+// 240.0.0.0/4's 255.255.255.255 (limited broadcast). The first octet
+// decides for all but two of them (see octetClass4).
 func reserved4(a uint32) bool {
-	switch a >> 24 {
-	case 0, 127:
+	switch octetClass4[a>>24] {
+	case octetOK:
+		return false
+	case octetReserved:
 		return true
 	}
-	return a>>16 == 0xa9fe || a>>28 == 0xe || a == 0xffffffff
+	return a>>16 == 0xa9fe || a == 0xffffffff
 }
+
+const (
+	octetOK       = iota // no address with this first octet is reserved
+	octetReserved        // every address with this first octet is reserved
+	octetSome            // 169 (169.254/16) and 255 (255.255.255.255): look closer
+)
+
+// octetClass4 classifies first octets for reserved4.
+var octetClass4 = func() (c [256]uint8) {
+	c[0], c[127], c[169], c[255] = octetReserved, octetReserved, octetSome, octetSome
+	for o := 224; o < 240; o++ {
+		c[o] = octetReserved
+	}
+	return c
+}()
 
 // reserved6 reports the IPv6 addresses that must never be translated:
 // :: (unspecified), ::1 (loopback), fe80::/10 (link-local), ff00::/8

@@ -345,3 +345,19 @@ func TestInlining(t *testing.T) {
 		}
 	}
 }
+
+// reserved4 against the plain definition, for every first octet with the
+// addresses around each boundary of the ranges it names.
+func TestReserved4(t *testing.T) {
+	ref := func(a uint32) bool {
+		o := a >> 24
+		return o == 0 || o == 127 || a>>16 == 0xa9fe || (o >= 224 && o <= 239) || a == 0xffffffff
+	}
+	for o := uint32(0); o < 256; o++ {
+		for _, rest := range []uint32{0, 1, 0xfe0000, 0xfdffff, 0xfeffff, 0xff0000, 0xfffffe, 0xffffff, 0x123456} {
+			if a := o<<24 | rest; reserved4(a) != ref(a) {
+				t.Errorf("reserved4(%08x) = %v; want %v", a, reserved4(a), ref(a))
+			}
+		}
+	}
+}
