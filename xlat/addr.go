@@ -106,12 +106,17 @@ var octetClass4 = func() (c [256]uint8) {
 
 // reserved6 reports the IPv6 addresses that must never be translated:
 // :: (unspecified), ::1 (loopback), fe80::/10 (link-local), ff00::/8
-// (multicast).
+// (multicast). Only addresses starting 00, fe or ff need a closer look.
 func reserved6(hi, lo uint64) bool {
-	if hi == 0 && lo <= 1 {
+	switch hi >> 56 {
+	case 0x00:
+		return hi == 0 && lo <= 1
+	case 0xfe:
+		return hi>>54 == 0xfe80>>6
+	case 0xff:
 		return true
 	}
-	return hi>>54 == 0xfe80>>6 || hi>>56 == 0xff
+	return false
 }
 
 type prefix4 struct{ addr, mask uint32 }

@@ -361,3 +361,20 @@ func TestReserved4(t *testing.T) {
 		}
 	}
 }
+
+// reserved6 against the plain definition, around each range it names.
+func TestReserved6(t *testing.T) {
+	ref := func(hi, lo uint64) bool {
+		return hi == 0 && lo <= 1 || hi>>54 == 0xfe80>>6 || hi>>56 == 0xff
+	}
+	his := []uint64{0, 1, 0x00ff000000000000, 0x0064ff9b00000000, 0x20010db800000000, 0xfe7fffffffffffff, 0xfe80000000000000,
+		0xfebfffffffffffff, 0xfec0000000000000, 0xfeffffffffffffff, 0xff00000000000000, 0xff02000000000000, 0xffffffffffffffff}
+	los := []uint64{0, 1, 2, 0xffffffffffffffff}
+	for _, hi := range his {
+		for _, lo := range los {
+			if reserved6(hi, lo) != ref(hi, lo) {
+				t.Errorf("reserved6(%016x, %016x) = %v; want %v", hi, lo, reserved6(hi, lo), ref(hi, lo))
+			}
+		}
+	}
+}
