@@ -67,6 +67,22 @@ func sum6(hi, lo uint64) uint64 {
 	return (hi >> 32) + (hi & 0xffffffff) + (lo >> 32) + (lo & 0xffffffff)
 }
 
+// sum6x2 is sum6 of two addresses in one's-complement form: 64-bit words
+// added with end-around carry, which folds to the same 16 bits as the sum of
+// their 16-bit words (2^64 is 1 modulo 0xffff). Fewer instructions than two
+// sum6; the result uses all 64 bits, so it only goes to fold or csumDelta's
+// old side, never into a plain addition.
+func sum6x2(ahi, alo, bhi, blo uint64) uint64 {
+	return add1c(add1c(ahi, alo), add1c(bhi, blo))
+}
+
+// add1c adds with end-around carry. It cannot overflow: when a+b carries,
+// the wrapped sum is at most 2^64-2.
+func add1c(a, b uint64) uint64 {
+	s, c := bits.Add64(a, b, 0)
+	return s + c
+}
+
 // pseudo6 is the IPv6 pseudo-header sum (RFC 8200 §8.1).
 func pseudo6(shi, slo, dhi, dlo uint64, length int, proto uint8) uint64 {
 	return sum6(shi, slo) + sum6(dhi, dlo) + uint64(length) + uint64(proto)

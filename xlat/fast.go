@@ -85,7 +85,7 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int) (Result, bool) {
 	}
 
 	// Committed.
-	delta := csumDelta(sum4(src)+sum4(dst), sum6(shi, slo)+sum6(dhi, dlo))
+	delta := csumDelta(sum4(src)+sum4(dst), uint64(fold(sum6x2(shi, slo, dhi, dlo))))
 	v := csumApply(be16(buf[ck:]), delta)
 	if v == 0 && proto == protoUDP {
 		v = 0xffff
@@ -165,7 +165,7 @@ func (t *Translator) fast64(c *Config, buf []byte, off, n int) (Result, bool) {
 	// Committed.
 	addrSum4 := sum4(s4) + sum4(d4)
 	if v := be16(buf[ck:]); v != 0 || proto == protoTCP { // UDP 0 is left alone, as xlat64 does
-		v = csumApply(v, csumDelta(sum6(shi, slo)+sum6(dhi, dlo), addrSum4))
+		v = csumApply(v, csumDelta(sum6x2(shi, slo, dhi, dlo), addrSum4))
 		if v == 0 && proto == protoUDP {
 			v = 0xffff
 		}

@@ -175,3 +175,20 @@ func TestFoldMatchesFourStep(t *testing.T) {
 		}
 	}
 }
+
+// sum6x2 folds to the same 16 bits as two sum6, edge values included (a
+// carry out of 64 bits, all ones, zeros).
+func TestSum6x2MatchesSum6(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	edges := []uint64{0, 1, 0xffff, 0xffffffffffffffff, 0xfffffffffffffffe, 0x8000000000000000, 0xffff0000ffff0000}
+	for i := range 200000 {
+		a, b, c, d := r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64()
+		if i < len(edges)*len(edges) {
+			a, b = edges[i%len(edges)], edges[i/len(edges)]
+			c, d = b, a
+		}
+		if got, want := fold(sum6x2(a, b, c, d)), fold(sum6(a, b)+sum6(c, d)); got != want {
+			t.Fatalf("sum6x2(%x, %x, %x, %x) folds to %04x; two sum6 fold to %04x", a, b, c, d, got, want)
+		}
+	}
+}
