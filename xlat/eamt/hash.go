@@ -15,6 +15,11 @@ const (
 	maxLoad = pageSlots * 3 / 4
 	// buildLoad is the average load a freshly sized table aims for (New and big AddAll calls).
 	buildLoad = pageSlots / 2
+	// smallMax is the most entries a family's table may hold for lookups to compare the address with each entry
+	// in turn (longest prefix first) rather than hash it once per prefix length present: a handful of compares
+	// costs less than one hash probe. smallPages bounds the pages endWrite scans to find them.
+	smallMax   = 8
+	smallPages = 4
 )
 
 // mix is a 64-bit finalizer (xor-shift-multiply); the high bits pick the page, the low bits the slot.

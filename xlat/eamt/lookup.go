@@ -21,6 +21,15 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 		return 0, 0, false
 	}
 	v := &t.v4
+	if !v.big {
+		for i := range v.small[:v.nsmall] {
+			if e := &v.small[i]; a&e.mask == e.s.addr {
+				hi, lo = e.s.expand(a, uint(e.s.tag-1), e.mask)
+				return hi, lo, true
+			}
+		}
+		return 0, 0, false
+	}
 	for _, pr := range v.probes[:v.nprobes] {
 		l := pr.l
 		key := a & pr.mask
@@ -32,21 +41,27 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 				break
 			}
 			if s.addr == key && uint(s.tag) == l+1 {
-				suffix := uint64(a &^ pr.mask)
-				// Left shift that puts the suffix right after the IPv6 prefix: 128 - len6 - (32 - len4).
-				sh := 96 + l - uint(s.len6)
-				hi, lo = s.hi, s.lo
-				if sh >= 64 {
-					hi |= suffix << (sh - 64)
-				} else {
-					lo |= suffix << sh
-					hi |= suffix >> (64 - sh)
-				}
+				hi, lo = s.expand(a, l, pr.mask)
 				return hi, lo, true
 			}
 		}
 	}
 	return 0, 0, false
+}
+
+// expand returns s's IPv6 prefix followed by the suffix of a under its IPv4 prefix (length l, mask m).
+func (s *slot4) expand(a uint32, l uint, m uint32) (hi, lo uint64) {
+	suffix := uint64(a &^ m)
+	// Left shift that puts the suffix right after the IPv6 prefix: 128 - len6 - (32 - len4).
+	sh := 96 + l - uint(s.len6)
+	hi, lo = s.hi, s.lo
+	if sh >= 64 {
+		hi |= suffix << (sh - 64)
+	} else {
+		lo |= suffix << sh
+		hi |= suffix >> (64 - sh)
+	}
+	return hi, lo
 }
 
 // Lookup6 translates the IPv6 address hi:lo with the longest matching entry: the IPv4 prefix followed by the
@@ -57,6 +72,14 @@ func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
 		return 0, false
 	}
 	v := &t.v6
+	if !v.big {
+		for i := range v.small[:v.nsmall] {
+			if e := &v.small[i]; hi&e.mh == e.s.hi && lo&e.ml == e.s.lo {
+				return e.s.carry(hi, lo, uint(e.s.tag-1)), true
+			}
+		}
+		return 0, false
+	}
 	for _, pr := range v.probes[:v.nprobes] {
 		kh, kl := hi&pr.mh, lo&pr.ml
 		h := hash6(kh, kl, pr.l)

@@ -155,3 +155,71 @@ func TestBulkAgainstReference(t *testing.T) {
 	}
 	compare(t, g, tb, r, 500)
 }
+
+// TestSmallAgainstReference keeps tables around smallMax entries, where lookups switch between comparing each
+// entry and hashing, and compares both lookups with the reference after every operation. It also checks which
+// way each version looks up, so neither path can go untested.
+func TestSmallAgainstReference(t *testing.T) {
+	for seed := uint64(1); seed <= 40; seed++ {
+		g := gen{rand.New(rand.NewPCG(seed, seed*104729))}
+		var tb *Table
+		r := &ref{}
+		var sawSmall, sawBig bool
+		for op := range 120 {
+			var next *Table
+			var err, want error
+			if len(r.es) == 0 || len(r.es) < smallMax+3 && g.r.IntN(3) > 0 {
+				e := g.entry()
+				force := g.r.IntN(2) == 0
+				next, err = tb.Add(e, force)
+				want = r.add(e, force)
+			} else {
+				e := r.es[g.r.IntN(len(r.es))]
+				next, err = tb.Remove(&e.Prefix6, &e.Prefix4)
+				want = r.remove(&e.Prefix6, &e.Prefix4)
+			}
+			if sentinel(err) != want {
+				t.Fatalf("seed %d op %d: err = %v; reference %v", seed, op, err, want)
+			}
+			tb = next
+			for _, big := range []bool{tb.v4.big, tb.v6.big} {
+				if big != (tb.Len() > smallMax) {
+					t.Fatalf("seed %d op %d: %d entries, hashed lookups %v", seed, op, tb.Len(), big)
+				}
+			}
+			sawSmall = sawSmall || !tb.v4.big
+			sawBig = sawBig || tb.v4.big
+			compare(t, g, tb, r, 30)
+		}
+		if !sawSmall || !sawBig {
+			t.Fatalf("seed %d: small tables seen %v, large %v", seed, sawSmall, sawBig)
+		}
+	}
+}
+
+// TestShrunkTableIsSmall removes all but a few entries of a large table: once its pages have shrunk, lookups
+// compare entries again, with the same answers.
+func TestShrunkTableIsSmall(t *testing.T) {
+	g := gen{rand.New(rand.NewPCG(7, 11))}
+	var es []Entry
+	for i := range 5000 {
+		es = append(es, Entry{Prefix4: netipPrefix4(0x0a000000+uint32(i)<<4, 28), Prefix6: netipPrefix6(0x20010db800000000, uint64(i)<<8, 124)})
+	}
+	tb := mustNew(t, es...)
+	if !tb.v4.big || !tb.v6.big {
+		t.Fatal("a 5000-entry table compares entries one by one")
+	}
+	r := &ref{es: slices.Clone(es)}
+	for len(r.es) > 3 {
+		e := r.es[len(r.es)-1]
+		var err error
+		if tb, err = tb.Remove(&e.Prefix6, nil); err != nil {
+			t.Fatal(err)
+		}
+		r.es = r.es[:len(r.es)-1]
+	}
+	if tb.v4.big || tb.v6.big {
+		t.Fatalf("3 entries left on %d/%d pages, lookups still hash", len(tb.v4.pages), len(tb.v6.pages))
+	}
+	compare(t, g, tb, r, 200)
+}

@@ -39,6 +39,16 @@ type table4 struct {
 	// sets it when a version is finished.
 	probes  [33]probe4
 	nprobes int
+	// small, nsmall and big: see table6.
+	small  [smallMax]small4
+	nsmall int
+	big    bool
+}
+
+// small4 is an entry of a small table4 with the mask of its IPv4 prefix.
+type small4 struct {
+	mask uint32
+	s    slot4
 }
 
 // probe4 is one prefix length Lookup4 tries.
@@ -127,6 +137,19 @@ func (v *table4) endWrite() {
 		v.probes[v.nprobes] = probe4{mask: mask4(l), l: l}
 		v.nprobes++
 	}
+	v.nsmall, v.big = 0, v.n > smallMax || len(v.pages) > smallPages
+	if v.big {
+		return
+	}
+	for _, p := range v.pages {
+		for i := range p.s {
+			if s := p.s[i]; s.tag != 0 {
+				v.small[v.nsmall] = small4{mask: mask4(uint(s.tag - 1)), s: s}
+				v.nsmall++
+			}
+		}
+	}
+	slices.SortFunc(v.small[:v.nsmall], func(a, b small4) int { return int(b.s.tag) - int(a.s.tag) })
 }
 
 func (v *table4) writable(pi uint64) *page4 {

@@ -37,6 +37,18 @@ type table6 struct {
 	// sets it when a version is finished.
 	probes  [129]probe6
 	nprobes int
+	// small holds the entries themselves, longest IPv6 prefix first, when there are at most smallMax of them
+	// (big false): Lookup6 then compares the address with each instead of hashing. The zero value is an empty
+	// small table.
+	small  [smallMax]small6
+	nsmall int
+	big    bool
+}
+
+// small6 is an entry of a small table6 with the mask of its IPv6 prefix.
+type small6 struct {
+	mh, ml uint64
+	s      slot6
 }
 
 // probe6 is one prefix length Lookup6 tries.
@@ -133,6 +145,20 @@ func (v *table6) endWrite() {
 			v.nprobes++
 		}
 	}
+	v.nsmall, v.big = 0, v.n > smallMax || len(v.pages) > smallPages
+	if v.big {
+		return
+	}
+	for _, p := range v.pages {
+		for i := range p.s {
+			if s := p.s[i]; s.tag != 0 {
+				mh, ml := mask6(uint(s.tag - 1))
+				v.small[v.nsmall] = small6{mh: mh, ml: ml, s: s}
+				v.nsmall++
+			}
+		}
+	}
+	slices.SortFunc(v.small[:v.nsmall], func(a, b small6) int { return int(b.s.tag) - int(a.s.tag) })
 }
 
 func (v *table6) writable(pi uint64) *page6 {
