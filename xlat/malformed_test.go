@@ -1,6 +1,7 @@
 package xlat
 
 import (
+	"bytes"
 	"net/netip"
 	"testing"
 )
@@ -269,5 +270,29 @@ func TestRFC6791NoSource(t *testing.T) {
 	r, _, buf = translateOnce(t, mustConfig(t, p), unhex(t, goldenPackets["6to4-icmp-error-6791"][0]), nil)
 	if a := fromAddr4(IPv4(buf[r.Off:]).Src()); r.Verdict != Forward || !p.Globals.RFC6791v4Prefix.Contains(a) {
 		t.Fatalf("got %v %s", r.Verdict, a)
+	}
+}
+
+// TestTranslateBadBounds gives Translate offsets and lengths that do not
+// describe a packet inside buf, including ones whose sum overflows: each is a
+// counted drop, never a panic.
+func TestTranslateBadBounds(t *testing.T) {
+	cfg := mustConfig(t, testParams(t))
+	const maxInt = int(^uint(0) >> 1)
+	for _, c := range []struct{ off, n int }{
+		{-1, 20}, {-maxInt - 1, 20}, {128, 0}, {128, -1}, {128, -maxInt - 1}, {256, 1}, {255, 2}, {0, 257},
+		{128, maxInt}, {maxInt, 1}, {maxInt, maxInt}, {1, maxInt},
+	} {
+		for _, fill := range []byte{0x45, 0x60} {
+			buf := bytes.Repeat([]byte{fill}, 256)
+			tr := NewTranslator(nil)
+			r := tr.Translate(cfg, buf, c.off, c.n, NewOutput(4, 2048, 32))
+			if r.Verdict != Drop || r.Reason != StatL3HdrOffset {
+				t.Errorf("off %d n %d: %v %s; want a drop for %s", c.off, c.n, r.Verdict, r.Reason.Name(), StatL3HdrOffset.Name())
+			}
+			if got := tr.Stats.Get(StatL3HdrOffset); got != 1 {
+				t.Errorf("off %d n %d: %s counted %d times", c.off, c.n, StatL3HdrOffset.Name(), got)
+			}
+		}
 	}
 }

@@ -132,7 +132,8 @@ func (t *Translator) pass(c Counter) Result {
 
 // Translate dispatches on the IP version nibble of buf[off:off+n].
 func (t *Translator) Translate(cfg *Config, buf []byte, off, n int, out *Output) Result {
-	if off < 0 || n <= 0 || off+n > len(buf) || off+n < off {
+	// 0 <= off < len(buf), 0 < n <= len(buf)-off: no overflow possible.
+	if uint(off) >= uint(len(buf)) || n <= 0 || n > len(buf)-off {
 		return t.drop(StatL3HdrOffset)
 	}
 	// xlat46 and xlat64 written out (Translate4to6 and Translate6to4 only
