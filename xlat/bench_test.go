@@ -1,6 +1,11 @@
 package xlat
 
-import "testing"
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/siit-project/siit/xlat/eamt"
+)
 
 // Each benchmark iteration copies the input template back into the frame
 // (translation is in place) and translates it. BenchmarkResetOnly measures
@@ -41,6 +46,29 @@ func BenchmarkTranslate6to4ICMPError(b *testing.B) {
 	benchPacket(b, "6to4-icmp-error-6791", func(p *Params) { p.Globals.RFC6791v4Prefix = pfx("203.0.113.8/29") })
 }
 func BenchmarkTranslate4to6Fragmenting(b *testing.B) { benchPacket(b, "4to6-fragmenting", nil) }
+
+// The benchmarks above use testParams' one-entry EAMT, which is looked up by
+// comparing entries (as any table of up to 8 entries per family). These give
+// the packets' EAM 10,000 neighbours, so its lookup hashes.
+func BenchmarkTranslate6to4UDPEAMT10k(b *testing.B) { benchPacket(b, "6to4-udp", bigEAMT(b)) }
+func BenchmarkTranslate4to6UDPEAMT10k(b *testing.B) { benchPacket(b, "4to6-udp", bigEAMT(b)) }
+
+func bigEAMT(b *testing.B) func(*Params) {
+	return func(p *Params) {
+		es := p.EAMT.Entries()
+		for i := range 10000 {
+			es = append(es, eamt.Entry{
+				Prefix4: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24),
+				Prefix6: netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0x10, 0, byte(i >> 8), byte(i)}), 120),
+			})
+		}
+		t, err := eamt.New(es)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.EAMT = t
+	}
+}
 
 func BenchmarkResetOnly(b *testing.B) {
 	in := unhex(b, goldenPackets["6to4-udp"][0])
