@@ -3,6 +3,7 @@ package daemon
 import (
 	"encoding/binary"
 	"io"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -22,6 +23,13 @@ func TestParseOptions(t *testing.T) {
 		!slices.Equal(o.CPUs, []int{1, 2, 0}) || o.ConfigFile != "x.json" || len(o.EAMT) != 1 {
 		t.Fatalf("parsed %+v", o)
 	}
+	o, err = ParseOptions([]string{"--serve", "dc=eth0,eth1", "--serve", "lab=eth2", "eth0", "eth1", "eth2", "eth3"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"eth0": "dc", "eth1": "dc", "eth2": "lab"}; !maps.Equal(o.Serve, want) {
+		t.Fatalf("--serve parsed as %v, want %v", o.Serve, want)
+	}
 	bad := map[string][]string{
 		"no interface given":      {"--pool6", "64:ff9b::/96"},
 		"not an IPv6 prefix":      {"--pool6", "nope", "eth0"},
@@ -35,6 +43,11 @@ func TestParseOptions(t *testing.T) {
 		"must be debug, info":     {"--log-level", "loud", "eth0"},
 		"flag provided but not":   {"--nope", "eth0"},
 		"put flags before IFACE.": {"eth0", "--pool6"},
+		"want NAME=IFACE":         {"--serve", "dc", "eth0"},
+		"the instance name is":    {"--serve", "=eth0", "eth0"},
+		"is not one of the":       {"--serve", "dc=eth1", "eth0"},
+		"served by both":          {"--serve", "a=eth0", "--serve", "b=eth1,eth0", "eth0", "eth1"},
+		"limit is 15":             {"--serve", "a-very-long-instance-name=eth0", "eth0"},
 	}
 	for want, args := range bad {
 		var stderr strings.Builder

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"slices"
 	"strconv"
 
 	"go.uber.org/zap"
@@ -13,17 +14,21 @@ import (
 // worker drops, AF_XDP ring statistics and modes, steering counters and the
 // slow path.
 func (d *Daemon) collect(e *metrics.Emitter) {
-	name := ""
-	if p := d.active.Load(); p != nil {
-		name = *p
-	}
-	sum := d.counters()
-	for c := xlat.Counter(0); c < xlat.NumCounters; c++ {
-		if c.IsNAT64Only() {
-			continue
+	var names []string // served instances, in interface order
+	for _, ifc := range d.ifaces {
+		if p := ifc.serves.Load(); p != nil && *p != "" && !slices.Contains(names, *p) {
+			names = append(names, *p)
 		}
-		e.Emit("siit_jool_stat_total", "Jool JSTAT counters of the served instance (see `siit stats display --explain`).",
-			metrics.Counter, float64(sum[c]), metrics.Label{Name: "instance", Value: name}, metrics.Label{Name: "stat", Value: c.Name()})
+	}
+	for _, name := range names {
+		sum := d.countersOf(name)
+		for c := xlat.Counter(0); c < xlat.NumCounters; c++ {
+			if c.IsNAT64Only() {
+				continue
+			}
+			e.Emit("siit_jool_stat_total", "Jool JSTAT counters of each served instance (see `siit stats display --explain`).",
+				metrics.Counter, float64(sum[c]), metrics.Label{Name: "instance", Value: name}, metrics.Label{Name: "stat", Value: c.Name()})
+		}
 	}
 	for _, w := range d.workers {
 		q := strconv.Itoa(w.id)

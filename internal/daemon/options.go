@@ -9,31 +9,34 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/siit-project/siit/internal/config"
 )
 
 // Options configures `siit run`.
 type Options struct {
 	Interfaces  []string
-	ConfigFile  string        // -f: Jool JSON file loaded at start and on SIGHUP
-	Instance    string        // instance name for flag-given configuration
-	Pool6       netip.Prefix  // --pool6
-	EAMT        []string      // --eamt "PREFIX6,PREFIX4" (repeatable)
-	ForwardOnly bool          // --forward-only: route frames untranslated (benchmark ceiling)
-	CPUs        []int         // --cpus
-	Queues      int           // --queues: queues per interface (0 = all RX queues)
-	XDPMode     string        // auto | native | generic
-	BindMode    string        // auto | zerocopy | copy
-	BusyPoll    bool          // --busy-poll: never back off when idle
-	SharedUmem  bool          // --shared-umem: one UMEM per queue index across interfaces
-	Batch       int           // RX/TX batch size
-	Frames      int           // UMEM frames per socket
-	FrameSize   int           // UMEM frame size
-	MetricsAddr string        // --metrics ADDR for Prometheus; empty = off
-	PprofAddr   string        // --pprof ADDR serves net/http/pprof (profiling); empty = off
-	Socket      string        // control socket path
-	LogLevel    string        // debug | info | warn | error
-	LogFormat   string        // console | json
-	StatsEvery  time.Duration // --stats-interval: log a counter summary this often (0 = never)
+	ConfigFile  string            // -f: Jool JSON file loaded at start and on SIGHUP
+	Instance    string            // instance name for flag-given configuration; also the default served instance
+	Serve       map[string]string // --serve NAME=IFACE,...: interface -> the instance that translates its traffic
+	Pool6       netip.Prefix      // --pool6
+	EAMT        []string          // --eamt "PREFIX6,PREFIX4" (repeatable)
+	ForwardOnly bool              // --forward-only: route frames untranslated (benchmark ceiling)
+	CPUs        []int             // --cpus
+	Queues      int               // --queues: queues per interface (0 = all RX queues)
+	XDPMode     string            // auto | native | generic
+	BindMode    string            // auto | zerocopy | copy
+	BusyPoll    bool              // --busy-poll: never back off when idle
+	SharedUmem  bool              // --shared-umem: one UMEM per queue index across interfaces
+	Batch       int               // RX/TX batch size
+	Frames      int               // UMEM frames per socket
+	FrameSize   int               // UMEM frame size
+	MetricsAddr string            // --metrics ADDR for Prometheus; empty = off
+	PprofAddr   string            // --pprof ADDR serves net/http/pprof (profiling); empty = off
+	Socket      string            // control socket path
+	LogLevel    string            // debug | info | warn | error
+	LogFormat   string            // console | json
+	StatsEvery  time.Duration     // --stats-interval: log a counter summary this often (0 = never)
 }
 
 // DefaultOptions returns the defaults `siit run` uses.
@@ -63,10 +66,11 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs := flag.NewFlagSet("siit run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned as one line; usage only for --help
 	var pool6, cpus string
-	var eamt stringList
+	var eamt, serve stringList
 	fs.StringVar(&o.ConfigFile, "f", "", "Jool-format JSON configuration `file` (reloaded on SIGHUP)")
 	fs.StringVar(&o.ConfigFile, "file", "", "same as -f")
 	fs.StringVar(&o.Instance, "instance", o.Instance, "instance `name` for configuration given by flags")
+	fs.Var(&serve, "serve", "`NAME=IFACE[,IFACE...]`: instance NAME translates what arrives on these interfaces (repeatable; other interfaces: --instance if it exists, else the first instance not named by --serve)")
 	fs.StringVar(&pool6, "pool6", "", "RFC 6052 pool6 `prefix` (length 32, 40, 48, 56, 64 or 96)")
 	fs.Var(&eamt, "eamt", "EAMT entry `PREFIX6,PREFIX4` (repeatable)")
 	fs.BoolVar(&o.ForwardOnly, "forward-only", false, "do not translate: route frames unchanged (measures the AF_XDP path itself)")
@@ -109,6 +113,27 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 			return o, fmt.Errorf("siit run: interface %q given twice", n)
 		}
 		seen[n] = true
+	}
+	if len(serve) > 0 {
+		o.Serve = map[string]string{}
+	}
+	for _, v := range serve {
+		name, list, ok := strings.Cut(v, "=")
+		if !ok || list == "" {
+			return o, fmt.Errorf("siit run: --serve %q: want NAME=IFACE[,IFACE...] (example: --serve dc=eth0,eth1)", v)
+		}
+		if err := config.ValidateName(name); err != nil {
+			return o, fmt.Errorf("siit run: --serve %q: %w", v, err)
+		}
+		for _, n := range strings.Split(list, ",") {
+			if !seen[n] {
+				return o, fmt.Errorf("siit run: --serve %q: %q is not one of the interfaces given (%s)", v, n, strings.Join(o.Interfaces, " "))
+			}
+			if other, dup := o.Serve[n]; dup {
+				return o, fmt.Errorf("siit run: --serve: interface %q is served by both %q and %q; give each interface one instance", n, other, name)
+			}
+			o.Serve[n] = name
+		}
 	}
 	if pool6 != "" {
 		p, err := netip.ParsePrefix(pool6)

@@ -33,6 +33,18 @@ type iface struct {
 	queues  int
 	prog    *bpf.Program
 	sockets []*afxdp.Socket // by queue
+	ports   []*port         // the workers' ports of this interface (one per queue)
+
+	// The instance this interface's traffic is translated by (see
+	// Daemon.instanceFor): its config and logging-debug, read by the
+	// workers once per batch.
+	cfg     atomic.Pointer[xlat.Config]
+	debugOn atomic.Bool
+	// serves names that instance ("" for none) and base holds the ports'
+	// counters when it started serving it, so an instance's statistics start
+	// from zero. Both are written by apply and read by stats readers.
+	serves atomic.Pointer[string]
+	base   atomic.Pointer[[xlat.NumCounters]uint64]
 }
 
 // Daemon is a running `siit run`.
@@ -47,15 +59,12 @@ type Daemon struct {
 	slow    *slowPath
 	ifaces  []*iface
 	workers []*worker
-	cfg     atomic.Pointer[xlat.Config]
-	debugOn atomic.Bool            // logging-debug of the served instance
-	active  atomic.Pointer[string] // name of the instance the data plane serves
 
-	mu              sync.Mutex // serializes data-plane updates from snapshots
-	unsubs          []func()
-	statsUnregister func() // removes the served instance's stats source
-	wg              sync.WaitGroup
-	closeOnce       sync.Once
+	mu        sync.Mutex // serializes data-plane updates from snapshots
+	unsubs    []func()
+	served    map[string]func() // served instance -> removes its stats source (under mu)
+	wg        sync.WaitGroup
+	closeOnce sync.Once
 }
 
 // startConfig is the configuration `siit run` was given, parsed and
@@ -321,16 +330,13 @@ func (d *Daemon) startWorkers() error {
 		if err != nil {
 			return err
 		}
-		stats := new(xlat.Stats)
 		w := &worker{
-			id: i, cpu: -1, cfg: &d.cfg,
+			id: i, cpu: -1,
 			fwdOnly: d.opts.ForwardOnly, busyPoll: d.opts.BusyPoll, batch: d.opts.Batch,
-			tr: xlat.NewTranslator(stats), stats: stats,
 			out:    xlat.NewOutput(64, 2048, 128),
 			mirror: d.mirror, lane: lane, done: make(chan struct{}),
-			debugOn: &d.debugOn, debug: newDebugRing(),
+			debug: newDebugRing(),
 		}
-		w.tr.MTU = &w.hops
 		if len(cpus) > 0 {
 			w.cpu = cpus[i]
 		}
@@ -344,10 +350,17 @@ func (d *Daemon) startWorkers() error {
 				continue
 			}
 			s := ifc.sockets[q]
-			w.ports = append(w.ports, &port{
+			// Each port counts into its own Stats: the instance serving
+			// its interface sums them (see countersOf).
+			stats := new(xlat.Stats)
+			p := &port{
 				sock: s, umem: s.Umem(), name: ifc.name, ifindex: int32(ifc.index), mac: ifc.mac, queue: uint32(q),
-				tx: make([]afxdp.Desc, 0, 4*d.opts.Batch+64),
-			})
+				tx:  make([]afxdp.Desc, 0, 4*d.opts.Batch+64),
+				cfg: &ifc.cfg, debugOn: &ifc.debugOn, tr: xlat.NewTranslator(stats), stats: stats,
+			}
+			p.tr.MTU = &w.hops
+			w.ports = append(w.ports, p)
+			ifc.ports = append(ifc.ports, p)
 			w.pollFds = append(w.pollFds, unix.PollFd{Fd: int32(s.Fd()), Events: unix.POLLIN})
 		}
 	}
@@ -470,56 +483,81 @@ func (d *Daemon) prepare(in *control.Instance) (any, error) {
 	})
 }
 
-// serving picks the instance the data plane serves: the one named by
-// --instance if it exists, else the first one. (Jool allows one netfilter
-// instance per network namespace; siit serves one instance per daemon and
-// keeps the others configured but idle.)
-func (d *Daemon) serving(s *control.Snapshot) *control.Instance {
+// instanceFor picks the instance that translates what arrives on ifc: the
+// one --serve names for it (none while that instance does not exist), else
+// the default: --instance if it exists, else the first instance that --serve
+// does not name. (Jool selects iptables instances by rules such as `-i eth0`;
+// siit selects them by interface.)
+func (d *Daemon) instanceFor(s *control.Snapshot, ifc *iface) *control.Instance {
+	if name, ok := d.opts.Serve[ifc.name]; ok {
+		return s.Instance(name)
+	}
 	if in := s.Instance(d.opts.Instance); in != nil {
 		return in
 	}
-	if all := s.Instances(); len(all) > 0 {
-		return all[0]
+	for _, in := range s.Instances() {
+		if !d.namedByServe(in.Name) {
+			return in
+		}
 	}
 	return nil
 }
 
-// apply publishes a snapshot to the data plane: the host's local addresses,
-// then the steering prefix sets (the loader adds new prefixes before it
-// deletes stale ones, so a kept prefix is never missed), then the translator
-// config (one atomic store) and the enabled flag.
+func (d *Daemon) namedByServe(name string) bool {
+	for _, n := range d.opts.Serve {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// apply publishes a snapshot to the data plane, interface by interface: the
+// host's local addresses, then the steering prefix sets of the interface's
+// instance (the loader adds new prefixes before it deletes stale ones, so a
+// kept prefix is never missed), then the translator config (one atomic
+// store) and the enabled flag.
 func (d *Daemon) apply(s *control.Snapshot) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	in := d.serving(s)
-	var cfg *xlat.Config
-	if in != nil {
-		cfg, _ = in.Data.(*xlat.Config)
-	}
-	v4, v6 := steerPrefixes(in)
 	d.setLocal() // before the prefixes, so the host's own addresses are never steered
+	type steer struct{ v4, v6 []netip.Prefix }
+	sets := map[*control.Instance]steer{} // computed once per instance
+	served := map[string]bool{}
 	for _, ifc := range d.ifaces {
-		if err := ifc.prog.SetPrefixes(v4, v6); err != nil {
+		in := d.instanceFor(s, ifc)
+		var cfg *xlat.Config
+		name := ""
+		if in != nil {
+			cfg, _ = in.Data.(*xlat.Config)
+			name = in.Name
+			served[name] = true
+		}
+		st, ok := sets[in]
+		if !ok {
+			st.v4, st.v6 = steerPrefixes(in)
+			sets[in] = st
+		}
+		if err := ifc.prog.SetPrefixes(st.v4, st.v6); err != nil {
 			d.log.Error("update steering prefixes", zap.String("iface", ifc.name), zap.Error(err))
 		}
-	}
-	d.cfg.Store(cfg)
-	d.debugOn.Store(in != nil && in.Globals.LoggingDebug)
-	enabled := cfg != nil && in.Globals.ManuallyEnabled
-	for _, ifc := range d.ifaces {
+		if old := ifc.serves.Load(); old == nil || *old != name {
+			// A new instance here: its counters start from now.
+			base := ifc.sum()
+			ifc.base.Store(&base)
+			ifc.serves.Store(&name)
+		}
+		ifc.cfg.Store(cfg)
+		ifc.debugOn.Store(in != nil && in.Globals.LoggingDebug)
+		enabled := cfg != nil && in.Globals.ManuallyEnabled
 		if err := ifc.prog.SetEnabled(enabled || (d.opts.ForwardOnly && in != nil)); err != nil {
 			d.log.Error("enable steering", zap.String("iface", ifc.name), zap.Error(err))
 		}
+		d.log.Info("configuration applied", zap.String("iface", ifc.name), zap.String("instance", name),
+			zap.Bool("enabled", enabled), zap.Int("steer4", len(st.v4)), zap.Int("steer6", len(st.v6)),
+			zap.Uint64("generation", s.Generation))
 	}
-	name := ""
-	if in != nil {
-		name = in.Name
-	}
-	if old := d.active.Swap(&name); old == nil || *old != name {
-		d.registerStats(name)
-	}
-	d.log.Info("configuration applied", zap.String("instance", name), zap.Bool("enabled", enabled),
-		zap.Int("steer4", len(v4)), zap.Int("steer6", len(v6)), zap.Uint64("generation", s.Generation))
+	d.registerStats(served)
 }
 
 // steerPrefixes computes the destinations the XDP program must redirect:
@@ -580,24 +618,65 @@ func (d *Daemon) followMirror(ctx context.Context) {
 	}
 }
 
-// registerStats makes `stats display` for the served instance sum the
-// workers' counters.
-func (d *Daemon) registerStats(name string) {
-	if d.statsUnregister != nil {
-		d.statsUnregister()
-		d.statsUnregister = nil
+// registerStats makes `stats display` of each served instance sum the
+// counters of the interfaces serving it; an instance no longer served keeps
+// no stats source (Jool's counters of an instance start at zero).
+func (d *Daemon) registerStats(served map[string]bool) {
+	if d.served == nil {
+		d.served = map[string]func(){}
 	}
-	if name == "" {
-		return
+	for name, unregister := range d.served {
+		if !served[name] {
+			unregister()
+			delete(d.served, name)
+		}
 	}
-	d.statsUnregister = d.state.RegisterStats(name, control.StatsFunc(d.counters))
+	for name := range served {
+		if _, ok := d.served[name]; !ok {
+			d.served[name] = d.state.RegisterStats(name, control.StatsFunc(func() [xlat.NumCounters]uint64 {
+				return d.countersOf(name)
+			}))
+		}
+	}
 }
 
-// counters sums the JSTAT counters of every worker.
-func (d *Daemon) counters() [xlat.NumCounters]uint64 {
+// sum adds up the JSTAT counters of the interface's ports.
+func (ifc *iface) sum() [xlat.NumCounters]uint64 {
 	var sum, one [xlat.NumCounters]uint64
-	for _, w := range d.workers {
-		w.stats.Snapshot(&one)
+	for _, p := range ifc.ports {
+		p.stats.Snapshot(&one)
+		for i := range sum {
+			sum[i] += one[i]
+		}
+	}
+	return sum
+}
+
+// countersOf sums the JSTAT counters of the interfaces serving instance
+// name, since each started serving it.
+func (d *Daemon) countersOf(name string) [xlat.NumCounters]uint64 {
+	var sum [xlat.NumCounters]uint64
+	for _, ifc := range d.ifaces {
+		if p := ifc.serves.Load(); p == nil || *p != name {
+			continue
+		}
+		cur, base := ifc.sum(), ifc.base.Load()
+		for i := range sum {
+			if base != nil && cur[i] >= base[i] {
+				cur[i] -= base[i]
+			}
+			sum[i] += cur[i]
+		}
+	}
+	return sum
+}
+
+// counters sums the JSTAT counters of every port, whatever instance served
+// it.
+func (d *Daemon) counters() [xlat.NumCounters]uint64 {
+	var sum [xlat.NumCounters]uint64
+	for _, ifc := range d.ifaces {
+		one := ifc.sum()
 		for i := range sum {
 			sum[i] += one[i]
 		}

@@ -58,6 +58,13 @@ type port struct {
 	queue   uint32
 	tx      []afxdp.Desc
 	ctr     portCounters
+
+	// The instance serving this port's interface (iface.cfg, iface.debugOn)
+	// and the translator counting into this port's stats.
+	cfg     *atomic.Pointer[xlat.Config]
+	debugOn *atomic.Bool
+	tr      *xlat.Translator
+	stats   *xlat.Stats
 }
 
 type worker struct {
@@ -65,13 +72,10 @@ type worker struct {
 	queues   []uint32 // RX queue indices this worker serves
 	cpu      int      // -1: not pinned
 	ports    []*port
-	cfg      *atomic.Pointer[xlat.Config]
 	fwdOnly  bool
 	busyPoll bool
 	batch    int
 
-	tr       *xlat.Translator
-	stats    *xlat.Stats
 	out      *xlat.Output
 	mirror   *nexthop.Mirror
 	lane     *slowLane
@@ -79,8 +83,7 @@ type worker struct {
 	ctr      workerCounters
 	errLimit tokenBucket
 
-	debugOn *atomic.Bool // logging-debug of the served instance
-	debug   *ring.SPSC[debugEvent]
+	debug *ring.SPSC[debugEvent]
 
 	touched uint64 // sink for prefetch loads
 
@@ -186,10 +189,10 @@ func (w *worker) run() {
 	}
 	idle := 0
 	for !w.stop.Load() {
-		cfg := w.cfg.Load()
 		w.hops.use(w.mirror.Table())
 		got := 0
 		for _, p := range w.ports {
+			cfg := p.cfg.Load()
 			n := p.sock.Receive(descs)
 			got += n
 			w.prefetch(p, descs[:n])
@@ -300,12 +303,12 @@ func (w *worker) handle(in *port, d afxdp.Desc, cfg *xlat.Config) {
 		return
 	}
 	var ev debugEvent
-	debug := w.debugOn.Load()
+	debug := in.debugOn.Load()
 	if debug {
 		ev.v6, ev.length = v6, uint16(l3n)
 		readAddrs(frame[l3:l3+l3n], v6, &ev.src, &ev.dst)
 	}
-	res := w.tr.Translate(cfg, frame, l3, l3n, w.out)
+	res := in.tr.Translate(cfg, frame, l3, l3n, w.out)
 	if debug {
 		w.debugPacket(&ev, &res, frame)
 	}
@@ -319,7 +322,7 @@ func (w *worker) handle(in *port, d afxdp.Desc, cfg *xlat.Config) {
 		in.sock.Free(d.Addr)
 		if !w.errLimit.allow(nanotime()) || w.sendExtra(in, res.Extra) > 0 {
 			w.ctr.errLimited.add(1)
-			w.errorNotSent(res.Family)
+			errorNotSent(in.stats, res.Family)
 		}
 	case xlat.Pass:
 		w.toKernel(frame[l3:l3+l3n], v6)
@@ -371,13 +374,13 @@ func (w *worker) send(in *port, addr uint64, frame []byte, l3, n int, v6 bool) {
 
 // errorNotSent moves a generated ICMP error from the *ErrSuccess counter the
 // translator incremented to *ErrFailure.
-func (w *worker) errorNotSent(f xlat.Family) {
+func errorNotSent(st *xlat.Stats, f xlat.Family) {
 	ok, fail := xlat.StatICMP4ErrSuccess, xlat.StatICMP4ErrFailure
 	if f == xlat.Family6 {
 		ok, fail = xlat.StatICMP6ErrSuccess, xlat.StatICMP6ErrFailure
 	}
-	w.stats.Add(ok, ^uint64(0)) // minus one
-	w.stats.Inc(fail)
+	st.Add(ok, ^uint64(0)) // minus one
+	st.Inc(fail)
 }
 
 // sendExtra transmits the packets the translator left in the Output and
@@ -421,7 +424,7 @@ func (w *worker) egress(in *port, hop *nexthop.Hop, res nexthop.Result, pkt []by
 		w.toKernel(pkt, v6)
 	default:
 		w.ctr.noRoute.add(1)
-		w.stats.Inc(xlat.StatFailedRoutes)
+		in.stats.Inc(xlat.StatFailedRoutes)
 		return nil, false
 	}
 	return nil, true
@@ -444,7 +447,7 @@ func (w *worker) copyOut(out *port, eth []byte) {
 	}
 	if !ok {
 		out.ctr.txDropped.add(1)
-		w.stats.Inc(xlat.StatDstOutput)
+		out.stats.Inc(xlat.StatDstOutput)
 		return
 	}
 	frame, off := out.umem.Chunk(addr)
@@ -455,7 +458,7 @@ func (w *worker) copyOut(out *port, eth []byte) {
 	if start+len(eth) > len(frame) {
 		out.sock.Free(addr)
 		out.ctr.txDropped.add(1)
-		w.stats.Inc(xlat.StatDstOutput)
+		out.stats.Inc(xlat.StatDstOutput)
 		return
 	}
 	copy(frame[start:], eth)
@@ -488,7 +491,7 @@ func (w *worker) flush(p *port) {
 	for _, d := range p.tx[k:] {
 		p.sock.Free(d.Addr)
 		p.ctr.txDropped.add(1)
-		w.stats.Inc(xlat.StatDstOutput)
+		p.stats.Inc(xlat.StatDstOutput)
 	}
 	p.tx = p.tx[:0]
 	_ = p.sock.Kick()

@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// statOf returns a JSTAT counter of instance name.
+func (l *lab) statOf(name, counter string) uint64 {
+	l.t.Helper()
+	cs, err := l.client().Stats(name)
+	if err != nil {
+		l.t.Fatalf("read stats of %s: %v", name, err)
+	}
+	for _, c := range cs {
+		if c.Name == counter {
+			return c.Value
+		}
+	}
+	return 0
+}
+
+// TestServeByInterface runs two instances in one daemon, each translating
+// what arrives on one interface (--serve): "six" the IPv6 side, "four" the
+// IPv4 side. An echo through the translator needs both directions, so it
+// is answered only while both instances exist, and each instance counts only
+// its own direction.
+func TestServeByInterface(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	l.startSiit("--serve", "six=t6", "--serve", "four=t4")
+	// No instance yet: the kernel has no route to pool6.
+	l.pingFails(l.C, server6)
+
+	l.cliOK("instance", "add", "six", "--netfilter", "--pool6", pool6)
+	l.cliOK("-i", "six", "eamt", "add", "2001:db8:6::/120", "192.0.2.0/24")
+	// Requests are translated, replies arriving on t4 are not.
+	l.pingFails(l.C, server6)
+	if l.statOf("six", "JSTAT_SUCCESS") == 0 {
+		t.Fatalf("instance six translated nothing\n%s", l.siitLog())
+	}
+
+	l.cliOK("instance", "add", "four", "--netfilter", "--pool6", pool6)
+	l.cliOK("-i", "four", "eamt", "add", "2001:db8:6::/120", "192.0.2.0/24")
+	l.pingOK(l.C, server6)
+	six6, six4 := l.statOf("six", "JSTAT_RECEIVED6"), l.statOf("six", "JSTAT_RECEIVED4")
+	four6, four4 := l.statOf("four", "JSTAT_RECEIVED6"), l.statOf("four", "JSTAT_RECEIVED4")
+	if six6 == 0 || six4 != 0 || four4 == 0 || four6 != 0 {
+		t.Errorf("instance six received %d IPv6 and %d IPv4 packets, four %d and %d; want IPv6 only on six and IPv4 only on four",
+			six6, six4, four6, four4)
+	}
+	out := l.cliOK("instance", "display")
+	for _, name := range []string{"six", "four"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("instance display lacks %s:\n%s", name, out)
+		}
+	}
+
+	// A change to one instance affects its interface only: without its EAM,
+	// "four" cannot translate the replies back to the client.
+	l.cliOK("-i", "four", "eamt", "remove", "2001:db8:6::/120")
+	l.pingFails(l.C, server6)
+	l.cliOK("-i", "four", "eamt", "add", "2001:db8:6::/120", "192.0.2.0/24")
+	if !eventually(10*time.Second, func() bool { return l.pingOnce(l.C, server6) }) {
+		t.Fatalf("translation did not resume after the EAM came back\n%s", l.siitLog())
+	}
+
+	// Removing an instance stops its interface only; re-created, it counts
+	// from zero, as Jool's instances do.
+	l.cliOK("instance", "remove", "six")
+	l.pingFails(l.C, server6)
+	l.cliOK("instance", "add", "six", "--netfilter", "--pool6", pool6)
+	if got := l.statOf("six", "JSTAT_RECEIVED6"); got != 0 {
+		t.Errorf("re-created instance six starts with JSTAT_RECEIVED6 = %d, want 0", got)
+	}
+	l.cliOK("-i", "six", "eamt", "add", "2001:db8:6::/120", "192.0.2.0/24")
+	l.pingOK(l.C, server6)
+	if l.statOf("six", "JSTAT_RECEIVED6") == 0 {
+		t.Errorf("re-created instance six counts nothing")
+	}
+}
