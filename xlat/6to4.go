@@ -22,8 +22,8 @@ func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) Resu
 	if !c.enabled {
 		return t.pass(StatXlatorDisabled)
 	}
-	if isFast64(buf, off, n) {
-		if r, ok := t.fast64(c, buf, off, n); ok {
+	if h := buf[off : off+n]; isFast64(h) {
+		if r, ok := t.fast64(c, h, off); ok {
 			return r
 		}
 	}

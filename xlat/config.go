@@ -34,6 +34,7 @@ type Config struct {
 	enabled   bool
 	hasPool6  bool
 	pool6     prefix6
+	pool96    bool // pool6 is a /96 and there is no denylist4 (see pool96ok)
 	eamt      *eamt.Table
 	deny4     []prefix4
 	has6791v4 bool
@@ -81,6 +82,7 @@ func NewConfig(p Params) (*Config, error) {
 		}
 		c.deny4 = append(c.deny4, toPrefix4(d))
 	}
+	c.pool96 = c.hasPool6 && c.pool6.bits == 96 && len(c.deny4) == 0
 	if g.RFC6791v4Prefix.IsValid() {
 		c.has6791v4 = true
 		c.r6791v4 = toPrefix4(g.RFC6791v4Prefix)

@@ -105,18 +105,18 @@ func isFast46(buf []byte, off, n int) bool {
 }
 
 // fast64 is xlat64 for a plain IPv6 TCP/UDP packet from the wire (see
-// above); the caller has counted the packet and checked that the translator
+// above), h = buf[off:off+n]; the caller has counted the packet and checked that the translator
 // is enabled and that the packet is IPv6 carrying TCP or UDP right after
 // the fixed header (isFast64).
-func (t *Translator) fast64(c *Config, buf []byte, off, n int) (Result, bool) {
-	h := buf[off : off+n]
+func (t *Translator) fast64(c *Config, h []byte, off int) (Result, bool) {
 	_ = h[IPv6HeaderLen-1]
 	pl := int(be16(h[ip6PayloadLen:]))
 	proto, hop := h[ip6NextHdr], h[ip6HopLimit]
-	if pl == 0 || IPv6HeaderLen+pl > n || hop <= 1 {
+	if pl == 0 || IPv6HeaderLen+pl > len(h) || hop <= 1 {
 		return Result{}, false
 	}
-	l4 := off + IPv6HeaderLen
+	// Offsets in h: the IPv4 header goes right before the transport header.
+	const l4 = IPv6HeaderLen
 	ck := l4 + tcpCsum
 	switch {
 	case proto == protoTCP && pl >= tcpMinLen:
@@ -142,7 +142,9 @@ func (t *Translator) fast64(c *Config, buf []byte, off, n int) (Result, bool) {
 	} else if d4, dm, f = c.addr6to4(dhi, dlo, true); f != addrOK {
 		return Result{}, false
 	}
-	if c.pool96ok(uint32(slo)) && c.pool6.contains(shi, slo) && !c.eamt.Near6(shi, slo) {
+	// The source is usually an EAMT address (SIIT-DC: a data-centre server),
+	// so pool6 membership comes first: it fails soonest.
+	if c.pool6.contains(shi, slo) && c.pool96ok(uint32(slo)) && !c.eamt.Near6(shi, slo) {
 		s4 = uint32(slo)
 	} else if a, ok := c.eamt.Lookup6(shi, slo); ok && !reserved4(a) {
 		s4 = a
@@ -164,20 +166,20 @@ func (t *Translator) fast64(c *Config, buf []byte, off, n int) (Result, bool) {
 
 	// Committed.
 	addrSum4 := sum4(s4) + sum4(d4)
-	if v := be16(buf[ck:]); v != 0 || proto == protoTCP { // UDP 0 is left alone, as xlat64 does
+	if v := be16(h[ck:]); v != 0 || proto == protoTCP { // UDP 0 is left alone, as xlat64 does
 		v = csumApply(v, csumDelta(sum6x2(shi, slo, dhi, dlo), addrSum4))
 		if v == 0 && proto == protoUDP {
 			v = 0xffff
 		}
-		put16(buf[ck:], v)
+		put16(h[ck:], v)
 	}
 	var frag uint16
 	if len4 > 1260 { // RFC 7915 §5.1 as updated by RFC 8021 (see xlat64)
 		frag = ip4FlagDF
 	}
-	o := l4 - IPv4MinLen
+	const o = l4 - IPv4MinLen
 	// writeIPv4Sum written out (a call would spill everything live here).
-	ip := buf[o:l4:l4]
+	ip := h[o:l4:l4]
 	_ = ip[IPv4MinLen-1]
 	id := uint16(t.rand())
 	ttl := hop - 1
@@ -191,14 +193,14 @@ func (t *Translator) fast64(c *Config, buf []byte, off, n int) (Result, bool) {
 	sum := 0x4500 + uint64(tos) + uint64(uint16(len4)) + uint64(id) + uint64(frag) + uint64(ttl)<<8 + uint64(proto) + addrSum4
 	put16(ip[ip4Csum:], ^fold(sum))
 	t.Stats.Inc(StatSuccess)
-	return Result{Status: Status{Verdict: Forward, Family: Family4}, Off: o, Len: len4}, true
+	return Result{Status: Status{Verdict: Forward, Family: Family4}, Off: off + o, Len: len4}, true
 }
 
-// isFast64 is the inline pre-check for fast64: IPv6 with TCP or UDP right
-// after the fixed header.
-func isFast64(buf []byte, off, n int) bool {
-	return n >= IPv6HeaderLen && buf[off]>>4 == 6 &&
-		(buf[off+ip6NextHdr] == protoTCP || buf[off+ip6NextHdr] == protoUDP) && !noFastPath
+// isFast64 is the inline pre-check for fast64 on h = buf[off:off+n]: IPv6
+// with TCP or UDP right after the fixed header.
+func isFast64(h []byte) bool {
+	return len(h) >= IPv6HeaderLen && h[0]>>4 == 6 && (h[ip6NextHdr] == protoTCP || h[ip6NextHdr] == protoUDP) &&
+		!noFastPath
 }
 
 // pool96ok reports whether a pool6 mapping between a and pool6's /96 (a
@@ -208,7 +210,7 @@ func isFast64(buf []byte, off, n int) bool {
 // the IPv6 address is under pool6, and that the EAMT, which comes first, is
 // out of range (eamt Near4/Near6). Other pool6 lengths take the call.
 func (c *Config) pool96ok(a uint32) bool {
-	return c.pool6.bits == 96 && len(c.deny4) == 0 && !reserved4(a)
+	return c.pool96 && !reserved4(a)
 }
 
 // eam4to6 is addr4to6(a, useEAM, true) for a fast path, calling the EAMT

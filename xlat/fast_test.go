@@ -199,8 +199,8 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 		case !cfg.enabled:
 		case isFast46(buf, headroom, len(in)):
 			_, ok = tr.fast46(cfg, buf, headroom, len(in))
-		case isFast64(buf, headroom, len(in)):
-			_, ok = tr.fast64(cfg, buf, headroom, len(in))
+		case isFast64(buf[headroom : headroom+len(in)]):
+			_, ok = tr.fast64(cfg, buf[headroom:headroom+len(in)], headroom)
 			six = true
 		}
 		switch {

@@ -157,8 +157,8 @@ func (t *Translator) Translate(cfg *Config, buf []byte, off, n int, out *Output)
 		if !cfg.enabled {
 			return t.pass(StatXlatorDisabled)
 		}
-		if isFast64(buf, off, n) {
-			if r, ok := t.fast64(cfg, buf, off, n); ok {
+		if h := buf[off : off+n]; isFast64(h) {
+			if r, ok := t.fast64(cfg, h, off); ok {
 				return r
 			}
 		}
