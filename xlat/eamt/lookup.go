@@ -3,7 +3,8 @@ package eamt
 // Hot path. These two functions read only immutable pages: no locks, no atomics, no allocation. Each probes the
 // prefix lengths present in the table, longest first, with one hash-set lookup per length; the first hit is
 // the longest match. The loops are written out here (rather than calling lpm) to keep them in one frame. An
-// address outside the table's bounds (see bounds) misses before any hashing.
+// address outside the table's bounds (see bounds) misses before any hashing. A table of at most smallMax
+// entries per family is scanned instead, longest prefix first, without a bounds check.
 
 // Near4 reports whether a lies within the table's IPv4 bounds (see bounds): when it does not, Lookup4 misses.
 // It inlines, so a caller can skip the call for most misses: an IPv4 address on the Internet, an IPv6 address
@@ -17,17 +18,20 @@ func (t *Table) Near6(hi, lo uint64) bool { return t != nil && t.b.in6(hi, lo) }
 // followed by the 32-len4 suffix bits of a (RFC 7757 §3.2), remaining bits zero. hi holds bytes 0..7 of the
 // result, lo bytes 8..15.
 func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
-	if t == nil || a-t.b.first4 > t.b.span4 {
+	if t == nil {
 		return 0, 0, false
 	}
 	v := &t.v4
-	if !v.big {
+	if !v.big { // a few compares: the bounds check would only add one
 		for i := range v.small[:v.nsmall] {
 			if e := &v.small[i]; a&e.mask == e.s.addr {
 				hi, lo = e.s.expand(a, uint(e.s.tag-1), e.mask)
 				return hi, lo, true
 			}
 		}
+		return 0, 0, false
+	}
+	if a-t.b.first4 > t.b.span4 {
 		return 0, 0, false
 	}
 	for _, pr := range v.probes[:v.nprobes] {
@@ -68,7 +72,7 @@ func (s *slot4) expand(a uint32, l uint, m uint32) (hi, lo uint64) {
 // 32-len4 bits that come right after the IPv6 prefix (RFC 7757 §3.3); any further IPv6 bits are ignored. It
 // probes the lengths present, longest first, from the list (with masks) the table keeps for it.
 func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
-	if t == nil || !t.b.in6(hi, lo) {
+	if t == nil {
 		return 0, false
 	}
 	v := &t.v6
@@ -78,6 +82,9 @@ func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
 				return e.s.carry(hi, lo, uint(e.s.tag-1)), true
 			}
 		}
+		return 0, false
+	}
+	if !t.b.in6(hi, lo) {
 		return 0, false
 	}
 	for _, pr := range v.probes[:v.nprobes] {
