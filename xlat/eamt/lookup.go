@@ -25,7 +25,7 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 	if !v.big { // a few compares: the bounds check would only add one
 		for i := range v.small[:v.nsmall] {
 			if e := &v.small[i]; a&e.mask == e.s.addr {
-				hi, lo = e.s.expand(a, uint(e.s.tag-1), e.mask)
+				hi, lo = e.expand(a)
 				return hi, lo, true
 			}
 		}
@@ -79,7 +79,7 @@ func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
 	if !v.big {
 		for i := range v.small[:v.nsmall] {
 			if e := &v.small[i]; hi&e.mh == e.s.hi && lo&e.ml == e.s.lo {
-				return e.s.carry(hi, lo, uint(e.s.tag-1)), true
+				return e.carry(hi, lo), true
 			}
 		}
 		return 0, false

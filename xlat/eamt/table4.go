@@ -49,6 +49,20 @@ type table4 struct {
 type small4 struct {
 	mask uint32
 	s    slot4
+	sh   uint // slot4.expand's left shift, precomputed
+}
+
+// expand is slot4.expand with the shift precomputed.
+func (e *small4) expand(a uint32) (hi, lo uint64) {
+	suffix := uint64(a &^ e.mask)
+	hi, lo = e.s.hi, e.s.lo
+	if e.sh >= 64 {
+		hi |= suffix << (e.sh - 64)
+	} else {
+		lo |= suffix << e.sh
+		hi |= suffix >> (64 - e.sh)
+	}
+	return hi, lo
 }
 
 // probe4 is one prefix length Lookup4 tries.
@@ -144,7 +158,7 @@ func (v *table4) endWrite() {
 	for _, p := range v.pages {
 		for i := range p.s {
 			if s := p.s[i]; s.tag != 0 {
-				v.small[v.nsmall] = small4{mask: mask4(uint(s.tag - 1)), s: s}
+				v.small[v.nsmall] = small4{mask: mask4(uint(s.tag - 1)), s: s, sh: 96 + uint(s.tag-1) - uint(s.len6)}
 				v.nsmall++
 			}
 		}

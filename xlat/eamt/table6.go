@@ -49,6 +49,21 @@ type table6 struct {
 type small6 struct {
 	mh, ml uint64
 	s      slot6
+	// r and keep precompute carry: the right shift that brings the bits after the IPv6 prefix to the bottom,
+	// and the mask of the IPv4 suffix they fill.
+	r    uint
+	keep uint32
+}
+
+// carry is slot6.carry with the shift and mask precomputed.
+func (e *small6) carry(hi, lo uint64) uint32 {
+	var x uint64
+	if e.r >= 64 {
+		x = hi >> (e.r - 64)
+	} else {
+		x = lo>>e.r | hi<<(64-e.r)
+	}
+	return e.s.addr | uint32(x)&e.keep
 }
 
 // probe6 is one prefix length Lookup6 tries.
@@ -153,7 +168,7 @@ func (v *table6) endWrite() {
 		for i := range p.s {
 			if s := p.s[i]; s.tag != 0 {
 				mh, ml := mask6(uint(s.tag - 1))
-				v.small[v.nsmall] = small6{mh: mh, ml: ml, s: s}
+				v.small[v.nsmall] = small6{mh: mh, ml: ml, s: s, r: 96 + uint(s.len4) - uint(s.tag-1), keep: ^mask4(uint(s.len4))}
 				v.nsmall++
 			}
 		}
