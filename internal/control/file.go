@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/siit-project/siit/internal/config"
+	"github.com/siit-project/siit/xlat/eamt"
 )
 
 // LoadFile applies a Jool SIIT JSON file to the state, as `siit file handle
@@ -41,6 +42,50 @@ func (s *State) handleFileBytes(data []byte, label, name string, force bool) err
 		return err
 	}
 	return s.ApplyBuilt(c, tab)
+}
+
+// BuildFiles reads, parses, validates and builds several Jool SIIT JSON
+// files (each names its instance), without touching the state; errors name
+// the file. Two files may not configure the same instance.
+func (s *State) BuildFiles(paths []string) ([]*config.Instance, []*eamt.Table, error) {
+	cs := make([]*config.Instance, 0, len(paths))
+	tabs := make([]*eamt.Table, 0, len(paths))
+	from := map[string]string{}
+	for _, path := range paths {
+		data, err := config.ReadFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load configuration: %w", err)
+		}
+		resume := pauseGC(len(data))
+		c, err := config.Parse(data, "")
+		if err != nil {
+			resume()
+			return nil, nil, invalid(fmt.Errorf("load configuration %s: %w", path, err))
+		}
+		if other, dup := from[c.Name]; dup {
+			resume()
+			return nil, nil, invalid(fmt.Errorf("load configuration %s: instance %q is also configured by %s; give each file its own instance", path, c.Name, other))
+		}
+		from[c.Name] = path
+		tab, err := s.BuildFile(c, false)
+		c.EAMT = nil // in the table now, or rejected
+		resume()
+		if err != nil {
+			return nil, nil, fmt.Errorf("load configuration %s: %w", path, err)
+		}
+		cs, tabs = append(cs, c), append(tabs, tab)
+	}
+	return cs, tabs, nil
+}
+
+// LoadFiles applies several files as one change (all or nothing); see
+// BuildFiles. A reload of `siit run -f A -f B` calls it.
+func (s *State) LoadFiles(paths []string) error {
+	cs, tabs, err := s.BuildFiles(paths)
+	if err != nil {
+		return err
+	}
+	return s.ApplyBuiltAll(cs, tabs)
 }
 
 // bulkBytes is the size from which a file counts as a bulk load.

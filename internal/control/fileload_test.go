@@ -185,3 +185,50 @@ func TestStateLoadFileWording(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+// TestLoadFiles applies several files as one change: all of them, or none
+// when one is bad or two name the same instance; errors name the file and
+// keep their errno.
+func TestLoadFiles(t *testing.T) {
+	st := NewState(Options{})
+	dir := t.TempDir()
+	file := func(name, body string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := file("a.json", `{"instance":"a","framework":"netfilter","global":{"pool6":"64:ff9b::/96"},
+		"eamt":[{"ipv6 prefix":"2001:db8:6::/120","ipv4 prefix":"192.0.2.0/24"}]}`)
+	b := file("b.json", `{"instance":"b","framework":"netfilter","global":{"pool6":"2001:db8:64::/96"}}`)
+	if err := st.LoadFiles([]string{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	gen := st.Snapshot().Generation
+	if st.Snapshot().Instance("a") == nil || st.Snapshot().Instance("b") == nil {
+		t.Fatal("instances a and b were not both created")
+	}
+	a2 := file("a2.json", `{"instance":"a","framework":"netfilter","global":{"pool6":"64:ff9b::/96"}}`)
+	badEAM := file("bad.json", `{"instance":"b","framework":"netfilter","eamt":[
+		{"ipv6 prefix":"2001:db8::/120","ipv4 prefix":"192.0.2.0/24"},{"ipv6 prefix":"2001:db8::/120","ipv4 prefix":"198.51.100.0/24"}]}`)
+	dupName := file("dup.json", `{"instance":"a","framework":"netfilter"}`)
+	for _, c := range []struct {
+		paths []string
+		want  string
+		errno syscall.Errno
+	}{
+		{[]string{a2, badEAM}, "load configuration " + badEAM + ": eamt: eam #2: ", syscall.EEXIST},
+		{[]string{a2, dupName}, "load configuration " + dupName + `: instance "a" is also configured by ` + a2, syscall.EINVAL},
+		{[]string{a2, filepath.Join(dir, "missing.json")}, "load configuration: open ", 0},
+	} {
+		err := st.LoadFiles(c.paths)
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || (c.errno != 0 && ErrnoOf(err) != c.errno) {
+			t.Errorf("%v: got %v (errno %v), want %q... (errno %v)", c.paths, err, ErrnoOf(err), c.want, c.errno)
+		}
+		if st.Snapshot().Generation != gen || st.Snapshot().Instance("a").EAMT.Len() != 1 {
+			t.Errorf("%v: a failed load changed the state", c.paths)
+		}
+	}
+}

@@ -371,25 +371,41 @@ func (s *State) BuildFile(c *config.Instance, force bool) (*eamt.Table, error) {
 
 // ApplyBuilt publishes a configuration validated by BuildFile.
 func (s *State) ApplyBuilt(c *config.Instance, tab *eamt.Table) error {
+	return s.update(func(t *txn) error { return t.putBuilt(c, tab) })
+}
+
+// ApplyBuiltAll publishes several configurations validated by BuildFile in
+// one change: all of them or, if one is refused, none.
+func (s *State) ApplyBuiltAll(cs []*config.Instance, tabs []*eamt.Table) error {
 	return s.update(func(t *txn) error {
-		in := &Instance{
-			Name:      c.Name,
-			Framework: c.Framework,
-			Globals:   c.Globals.Clone(),
-			EAMT:      tab,
-			Denylist4: slices.Clone(c.Denylist4),
-		}
-		t.changed[c.Name] = true
-		for i, old := range t.instances {
-			if old.Name == c.Name {
-				if old.Framework != c.Framework {
-					return fmt.Errorf("instance %q exists with framework %s but the file says %s; change the file or remove the instance first", c.Name, old.Framework, c.Framework)
-				}
-				t.instances[i] = in
-				return nil
+		for i, c := range cs {
+			if err := t.putBuilt(c, tabs[i]); err != nil {
+				return err
 			}
 		}
-		t.instances = append(t.instances, in)
 		return nil
 	})
+}
+
+// putBuilt creates or replaces the instance c describes.
+func (t *txn) putBuilt(c *config.Instance, tab *eamt.Table) error {
+	in := &Instance{
+		Name:      c.Name,
+		Framework: c.Framework,
+		Globals:   c.Globals.Clone(),
+		EAMT:      tab,
+		Denylist4: slices.Clone(c.Denylist4),
+	}
+	t.changed[c.Name] = true
+	for i, old := range t.instances {
+		if old.Name == c.Name {
+			if old.Framework != c.Framework {
+				return fmt.Errorf("instance %q exists with framework %s but the file says %s; change the file or remove the instance first", c.Name, old.Framework, c.Framework)
+			}
+			t.instances[i] = in
+			return nil
+		}
+	}
+	t.instances = append(t.instances, in)
+	return nil
 }

@@ -20,7 +20,7 @@ func TestParseOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(o.Interfaces, []string{"eth0", "eth1"}) || o.Pool6 != netip.MustParsePrefix("64:ff9b::/96") ||
-		!slices.Equal(o.CPUs, []int{1, 2, 0}) || o.ConfigFile != "x.json" || len(o.EAMT) != 1 {
+		!slices.Equal(o.CPUs, []int{1, 2, 0}) || !slices.Equal(o.ConfigFiles, []string{"x.json"}) || len(o.EAMT) != 1 {
 		t.Fatalf("parsed %+v", o)
 	}
 	o, err = ParseOptions([]string{"--serve", "dc=eth0,eth1", "--serve", "lab=eth2", "eth0", "eth1", "eth2", "eth3"}, io.Discard)

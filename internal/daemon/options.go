@@ -16,7 +16,7 @@ import (
 // Options configures `siit run`.
 type Options struct {
 	Interfaces  []string
-	ConfigFile  string            // -f: Jool JSON file loaded at start and on SIGHUP
+	ConfigFiles []string          // -f (repeatable): Jool JSON files, one instance each, loaded at start and on SIGHUP
 	Instance    string            // instance name for flag-given configuration; also the default served instance
 	Serve       map[string]string // --serve NAME=IFACE,...: interface -> the instance that translates its traffic
 	Pool6       netip.Prefix      // --pool6
@@ -66,9 +66,9 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs := flag.NewFlagSet("siit run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned as one line; usage only for --help
 	var pool6, cpus string
-	var eamt, serve stringList
-	fs.StringVar(&o.ConfigFile, "f", "", "Jool-format JSON configuration `file` (reloaded on SIGHUP)")
-	fs.StringVar(&o.ConfigFile, "file", "", "same as -f")
+	var eamt, serve, files stringList
+	fs.Var(&files, "f", "Jool-format JSON configuration `file` (reloaded on SIGHUP); repeatable, one instance per file")
+	fs.Var(&files, "file", "same as -f")
 	fs.StringVar(&o.Instance, "instance", o.Instance, "instance `name` for configuration given by flags")
 	fs.Var(&serve, "serve", "`NAME=IFACE[,IFACE...]`: instance NAME translates what arrives on these interfaces (repeatable; other interfaces: --instance if it exists, else the first instance not named by --serve)")
 	fs.StringVar(&pool6, "pool6", "", "RFC 6052 pool6 `prefix` (length 32, 40, 48, 56, 64 or 96)")
@@ -101,6 +101,7 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 	}
 	o.Interfaces = fs.Args()
 	o.EAMT = eamt
+	o.ConfigFiles = files
 	if len(o.Interfaces) == 0 {
 		return o, errors.New("siit run: no interface given; usage: siit run [flags] IFACE...")
 	}

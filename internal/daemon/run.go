@@ -71,9 +71,9 @@ type Daemon struct {
 // validated by preflight and applied by initialConfig once the data plane is
 // up, so nothing is parsed or built twice.
 type startConfig struct {
-	file    *config.Instance // -f FILE, or nil
-	fileTab *eamt.Table      // its EAM table, already built
-	eams    []eamt.Entry     // --eamt entries
+	files    []*config.Instance // -f FILE..., or none
+	fileTabs []*eamt.Table      // their EAM tables, already built
+	eams     []eamt.Entry       // --eamt entries
 }
 
 // preflight checks what `siit run` needs before touching anything, and
@@ -88,20 +88,12 @@ func preflight(o Options, st *control.State) (startConfig, error) {
 			return sc, fmt.Errorf("interface %q not found (see `ip link`)", n)
 		}
 	}
-	if o.ConfigFile != "" {
-		data, err := config.ReadFile(o.ConfigFile)
+	if len(o.ConfigFiles) > 0 {
+		cs, tabs, err := st.BuildFiles(o.ConfigFiles)
 		if err != nil {
-			return sc, fmt.Errorf("configuration file: %w", err)
+			return sc, err
 		}
-		c, err := config.Parse(data, "")
-		if err != nil {
-			return sc, fmt.Errorf("configuration file %s: %w", o.ConfigFile, err)
-		}
-		tab, err := st.BuildFile(c, false)
-		if err != nil {
-			return sc, fmt.Errorf("configuration file %s: %w", o.ConfigFile, err)
-		}
-		sc.file, sc.fileTab = c, tab
+		sc.files, sc.fileTabs = cs, tabs
 	}
 	// Validate flag-given configuration before anything is attached.
 	if o.Pool6.IsValid() {
@@ -376,11 +368,11 @@ func (d *Daemon) startWorkers() error {
 // preflight parsed.
 func (d *Daemon) initialConfig(sc startConfig) error {
 	o := d.opts
-	if sc.file != nil {
-		if err := d.state.ApplyBuilt(sc.file, sc.fileTab); err != nil {
-			return fmt.Errorf("configuration file %s: %w", o.ConfigFile, err)
+	if len(sc.files) > 0 {
+		if err := d.state.ApplyBuiltAll(sc.files, sc.fileTabs); err != nil {
+			return fmt.Errorf("configuration files %s: %w", strings.Join(o.ConfigFiles, " "), err)
 		}
-		d.log.Info("configuration loaded", zap.String("file", o.ConfigFile))
+		d.log.Info("configuration loaded", zap.Strings("files", o.ConfigFiles))
 		return nil
 	}
 	if !o.Pool6.IsValid() && len(o.EAMT) == 0 {
@@ -426,16 +418,22 @@ func parseEAMSide(s string) (netip.Prefix, error) {
 	return config.ParsePrefix4(s)
 }
 
-// Reload re-reads the -f file and applies it atomically; on error the
-// running configuration stays.
+// Reload re-reads the -f files and applies them atomically, all together;
+// on error the running configuration stays.
 func (d *Daemon) Reload() error {
-	if d.opts.ConfigFile == "" {
+	switch len(d.opts.ConfigFiles) {
+	case 0:
 		return errors.New("reload: siit run was started without -f FILE; nothing to reload")
+	case 1:
+		if err := d.state.LoadFile(d.opts.ConfigFiles[0], "", false); err != nil {
+			return err // names the file and the problem
+		}
+	default:
+		if err := d.state.LoadFiles(d.opts.ConfigFiles); err != nil {
+			return err
+		}
 	}
-	if err := d.state.LoadFile(d.opts.ConfigFile, "", false); err != nil {
-		return err // names the file and the problem
-	}
-	d.log.Info("configuration loaded", zap.String("file", d.opts.ConfigFile))
+	d.log.Info("configuration loaded", zap.Strings("files", d.opts.ConfigFiles))
 	return nil
 }
 

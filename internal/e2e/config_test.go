@@ -142,8 +142,13 @@ func writeConfig(t *testing.T, path string, eams []eamJSON) {
 // writeConfigFile replaces path atomically with a Jool JSON file for the
 // default instance: pool6 and eams.
 func writeConfigFile(path string, eams []eamJSON) error {
+	return writeInstanceFile(path, "default", eams)
+}
+
+// writeInstanceFile is writeConfigFile for instance name.
+func writeInstanceFile(path, name string, eams []eamJSON) error {
 	var b strings.Builder
-	b.WriteString(`{"instance": "default", "framework": "netfilter", "global": {"pool6": "64:ff9b::/96"}, "eamt": [`)
+	fmt.Fprintf(&b, `{"instance": %q, "framework": "netfilter", "global": {"pool6": "64:ff9b::/96"}, "eamt": [`, name)
 	for i, e := range eams {
 		if i > 0 {
 			b.WriteString(",")

@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -79,4 +82,65 @@ func TestServeByInterface(t *testing.T) {
 	if l.statOf("six", "JSTAT_RECEIVED6") == 0 {
 		t.Errorf("re-created instance six counts nothing")
 	}
+}
+
+// TestServeFiles starts two instances from two files (-f twice), each
+// serving one interface, and reloads both atomically on SIGHUP: when one
+// file is bad, neither changes.
+func TestServeFiles(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	six, four := filepath.Join(l.dir, "six.json"), filepath.Join(l.dir, "four.json")
+	write := func(path, name string, eams []eamJSON) {
+		t.Helper()
+		if err := writeInstanceFile(path, name, eams); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(six, "six", baseEAMs)
+	write(four, "four", baseEAMs)
+	p := l.startSiit("-f", six, "-f", four, "--serve", "six=t6", "--serve", "four=t4")
+	l.pingOK(l.C, server6)
+	l.pingOK(l.C, server6e)
+	if l.statOf("six", "JSTAT_RECEIVED6") == 0 || l.statOf("four", "JSTAT_RECEIVED4") == 0 {
+		t.Fatalf("the two instances did not both translate\n%s", l.siitLog())
+	}
+
+	// The server's EAM moves in six.json, but four.json is broken: nothing
+	// may change.
+	eamtOf := func(name string) string {
+		t.Helper()
+		out, _ := l.cli("-i", name, "eamt", "display")
+		return out
+	}
+	before6, before4 := eamtOf("six"), eamtOf("four")
+	moved := []eamJSON{baseEAMs[0], {"2001:db8:47::20/128", "203.0.113.20/32"}}
+	write(six, "six", moved)
+	if err := os.WriteFile(four, []byte(`{"instance": "four", "framework": "netfilter", "global": {"pool6": "64:ff9b::/95"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if !eventually(10*time.Second, func() bool { return strings.Contains(p.log(), "reload failed") }) {
+		t.Fatalf("no `reload failed` log line after a bad file\n%s", p.log())
+	}
+	if after6, after4 := eamtOf("six"), eamtOf("four"); after6 != before6 || after4 != before4 {
+		t.Errorf("a reload with one bad file changed the configuration:\nsix before:\n%s\nsix after:\n%s\nfour before:\n%s\nfour after:\n%s",
+			before6, after6, before4, after4)
+	}
+	l.pingOK(l.C, server6e)
+
+	// Both files good: both change.
+	write(four, "four", moved)
+	if err := p.signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if !eventually(10*time.Second, func() bool {
+		return strings.Contains(eamtOf("six"), "2001:db8:47::20/128") && strings.Contains(eamtOf("four"), "2001:db8:47::20/128")
+	}) {
+		t.Fatalf("SIGHUP did not load both files\n%s", p.log())
+	}
+	l.pingOK(l.C, "2001:db8:47::20")
+	l.pingFails(l.C, server6e)
 }
