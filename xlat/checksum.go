@@ -73,13 +73,13 @@ func sum6(hi, lo uint64) uint64 {
 // sum6; the result uses all 64 bits, so it only goes to fold or csumDelta's
 // old side, never into a plain addition.
 func sum6x2(ahi, alo, bhi, blo uint64) uint64 {
-	return add1c(add1c(ahi, alo), add1c(bhi, blo))
-}
-
-// add1c adds with end-around carry. It cannot overflow: when a+b carries,
-// the wrapped sum is at most 2^64-2.
-func add1c(a, b uint64) uint64 {
-	s, c := bits.Add64(a, b, 0)
+	// One carry chain (ADD, ADC, ADC), then the end-around carry. It cannot
+	// overflow: along a chain that starts without carry, every step that
+	// carries leaves at most 2^64-2 (a+b+carry-in is at most 2^65-1 only if
+	// the previous step left 2^64-1 and carried, which it cannot).
+	s, c := bits.Add64(ahi, alo, 0)
+	s, c = bits.Add64(s, bhi, c)
+	s, c = bits.Add64(s, blo, c)
 	return s + c
 }
 
