@@ -599,7 +599,12 @@ func (d *Daemon) setLocal() {
 // change.
 func (d *Daemon) followMirror(ctx context.Context) {
 	var last []netip.Addr
+	var rules []string
 	for {
+		if r := d.mirror.IgnoredRules(); !slices.Equal(r, rules) {
+			rules = r
+			d.warnRules(r)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -614,6 +619,16 @@ func (d *Daemon) followMirror(ctx context.Context) {
 		d.setLocal()
 		d.mu.Unlock()
 	}
+}
+
+// warnRules says which policy routing rules translated packets do not
+// follow (siit forwards by the main table; see nexthop.IgnoredRules).
+func (d *Daemon) warnRules(rules []string) {
+	if len(rules) == 0 {
+		return
+	}
+	d.log.Warn("policy routing rules are not followed: translated packets are routed by the main table only, "+
+		"while the kernel would apply these rules to forwarded packets", zap.Strings("rules", rules))
 }
 
 // registerStats makes `stats display` of each served instance sum the

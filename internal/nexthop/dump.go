@@ -180,7 +180,12 @@ func (m *Mirror) fullDump() error {
 			return err
 		}
 	}
+	rules, err := m.dumpRules()
+	if err != nil {
+		return err
+	}
 	m.st.links, m.st.addrs, m.st.neighs = links, addrs, neighs
+	m.rules.Store(&rules)
 	if err := m.dumpRoutes(); err != nil {
 		return err
 	}

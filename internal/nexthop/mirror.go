@@ -101,6 +101,7 @@ type Mirror struct {
 	once    sync.Once
 	wg      sync.WaitGroup
 
+	rules     atomic.Pointer[[]string] // see IgnoredRules
 	resolveCh chan resolveReq
 	loseSubs  chan struct{} // tests: simulate a lost subscription
 	dedup     [dedupSlots]dedupSlot
