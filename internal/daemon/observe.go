@@ -70,6 +70,15 @@ func (d *Daemon) collect(e *metrics.Emitter) {
 		e.Emit("siit_slow_path_dropped_total", "Packets for the kernel dropped because the hand-off queue was full.", metrics.Counter, float64(w.lane.dropCnt.get()), ql)
 		e.Emit("siit_slow_path_sent_total", "Packets the slow path handed to the kernel's raw sockets.", metrics.Counter, float64(w.lane.sent.get()), ql)
 		e.Emit("siit_slow_path_failed_total", "Packets the kernel's raw sockets refused.", metrics.Counter, float64(w.lane.failed.get()), ql)
+		var xferDropped uint64
+		for _, x := range w.xfer {
+			xferDropped += x.lane.dropCnt.get()
+		}
+		e.Emit("siit_worker_transfers_total", "Frames handed between workers for an interface the sending worker has no socket on.", metrics.Counter,
+			float64(w.ctr.xferOut.get()), ql, metrics.Label{Name: "direction", Value: "out"})
+		e.Emit("siit_worker_transfers_total", "Frames handed between workers for an interface the sending worker has no socket on.", metrics.Counter,
+			float64(w.ctr.xferIn.get()), ql, metrics.Label{Name: "direction", Value: "in"})
+		e.Emit("siit_worker_transfers_dropped_total", "Frames for another worker dropped because its lane was full.", metrics.Counter, float64(xferDropped), ql)
 		e.Emit("siit_neighbour_resolutions_total", "Neighbour resolutions requested from the kernel.", metrics.Counter, float64(w.ctr.resolve.get()), ql)
 		e.Emit("siit_extra_packets_total", "Fragments and ICMP errors emitted by the translator.", metrics.Counter, float64(w.ctr.extraPkts.get()), ql)
 		e.Emit("siit_forwarded_untranslated_total", "Frames forwarded without translation (--forward-only).", metrics.Counter, float64(w.ctr.fwdOnly.get()), ql)

@@ -356,10 +356,42 @@ func (d *Daemon) startWorkers() error {
 			w.pollFds = append(w.pollFds, unix.PollFd{Fd: int32(s.Fd()), Events: unix.POLLIN})
 		}
 	}
+	if err := d.linkWorkers(nw); err != nil {
+		return err
+	}
 	for _, w := range d.workers {
 		go w.run()
 		d.log.Info("worker started", zap.Int("worker", w.id), zap.Int("cpu", w.cpu),
 			zap.Any("queues", w.queues), zap.Int("sockets", len(w.ports)))
+	}
+	return nil
+}
+
+// linkWorkers gives each worker a lane to another worker for every attached
+// interface it has no socket on. That happens when interfaces have different
+// queue counts: the worker of queue 3 of an 8-queue interface owns no socket
+// of a 2-queue one. Its packets for that interface go to the worker owning
+// the queue 3 mod 2 socket, which transmits them, instead of through the
+// kernel.
+func (d *Daemon) linkWorkers(nw int) error {
+	for _, w := range d.workers {
+		for _, ifc := range d.ifaces {
+			if slices.ContainsFunc(w.ports, func(p *port) bool { return p.ifindex == int32(ifc.index) }) || ifc.queues == 0 {
+				continue
+			}
+			target := d.workers[int(w.queues[0])%ifc.queues%nw]
+			lane, err := newSlowLane()
+			if err != nil {
+				return err
+			}
+			w.xfer = append(w.xfer, xferRoute{ifindex: int32(ifc.index), lane: lane})
+			target.inbound = append(target.inbound, lane)
+			d.log.Info("worker hands frames to another worker", zap.Int("worker", w.id), zap.Int("to", target.id),
+				zap.String("iface", ifc.name))
+		}
+	}
+	for _, w := range d.workers {
+		w.inBatch = make([]slowPkt, 64)
 	}
 	return nil
 }

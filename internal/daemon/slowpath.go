@@ -28,11 +28,13 @@ const (
 	slowPoolSize = 256  // buffers per worker
 )
 
-// slowPkt is one queued hand-off: a buffer index, its length and family.
+// slowPkt is one queued hand-off: a buffer index, its length and family
+// (and, between workers, the egress interface).
 type slowPkt struct {
-	idx uint16
-	n   uint16
-	v6  bool
+	idx     uint16
+	n       uint16
+	v6      bool
+	ifindex int32
 }
 
 // slowLane is one worker's connection to the slow path.
@@ -81,6 +83,28 @@ func (l *slowLane) handOff(pkt []byte, v6 bool) bool {
 	l.local = l.local[:len(l.local)-1]
 	n := copy(l.bufs[idx][:], pkt)
 	if !l.toSlow.Push(slowPkt{idx: idx, n: uint16(n), v6: v6}) {
+		l.local = append(l.local, idx)
+		l.dropCnt.add(1)
+		return false
+	}
+	return true
+}
+
+// handOffFrame is handOff for another worker (see worker.transfer): it
+// queues the Ethernet frame hdr+pkt for transmission on ifindex.
+func (l *slowLane) handOffFrame(hdr, pkt []byte, ifindex int32) bool {
+	if len(l.local) == 0 {
+		l.local = l.local[:l.free.PopBatch(l.local[:cap(l.local)])]
+	}
+	if len(l.local) == 0 || len(hdr)+len(pkt) > slowBufSize {
+		l.dropCnt.add(1)
+		return false
+	}
+	idx := l.local[len(l.local)-1]
+	l.local = l.local[:len(l.local)-1]
+	n := copy(l.bufs[idx][:], hdr)
+	n += copy(l.bufs[idx][n:], pkt)
+	if !l.toSlow.Push(slowPkt{idx: idx, n: uint16(n), ifindex: ifindex}) {
 		l.local = append(l.local, idx)
 		l.dropCnt.add(1)
 		return false

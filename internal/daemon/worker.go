@@ -46,7 +46,17 @@ type workerCounters struct {
 	extraPkts    counter // fragments / ICMP errors emitted from Output
 	errLimited   counter // generated ICMP errors not sent (rate limit or no route)
 	debugDropped counter // logging-debug events dropped (ring full)
+	xferOut      counter // frames handed to another worker for an interface this one has no socket on
+	xferIn       counter // frames other workers handed to this one, transmitted
 	_            [64]byte
+}
+
+// xferRoute is an interface this worker has no socket on (it has fewer
+// queues than the interface the packets arrived on) and the lane to the
+// worker that has one.
+type xferRoute struct {
+	ifindex int32
+	lane    *slowLane
 }
 
 type port struct {
@@ -79,6 +89,9 @@ type worker struct {
 	out      *xlat.Output
 	mirror   *nexthop.Mirror
 	lane     *slowLane
+	xfer     []xferRoute // interfaces served by other workers' sockets only
+	inbound  []*slowLane // lanes from other workers to this one
+	inBatch  []slowPkt
 	hops     hopCache
 	ctr      workerCounters
 	errLimit tokenBucket
@@ -200,6 +213,7 @@ func (w *worker) run() {
 				w.handle(p, descs[i], cfg)
 			}
 		}
+		got += w.receiveTransfers()
 		for _, p := range w.ports {
 			w.flush(p)
 			p.sock.Complete()
@@ -233,7 +247,16 @@ func (w *worker) backoff(idle int) {
 				return
 			}
 		}
-		_, _ = unix.Poll(w.pollFds, 10)
+		timeout := 10
+		if len(w.inbound) > 0 {
+			for _, l := range w.inbound {
+				if l.toSlow.Len() > 0 {
+					return
+				}
+			}
+			timeout = 1 // other workers' transfers do not wake poll(2)
+		}
+		_, _ = unix.Poll(w.pollFds, timeout)
 	}
 }
 
@@ -415,6 +438,9 @@ func (w *worker) egress(in *port, hop *nexthop.Hop, res nexthop.Result, pkt []by
 		if out != nil && hop.Resolved {
 			return out, true
 		}
+		if out == nil && hop.Resolved && w.transfer(hop, pkt, v6) {
+			return nil, true
+		}
 		if !hop.Resolved {
 			w.ctr.resolve.add(1)
 			w.mirror.Resolve(hop.Ifindex, hop.Via)
@@ -428,6 +454,52 @@ func (w *worker) egress(in *port, hop *nexthop.Hop, res nexthop.Result, pkt []by
 		return nil, false
 	}
 	return nil, true
+}
+
+// transfer hands a routed packet to the worker that owns a socket of the
+// egress interface, when this worker has none (the interface has fewer
+// queues than this worker's); it reports false when no worker does, so
+// the kernel forwards it instead. The frame is copied into a buffer of a
+// bounded lane (no allocation, no lock); a full lane drops it, counted.
+func (w *worker) transfer(hop *nexthop.Hop, pkt []byte, v6 bool) bool {
+	for i := range w.xfer {
+		if x := &w.xfer[i]; x.ifindex == hop.Ifindex {
+			var hdr [ethHdrLen]byte
+			writeEther(hdr[:], &hop.DstMAC, &hop.SrcMAC, v6)
+			if x.lane.handOffFrame(hdr[:], pkt, hop.Ifindex) {
+				w.ctr.xferOut.add(1)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// receiveTransfers transmits the frames other workers handed over and
+// returns how many there were.
+func (w *worker) receiveTransfers() int {
+	got := 0
+	for _, l := range w.inbound {
+		n := l.toSlow.PopBatch(w.inBatch)
+		for _, p := range w.inBatch[:n] {
+			var out *port
+			for _, q := range w.ports {
+				if q.ifindex == p.ifindex {
+					out = q
+					break
+				}
+			}
+			if out != nil {
+				w.copyOut(out, l.bufs[p.idx][:p.n])
+				w.ctr.xferIn.add(1)
+			}
+			for !l.free.Push(p.idx) {
+				runtime.Gosched() // cannot happen: the pool fits the ring
+			}
+		}
+		got += n
+	}
+	return got
 }
 
 // toKernel hands an L3 packet to the kernel through the slow path.

@@ -30,6 +30,7 @@
 //	TestRunBadInput                 one error line, non-zero exit, nothing attached
 //	TestConfigCLI, TestConfigFile   CLI against the daemon, -f, SIGHUP reload, bad reload, file handle
 //	TestMetrics                     Prometheus /metrics
+//	TestCrossWorker                 a worker without a socket on the egress interface hands frames to one that has
 //	TestServeByInterface, TestServeFiles   two instances in one daemon, one per interface (--serve), two -f files
 //	TestLiveUpdateUnderLoad         thousands of EAMT changes and SIGHUP reloads under a flow: zero loss
 //

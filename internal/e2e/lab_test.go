@@ -56,6 +56,7 @@ type lab struct {
 type labOpts struct {
 	noServerRoute bool // the translator has no route to 203.0.113.0/24
 	queues        int  // RX/TX queues of the translator's veths (default 1)
+	queues4       int  // the IPv4-side veth's queues, if different from queues
 }
 
 // newLab builds the lab; t.Cleanup removes it even when the test fails.
@@ -69,13 +70,17 @@ func newLab(t *testing.T, o labOpts) *lab {
 	for _, ns := range []string{l.C, l.T, l.R, l.S} {
 		l.must("ip", "netns", "add", ns)
 	}
-	q := ""
+	q, q4 := "", ""
 	if o.queues > 1 {
 		q = fmt.Sprintf(" numtxqueues %d numrxqueues %d", o.queues, o.queues)
 	}
+	q4 = q
+	if o.queues4 > 0 {
+		q4 = fmt.Sprintf(" numtxqueues %d numrxqueues %d", o.queues4, o.queues4)
+	}
 	l.ipBatch("", ""+
 		"link add c6 netns "+l.C+q+" type veth peer name t6 netns "+l.T+q+"\n"+
-		"link add t4 netns "+l.T+q+" type veth peer name r4 netns "+l.R+q+"\n"+
+		"link add t4 netns "+l.T+q4+" type veth peer name r4 netns "+l.R+q4+"\n"+
 		"link add rs netns "+l.R+" type veth peer name s4 netns "+l.S+"\n")
 	// End hosts compute full checksums (AF_XDP copy mode hands partial ones
 	// over as they are) and accept redirected frames (GRO).

@@ -148,3 +148,34 @@ func TestUDPChecksumZero(t *testing.T) {
 		t.Errorf("the client saw nothing: %q", srv.snapshot())
 	}
 }
+
+// TestCrossWorker gives the IPv6-side interface two queues and the IPv4 side
+// one, with two workers: the worker of t6's queue 1 has no socket on t4, so
+// it hands its translated frames to the worker that has one, instead of
+// sending them through the kernel.
+func TestCrossWorker(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{queues: 2, queues4: 1})
+	const addr = "127.0.0.1:9470"
+	p := l.startSiit(append(defaultArgs(), "--cpus", "0,1", "--metrics", addr)...)
+	if !strings.Contains(p.log(), "worker hands frames to another worker") {
+		t.Fatalf("no worker was linked to another\n%s", p.log())
+	}
+	l.pingOK(l.C, server6) // resolves the neighbours
+	l.start(l.S, "udpecho", "-q", hostPort(server4, "7000"))
+	l.helperOK(l.C, "udpflows", hostPort(server6, "7000"), "300", "24")
+	text := l.metricsText(addr)
+	if v, ok := metricSum(text, "siit_rx_packets_total", `iface="t6"`, `queue="1"`); !ok || v == 0 {
+		t.Fatalf("no packet arrived on t6 queue 1; the test proves nothing:\n%s", text)
+	}
+	// Every frame handed over is transmitted by the receiving worker.
+	var in, out float64
+	if !eventually(5*time.Second, func() bool {
+		text = l.metricsText(addr)
+		out, _ = metricSum(text, "siit_worker_transfers_total", `direction="out"`)
+		in, _ = metricSum(text, "siit_worker_transfers_total", `direction="in"`)
+		return out > 0 && in == out
+	}) {
+		t.Errorf("worker transfers: %v out, %v in; want the same, above zero:\n%s", out, in, text)
+	}
+}
