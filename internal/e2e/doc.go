@@ -25,6 +25,7 @@
 //	TestHairpin                     eam-hairpin-mode intrinsic, simple, off
 //	TestUnresolvedNeighbour[Burst]  first packets toward unresolved neighbours delivered
 //	TestHostStillReachable          ND, ARP, ping and TCP to the host while attached, live host addresses
+//	TestDirectedBroadcastToKernel   the IPv4 subnet broadcast address goes to the kernel, not through pool6
 //	TestRouteChangeLive, TestLinkFlap, TestForeignEgress   routes, links, egress outside siit
 //	TestDetachOnSignal, TestSIGKILLFailsOpen               clean detach, fail-open when killed
 //	TestRunBadInput                 one error line, non-zero exit, nothing attached

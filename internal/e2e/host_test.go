@@ -307,3 +307,27 @@ func TestForeignEgress(t *testing.T) {
 	// The client EAM still serves the rest of 192.0.2.0/24.
 	l.pingOK(l.S, client4)
 }
+
+// TestDirectedBroadcastToKernel: a frame to the broadcast address of the
+// translator's IPv4 subnet is for the host, not for translation through
+// pool6 (which covers every IPv4 address): the steering program passes it.
+func TestDirectedBroadcastToKernel(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	const addr = "127.0.0.1:9471"
+	l.startSiit(append(defaultArgs(), "--metrics", addr)...)
+	l.pingOK(l.C, server6) // pool6 translation works
+	steer := func(outcome string) float64 {
+		v, _ := metricSum(l.metricsText(addr), "siit_xdp_steer_total", `iface="t4"`, `outcome="`+outcome+`"`)
+		return v
+	}
+	local, redirected := steer("passed_local"), steer("redirected4")
+	_, _ = l.ping(l.R, "-b", "-c", "3", "-i", "0.2", "-W", "1", "198.51.100.255")
+	if !eventually(5*time.Second, func() bool { return steer("passed_local") >= local+3 }) {
+		t.Errorf("broadcast echoes to 198.51.100.255 were not passed to the kernel as local: passed_local %v -> %v",
+			local, steer("passed_local"))
+	}
+	if got := steer("redirected4"); got != redirected {
+		t.Errorf("broadcast echoes were steered for translation: redirected4 %v -> %v", redirected, got)
+	}
+}

@@ -206,6 +206,11 @@ func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]stru
 			}
 			if r.dst.IsSingleIP() {
 				localHost[r.dst] = struct{}{}
+				if r.typ == unix.RTN_BROADCAST {
+					// A directed broadcast of an attached subnet is for the
+					// host: the steering program must pass it (LocalAddrs).
+					f.localAddrs = append(f.localAddrs, r.dst.Addr())
+				}
 			} else {
 				localNet = append(localNet, r.dst)
 			}

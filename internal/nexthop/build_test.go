@@ -157,7 +157,7 @@ func TestLookupSynthetic(t *testing.T) {
 	if got := tab.LinkMTU(99); got != 0 {
 		t.Errorf("LinkMTU(99) = %d", got)
 	}
-	if la := tab.LocalAddrs(); len(la) != 2 || la[0] != addr("192.0.2.1") || la[1] != addr("2001:db8:1::1") {
+	if la := tab.LocalAddrs(); len(la) != 3 || la[0] != addr("192.0.2.1") || la[1] != addr("192.0.2.255") || la[2] != addr("2001:db8:1::1") {
 		t.Errorf("LocalAddrs = %v", la)
 	}
 }

@@ -166,7 +166,7 @@ func TestMirrorLiveKernel(t *testing.T) {
 		t.Errorf("LinkMTU(veth0) = %d", got)
 	}
 	las := tab.LocalAddrs()
-	for _, want := range []string{"192.0.2.1", "2001:db8:1::1", "198.51.100.1", "127.0.0.1"} {
+	for _, want := range []string{"192.0.2.1", "2001:db8:1::1", "198.51.100.1", "127.0.0.1", "192.0.2.255", "198.51.100.255"} {
 		found := false
 		for _, a := range las {
 			found = found || a == netip.MustParseAddr(want)

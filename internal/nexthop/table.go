@@ -232,7 +232,9 @@ func (f *fib) link(ifindex int32) *linkEntry {
 	return nil
 }
 
-// LocalAddrs returns a copy of the host's addresses (slow path).
+// LocalAddrs returns a copy of the host's addresses and of the broadcast
+// addresses of its IPv4 subnets (the local table's broadcast routes), sorted
+// (slow path).
 func (t *Table) LocalAddrs() []netip.Addr {
 	return append([]netip.Addr(nil), t.f().localAddrs...)
 }
