@@ -198,15 +198,7 @@ func TestConfigFile(t *testing.T) {
 	t.Run("sighup-bad-file", func(t *testing.T) {
 		defer l.as(t)()
 		before, _ := l.cli("eamt", "display")
-		if err := os.WriteFile(file, []byte(`{"instance": "default", "framework": "netfilter", "global": {"pool6": "64:ff9b::/95"}}`), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := p.signal(syscall.SIGHUP); err != nil {
-			t.Fatal(err)
-		}
-		if !eventually(10*time.Second, func() bool { return strings.Contains(p.log(), "reload failed") }) {
-			t.Fatalf("no `reload failed` log line after a bad file\n%s", p.log())
-		}
+		p.reloadBadFile(t, file, "default")
 		if after, _ := l.cli("eamt", "display"); after != before {
 			t.Errorf("EAMT changed after a bad reload:\nbefore:\n%s\nafter:\n%s", before, after)
 		}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -116,15 +115,7 @@ func TestServeFiles(t *testing.T) {
 	before6, before4 := eamtOf("six"), eamtOf("four")
 	moved := []eamJSON{baseEAMs[0], {"2001:db8:47::20/128", "203.0.113.20/32"}}
 	write(six, "six", moved)
-	if err := os.WriteFile(four, []byte(`{"instance": "four", "framework": "netfilter", "global": {"pool6": "64:ff9b::/95"}}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	if !eventually(10*time.Second, func() bool { return strings.Contains(p.log(), "reload failed") }) {
-		t.Fatalf("no `reload failed` log line after a bad file\n%s", p.log())
-	}
+	p.reloadBadFile(t, four, "four")
 	if after6, after4 := eamtOf("six"), eamtOf("four"); after6 != before6 || after4 != before4 {
 		t.Errorf("a reload with one bad file changed the configuration:\nsix before:\n%s\nsix after:\n%s\nfour before:\n%s\nfour after:\n%s",
 			before6, after6, before4, after4)

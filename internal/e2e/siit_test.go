@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/siit-project/siit/internal/control"
@@ -115,6 +116,23 @@ func (l *lab) siitLog() string {
 // signal sends sig to siit (`ip netns exec` execs, so the pid is siit's).
 func (p *siitProc) signal(sig syscall.Signal) error {
 	return p.cmd.Process.Signal(sig)
+}
+
+// reloadBadFile writes a Jool file for instance name whose pool6 length is
+// invalid to path, sends SIGHUP and waits for siit to log the failed reload.
+func (p *siitProc) reloadBadFile(t *testing.T, path, name string) {
+	t.Helper()
+	bad := fmt.Sprintf(`{"instance": %q, "framework": "netfilter", "global": {"pool6": "64:ff9b::/95"}}`, name)
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	failed := strings.Count(p.log(), "reload failed")
+	if err := p.signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if !eventually(10*time.Second, func() bool { return strings.Count(p.log(), "reload failed") > failed }) {
+		t.Fatalf("no `reload failed` log line after a bad file\n%s", p.log())
+	}
 }
 
 // wait waits up to timeout for siit to exit and returns its exit error.
