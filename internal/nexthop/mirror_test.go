@@ -377,14 +377,20 @@ func TestMirrorRecoversLostSubscription(t *testing.T) {
 	}
 }
 
-func TestMirrorPeriodicResync(t *testing.T) {
-	needRoot(t)
-	a := newNS(t, "ps")
-	m, err := Start(context.Background(), Options{Netns: a.h, ResyncInterval: 20 * time.Millisecond})
+// startResyncing starts a mirror of ns that re-dumps everything every 20 ms.
+func startResyncing(t *testing.T, ns *labNS) *Mirror {
+	t.Helper()
+	m, err := Start(context.Background(), Options{Netns: ns.h, ResyncInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func TestMirrorPeriodicResync(t *testing.T) {
+	needRoot(t)
+	m := startResyncing(t, newNS(t, "ps"))
 	eventually(t, "periodic resyncs", func() (bool, string) {
 		st := m.Stats()
 		return st.FullResyncs >= 3, fmt.Sprintf("%+v", st)

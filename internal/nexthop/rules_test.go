@@ -1,12 +1,10 @@
 package nexthop
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -55,11 +53,7 @@ func TestRuleIgnored(t *testing.T) {
 func TestMirrorIgnoredRules(t *testing.T) {
 	needRoot(t)
 	a := newNS(t, "rules")
-	m, err := Start(context.Background(), Options{Netns: a.h, ResyncInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := startResyncing(t, a)
 	if r := m.IgnoredRules(); len(r) != 0 {
 		t.Fatalf("a fresh namespace has ignored rules: %v", r)
 	}
