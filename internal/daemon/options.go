@@ -68,9 +68,9 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 	var pool6, cpus string
 	var eamt, serve, files stringList
 	fs.Var(&files, "f", "Jool-format JSON configuration `file` (reloaded on SIGHUP); repeatable, one instance per file")
-	fs.Var(&files, "file", "same as -f")
+	fs.Var(&files, "file", "same as -f `file`")
 	fs.StringVar(&o.Instance, "instance", o.Instance, "instance `name` for configuration given by flags")
-	fs.Var(&serve, "serve", "`NAME=IFACE[,IFACE...]`: instance NAME translates what arrives on these interfaces (repeatable; other interfaces: --instance if it exists, else the first instance not named by --serve)")
+	fs.Var(&serve, "serve", "instance NAME translates what arrives on the interfaces listed, given as `NAME=IFACE[,IFACE...]` (repeatable; other interfaces: --instance if it exists, else the first instance no --serve names)")
 	fs.StringVar(&pool6, "pool6", "", "RFC 6052 pool6 `prefix` (length 32, 40, 48, 56, 64 or 96)")
 	fs.Var(&eamt, "eamt", "EAMT entry `PREFIX6,PREFIX4` (repeatable)")
 	fs.BoolVar(&o.ForwardOnly, "forward-only", false, "do not translate: route frames unchanged (measures the AF_XDP path itself)")
