@@ -55,17 +55,16 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 
 // expand returns s's IPv6 prefix followed by the suffix of a under its IPv4 prefix (length l, mask m).
 func (s *slot4) expand(a uint32, l uint, m uint32) (hi, lo uint64) {
-	suffix := uint64(a &^ m)
 	// Left shift that puts the suffix right after the IPv6 prefix: 128 - len6 - (32 - len4).
-	sh := 96 + l - uint(s.len6)
-	hi, lo = s.hi, s.lo
+	return shiftIn(s.hi, s.lo, uint64(a&^m), 96+l-uint(s.len6))
+}
+
+// shiftIn returns hi:lo with suffix shifted left by sh (0..128) ORed in.
+func shiftIn(hi, lo, suffix uint64, sh uint) (uint64, uint64) {
 	if sh >= 64 {
-		hi |= suffix << (sh - 64)
-	} else {
-		lo |= suffix << sh
-		hi |= suffix >> (64 - sh)
+		return hi | suffix<<(sh-64), lo
 	}
-	return hi, lo
+	return hi | suffix>>(64-sh), lo | suffix<<sh
 }
 
 // Lookup6 translates the IPv6 address hi:lo with the longest matching entry: the IPv4 prefix followed by the
@@ -108,12 +107,13 @@ func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
 func (s *slot6) carry(hi, lo uint64, l uint) uint32 {
 	l4 := uint(s.len4)
 	// Right shift that brings bits [l, l+32-len4) to the bottom: 128 - l - (32 - len4).
-	r := 96 + l4 - l
-	var x uint64
+	return s.addr | uint32(shiftOut(hi, lo, 96+l4-l))&^mask4(l4)
+}
+
+// shiftOut returns the low 64 bits of hi:lo shifted right by r (0..128).
+func shiftOut(hi, lo uint64, r uint) uint64 {
 	if r >= 64 {
-		x = hi >> (r - 64)
-	} else {
-		x = lo>>r | hi<<(64-r)
+		return hi >> (r - 64)
 	}
-	return s.addr | uint32(x)&^mask4(l4)
+	return lo>>r | hi<<(64-r)
 }

@@ -54,15 +54,7 @@ type small4 struct {
 
 // expand is slot4.expand with the shift precomputed.
 func (e *small4) expand(a uint32) (hi, lo uint64) {
-	suffix := uint64(a &^ e.mask)
-	hi, lo = e.s.hi, e.s.lo
-	if e.sh >= 64 {
-		hi |= suffix << (e.sh - 64)
-	} else {
-		lo |= suffix << e.sh
-		hi |= suffix >> (64 - e.sh)
-	}
-	return hi, lo
+	return shiftIn(e.s.hi, e.s.lo, uint64(a&^e.mask), e.sh)
 }
 
 // probe4 is one prefix length Lookup4 tries.
@@ -155,14 +147,10 @@ func (v *table4) endWrite() {
 	if v.big {
 		return
 	}
-	for _, p := range v.pages {
-		for i := range p.s {
-			if s := p.s[i]; s.tag != 0 {
-				v.small[v.nsmall] = small4{mask: mask4(uint(s.tag - 1)), s: s, sh: 96 + uint(s.tag-1) - uint(s.len6)}
-				v.nsmall++
-			}
-		}
-	}
+	v.each(func(s *slot4) {
+		v.small[v.nsmall] = small4{mask: mask4(uint(s.tag - 1)), s: *s, sh: 96 + uint(s.tag-1) - uint(s.len6)}
+		v.nsmall++
+	})
 	slices.SortFunc(v.small[:v.nsmall], func(a, b small4) int { return int(b.s.tag) - int(a.s.tag) })
 }
 

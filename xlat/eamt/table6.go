@@ -57,13 +57,7 @@ type small6 struct {
 
 // carry is slot6.carry with the shift and mask precomputed.
 func (e *small6) carry(hi, lo uint64) uint32 {
-	var x uint64
-	if e.r >= 64 {
-		x = hi >> (e.r - 64)
-	} else {
-		x = lo>>e.r | hi<<(64-e.r)
-	}
-	return e.s.addr | uint32(x)&e.keep
+	return e.s.addr | uint32(shiftOut(hi, lo, e.r))&e.keep
 }
 
 // probe6 is one prefix length Lookup6 tries.
@@ -164,16 +158,23 @@ func (v *table6) endWrite() {
 	if v.big {
 		return
 	}
+	v.each(func(s *slot6) {
+		mh, ml := mask6(uint(s.tag - 1))
+		v.small[v.nsmall] = small6{mh: mh, ml: ml, s: *s, r: 96 + uint(s.len4) - uint(s.tag-1), keep: ^mask4(uint(s.len4))}
+		v.nsmall++
+	})
+	slices.SortFunc(v.small[:v.nsmall], func(a, b small6) int { return int(b.s.tag) - int(a.s.tag) })
+}
+
+// each calls fn for every entry, in storage order.
+func (v *table6) each(fn func(*slot6)) {
 	for _, p := range v.pages {
-		for i := range p.s {
-			if s := p.s[i]; s.tag != 0 {
-				mh, ml := mask6(uint(s.tag - 1))
-				v.small[v.nsmall] = small6{mh: mh, ml: ml, s: s, r: 96 + uint(s.len4) - uint(s.tag-1), keep: ^mask4(uint(s.len4))}
-				v.nsmall++
+		for k := range p.s {
+			if p.s[k].tag != 0 {
+				fn(&p.s[k])
 			}
 		}
 	}
-	slices.SortFunc(v.small[:v.nsmall], func(a, b small6) int { return int(b.s.tag) - int(a.s.tag) })
 }
 
 func (v *table6) writable(pi uint64) *page6 {
