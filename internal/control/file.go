@@ -29,19 +29,33 @@ func (s *State) LoadFile(path, name string, force bool) error {
 // parsed and built (see pauseGC), and the parsed entry list is dropped as
 // soon as the table holds them.
 func (s *State) handleFileBytes(data []byte, label, name string, force bool) error {
-	resume := pauseGC(len(data))
-	c, err := config.Parse(data, name)
-	if err != nil {
-		resume()
-		return invalid(fmt.Errorf("%s: %w", label, err))
-	}
-	tab, err := s.BuildFile(c, force)
-	c.EAMT = nil // in the table now, or rejected
-	resume()
+	c, tab, err := s.buildBytes(data, label, name, force, nil)
 	if err != nil {
 		return err
 	}
 	return s.ApplyBuilt(c, tab)
+}
+
+// buildBytes parses data as a Jool SIIT JSON file (label prefixes parse
+// errors; name plays -i), lets check refuse the parsed instance, then
+// validates and builds it (BuildFile), with the garbage collector paused
+// for a bulk load. The instance is nil when the file did not parse or check
+// refused it; otherwise an error comes from BuildFile.
+func (s *State) buildBytes(data []byte, label, name string, force bool, check func(*config.Instance) error) (*config.Instance, *eamt.Table, error) {
+	resume := pauseGC(len(data))
+	defer resume()
+	c, err := config.Parse(data, name)
+	if err != nil {
+		return nil, nil, invalid(fmt.Errorf("%s: %w", label, err))
+	}
+	if check != nil {
+		if err := check(c); err != nil {
+			return nil, nil, err
+		}
+	}
+	tab, err := s.BuildFile(c, force)
+	c.EAMT = nil // in the table now, or rejected
+	return c, tab, err
 }
 
 // BuildFiles reads, parses, validates and builds several Jool SIIT JSON
@@ -56,22 +70,18 @@ func (s *State) BuildFiles(paths []string) ([]*config.Instance, []*eamt.Table, e
 		if err != nil {
 			return nil, nil, fmt.Errorf("load configuration: %w", err)
 		}
-		resume := pauseGC(len(data))
-		c, err := config.Parse(data, "")
+		c, tab, err := s.buildBytes(data, "load configuration "+path, "", false, func(c *config.Instance) error {
+			if other, dup := from[c.Name]; dup {
+				return invalid(fmt.Errorf("load configuration %s: instance %q is also configured by %s; give each file its own instance", path, c.Name, other))
+			}
+			from[c.Name] = path
+			return nil
+		})
 		if err != nil {
-			resume()
-			return nil, nil, invalid(fmt.Errorf("load configuration %s: %w", path, err))
-		}
-		if other, dup := from[c.Name]; dup {
-			resume()
-			return nil, nil, invalid(fmt.Errorf("load configuration %s: instance %q is also configured by %s; give each file its own instance", path, c.Name, other))
-		}
-		from[c.Name] = path
-		tab, err := s.BuildFile(c, false)
-		c.EAMT = nil // in the table now, or rejected
-		resume()
-		if err != nil {
-			return nil, nil, fmt.Errorf("load configuration %s: %w", path, err)
+			if c != nil { // BuildFile's error: name the file
+				err = fmt.Errorf("load configuration %s: %w", path, err)
+			}
+			return nil, nil, err
 		}
 		cs, tabs = append(cs, c), append(tabs, tab)
 	}

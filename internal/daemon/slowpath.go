@@ -72,27 +72,17 @@ func newSlowLane() (*slowLane, error) {
 // handOff copies an L3 packet into a free buffer and queues it for the kernel.
 // It reports false (and counts a drop) when no buffer is free. Worker only.
 func (l *slowLane) handOff(pkt []byte, v6 bool) bool {
-	if len(l.local) == 0 {
-		l.local = l.local[:l.free.PopBatch(l.local[:cap(l.local)])]
-	}
-	if len(l.local) == 0 || len(pkt) > slowBufSize {
-		l.dropCnt.add(1)
-		return false
-	}
-	idx := l.local[len(l.local)-1]
-	l.local = l.local[:len(l.local)-1]
-	n := copy(l.bufs[idx][:], pkt)
-	if !l.toSlow.Push(slowPkt{idx: idx, n: uint16(n), v6: v6}) {
-		l.local = append(l.local, idx)
-		l.dropCnt.add(1)
-		return false
-	}
-	return true
+	return l.put(nil, pkt, slowPkt{v6: v6})
 }
 
 // handOffFrame is handOff for another worker (see worker.transfer): it
 // queues the Ethernet frame hdr+pkt for transmission on ifindex.
 func (l *slowLane) handOffFrame(hdr, pkt []byte, ifindex int32) bool {
+	return l.put(hdr, pkt, slowPkt{ifindex: ifindex})
+}
+
+// put copies hdr+pkt into a free buffer and queues it with p's other fields.
+func (l *slowLane) put(hdr, pkt []byte, p slowPkt) bool {
 	if len(l.local) == 0 {
 		l.local = l.local[:l.free.PopBatch(l.local[:cap(l.local)])]
 	}
@@ -104,7 +94,8 @@ func (l *slowLane) handOffFrame(hdr, pkt []byte, ifindex int32) bool {
 	l.local = l.local[:len(l.local)-1]
 	n := copy(l.bufs[idx][:], hdr)
 	n += copy(l.bufs[idx][n:], pkt)
-	if !l.toSlow.Push(slowPkt{idx: idx, n: uint16(n), ifindex: ifindex}) {
+	p.idx, p.n = idx, uint16(n)
+	if !l.toSlow.Push(p) {
 		l.local = append(l.local, idx)
 		l.dropCnt.add(1)
 		return false

@@ -248,11 +248,9 @@ func (w *worker) backoff(idle int) {
 			}
 		}
 		timeout := 10
-		if len(w.inbound) > 0 {
-			for _, l := range w.inbound {
-				if l.toSlow.Len() > 0 {
-					return
-				}
+		for _, l := range w.inbound {
+			if l.toSlow.Len() > 0 {
+				return
 			}
 			timeout = 1 // other workers' transfers do not wake poll(2)
 		}

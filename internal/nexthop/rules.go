@@ -36,7 +36,7 @@ func ruleIgnored(r *netlink.Rule, followed int) bool {
 		if r.Mask != nil {
 			mask = *r.Mask
 		}
-		matchesZero := 0&mask == r.Mark&mask
+		matchesZero := r.Mark&mask == 0 // the kernel: (rule mark ^ packet mark) & mask == 0
 		return matchesZero != r.Invert
 	}
 	return true
