@@ -105,9 +105,9 @@ func isFast46(buf []byte, off, n int) bool {
 }
 
 // fast64 is xlat64 for a plain IPv6 TCP/UDP packet from the wire (see
-// above), h = buf[off:off+n]; the caller has counted the packet and checked that the translator
-// is enabled and that the packet is IPv6 carrying TCP or UDP right after
-// the fixed header (isFast64).
+// above), h = buf[off:off+n]; the caller has counted the packet and checked
+// that the translator is enabled and that the packet is IPv6 carrying TCP or
+// UDP right after the fixed header (isFast64).
 func (t *Translator) fast64(c *Config, h []byte, off int) (Result, bool) {
 	_ = h[IPv6HeaderLen-1]
 	pl := int(be16(h[ip6PayloadLen:]))
