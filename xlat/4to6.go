@@ -168,7 +168,12 @@ func (t *Translator) slow46(c *Config, buf []byte, off, n int, out *Output, hp h
 		hdr6 += frag6Len
 	}
 	outLen := l4len + hdr6
-	mtu6 := t.mtu6(dhi, dlo)
+	sport, dport := l4ports(buf, l4, end, proto, first)
+	proto6 := proto
+	if proto6 == protoICMP {
+		proto6 = protoICMPv6
+	}
+	mtu6 := t.mtu6(Flow6{shi, slo, dhi, dlo, proto6, tos, sport, dport})
 	mpl := min(mtu6, int(c.lowMTU))
 	if mpl < 1280 {
 		return t.drop(Stat46BadMTU)

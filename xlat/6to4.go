@@ -112,8 +112,17 @@ func (t *Translator) slow64(c *Config, buf []byte, off, n int, out *Output) Resu
 	}
 
 	len4 := l4len + IPv4MinLen
+	tos := h.TrafficClass()
+	if c.g.OverrideTOS {
+		tos = c.g.TOS
+	}
 	if !isErr {
-		if mtu := t.mtu4(d4); len4 > mtu {
+		proto4 := p.proto
+		if proto4 == protoICMPv6 {
+			proto4 = protoICMP
+		}
+		sport, dport := l4ports(buf, p.l4, end, p.proto, p.first())
+		if mtu := t.mtu4(Flow4{s4, d4, proto4, tos, sport, dport}); len4 > mtu {
 			if !p.first() {
 				return t.drop(StatPktTooBig)
 			}
@@ -128,10 +137,6 @@ func (t *Translator) slow64(c *Config, buf []byte, off, n int, out *Output) Resu
 	}
 	if p.segLeft >= 0 {
 		return t.reply6(c, buf, off, end, isErr || !p.first(), 4, 0, uint32(p.segLeft-off), Stat64SegmentsLeft, out)
-	}
-	tos := h.TrafficClass()
-	if c.g.OverrideTOS {
-		tos = c.g.TOS
 	}
 	if isErr {
 		r, hairpin := t.icmpErr64(c, buf, off, end, &p, s4, d4, hop-1, tos, out)

@@ -12,7 +12,10 @@ import (
 // that copy alone for the same packet so it can be subtracted; for the
 // 60-byte UDP/TCP packets it is about 2-3 ns.
 
-func benchPacket(b *testing.B, name string, setup func(*Params)) {
+func benchPacket(b *testing.B, name string, setup func(*Params)) { benchPacketMTU(b, name, setup, nil) }
+
+// benchPacketMTU is benchPacket with an MTU oracle, as the daemon has.
+func benchPacketMTU(b *testing.B, name string, setup func(*Params), oracle MTUOracle) {
 	p := testParams(b)
 	if setup != nil {
 		setup(&p)
@@ -22,6 +25,7 @@ func benchPacket(b *testing.B, name string, setup func(*Params)) {
 	const headroom = 128
 	buf := make([]byte, headroom+len(in)+64)
 	tr := NewTranslator(nil)
+	tr.MTU = oracle
 	out := NewOutput(4, 2048, 32)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(in)))
@@ -50,6 +54,12 @@ func BenchmarkTranslate4to6Fragmenting(b *testing.B) { benchPacket(b, "4to6-frag
 // The benchmarks above use testParams' one-entry EAMT, which is looked up by
 // comparing entries (as any table of up to 8 entries per family). These give
 // the packets' EAM 10,000 neighbours, so its lookup hashes.
+func BenchmarkTranslate6to4UDPOracle(b *testing.B) {
+	benchPacketMTU(b, "6to4-udp", nil, &countingMTU{v4: 1500, v6: 1500})
+}
+func BenchmarkTranslate4to6UDPOracle(b *testing.B) {
+	benchPacketMTU(b, "4to6-udp", nil, &countingMTU{v4: 1500, v6: 1500})
+}
 func BenchmarkTranslate6to4UDPEAMT10k(b *testing.B) { benchPacket(b, "6to4-udp", bigEAMT(b)) }
 func BenchmarkTranslate4to6UDPEAMT10k(b *testing.B) { benchPacket(b, "4to6-udp", bigEAMT(b)) }
 

@@ -73,15 +73,18 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int) (Result, bool) {
 	} else if shi, slo, _, f = c.eam4to6(src, useEAM); f != addrOK {
 		return Result{}, false
 	}
-	outLen := l4len + IPv6HeaderLen
-	mtu6 := t.mtu6(dhi, dlo)
-	mpl := min(mtu6, int(c.lowMTU))
-	if mpl < 1280 || outLen > mpl && (ff&ip4FlagDF == 0 || outLen > mtu6) {
-		return Result{}, false // bad MTU, fragmentation or Fragmentation Needed: xlat46
-	}
 	tos := h[ip4TOS]
 	if c.g.ZeroizeTrafficClass {
 		tos = 0
+	}
+	outLen := l4len + IPv6HeaderLen
+	mtu6 := defaultMTU
+	if t.MTU != nil { // checked here so that no flow is built for nothing
+		mtu6 = t.mtu6(Flow6{shi, slo, dhi, dlo, proto, tos, be16(buf[l4:]), be16(buf[l4+2:])})
+	}
+	mpl := min(mtu6, int(c.lowMTU))
+	if mpl < 1280 || outLen > mpl && (ff&ip4FlagDF == 0 || outLen > mtu6) {
+		return Result{}, false // bad MTU, fragmentation or Fragmentation Needed: xlat46
 	}
 
 	// Committed.
@@ -155,13 +158,17 @@ func (t *Translator) fast64(c *Config, h []byte, off int) (Result, bool) {
 	if c.g.EAMHairpinMode != HairpinOff && (dm == viaEAMT || c.eamt.Near4(d4)) && c.hairpin64(dm, d4) {
 		return Result{}, false
 	}
-	len4 := pl + IPv4MinLen
-	if len4 > t.mtu4(d4) {
-		return Result{}, false // Packet Too Big: xlat64
-	}
 	tos := IPv6(h).TrafficClass()
 	if c.g.OverrideTOS {
 		tos = c.g.TOS
+	}
+	len4 := pl + IPv4MinLen
+	mtu4 := defaultMTU
+	if t.MTU != nil { // checked here so that no flow is built for nothing
+		mtu4 = t.mtu4(Flow4{s4, d4, proto, tos, be16(h[l4:]), be16(h[l4+2:])})
+	}
+	if len4 > mtu4 {
+		return Result{}, false // Packet Too Big: xlat64
 	}
 
 	// Committed.

@@ -12,8 +12,8 @@ type countingMTU struct {
 	calls  int
 }
 
-func (m *countingMTU) MTU4(uint32) uint32         { m.calls++; return m.v4 }
-func (m *countingMTU) MTU6(uint64, uint64) uint32 { m.calls++; return m.v6 }
+func (m *countingMTU) MTU4(Flow4) uint32 { m.calls++; return m.v4 }
+func (m *countingMTU) MTU6(Flow6) uint32 { m.calls++; return m.v6 }
 
 // fastConfigs varies every setting the fast path reads.
 func fastConfigs(t *testing.T) []*Config {
@@ -217,4 +217,69 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 		t.Fatalf("coverage: %d packets forwarded by fast46, %d by fast64, %d by the general path", fast46, fast64, general)
 	}
 	t.Logf("%d packets forwarded by fast46, %d by fast64, %d by the general path", fast46, fast64, general)
+}
+
+// flowMTU records the flows it is asked about.
+type flowMTU struct {
+	f4 []Flow4
+	f6 []Flow6
+}
+
+func (m *flowMTU) MTU4(f Flow4) uint32 { m.f4 = append(m.f4, f); return 1500 }
+func (m *flowMTU) MTU6(f Flow6) uint32 { m.f6 = append(m.f6, f); return 1500 }
+
+// TestMTUOracleFlow checks, on the fast and the general paths, that the
+// MTU oracle is asked about the translated packet itself: its addresses,
+// protocol, TOS / traffic class and ports, which policy routing selects on.
+func TestMTUOracleFlow(t *testing.T) {
+	for _, name := range []string{"6to4-udp", "6to4-tcp", "6to4-echo", "6to4-override-tos", "6to4-fragment",
+		"4to6-udp", "4to6-tcp", "4to6-echo-reply", "4to6-options", "4to6-zeroize-tc", "4to6-fragment"} {
+		for _, slow := range []bool{false, true} {
+			in := unhex(t, goldenPackets[name][0])
+			p := testParams(t)
+			if name == "6to4-override-tos" {
+				p.Globals.OverrideTOS, p.Globals.TOS = true, 0x28
+			}
+			if name == "4to6-zeroize-tc" {
+				p.Globals.ZeroizeTrafficClass = true
+			}
+			cfg := mustConfig(t, p)
+			noFastPath = slow
+			tr := NewTranslator(nil)
+			m := &flowMTU{}
+			tr.MTU = m
+			buf := frame(in, 64, 64)
+			r := tr.Translate(cfg, buf, 64, len(in), NewOutput(4, 2048, 32))
+			noFastPath = false
+			if r.Verdict != Forward {
+				t.Fatalf("%s: verdict %v (%v)", name, r.Verdict, r.Reason)
+			}
+			o := buf[r.Off : r.Off+r.Len]
+			if r.Family == Family4 {
+				h := IPv4(o)
+				want := Flow4{Src: h.Src(), Dst: h.Dst(), Proto: h.Protocol(), TOS: h.TOS()}
+				if l4 := h.HeaderLen(); h.FragField()&ip4OffsetMask == 0 && (want.Proto == protoTCP || want.Proto == protoUDP) {
+					want.Sport, want.Dport = be16(o[l4:]), be16(o[l4+2:])
+				}
+				if len(m.f4) != 1 || len(m.f6) != 0 || m.f4[0] != want {
+					t.Errorf("%s (general path %v): oracle asked %+v / %+v, want %+v", name, slow, m.f4, m.f6, want)
+				}
+				continue
+			}
+			h := IPv6(o)
+			want := Flow6{Proto: o[ip6NextHdr], TOS: h.TrafficClass()}
+			want.SrcHi, want.SrcLo = h.Src()
+			want.DstHi, want.DstLo = h.Dst()
+			l4, first := IPv6HeaderLen, true
+			if want.Proto == 44 { // fragment header
+				want.Proto, first, l4 = o[l4], be16(o[l4+2:])&0xfff8 == 0, l4+8
+			}
+			if first && (want.Proto == protoTCP || want.Proto == protoUDP) {
+				want.Sport, want.Dport = be16(o[l4:]), be16(o[l4+2:])
+			}
+			if len(m.f6) != 1 || len(m.f4) != 0 || m.f6[0] != want {
+				t.Errorf("%s (general path %v): oracle asked %+v / %+v, want %+v", name, slow, m.f6, m.f4, want)
+			}
+		}
+	}
 }

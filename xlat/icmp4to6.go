@@ -152,7 +152,9 @@ func (t *Translator) icmpErr46(c *Config, buf []byte, off, end int, hp hairpinKi
 				}
 			}
 		}
-		mtu := min(pm+20, t.mtu6(dhi, dlo), t.mtu4(src)+20)
+		// The IPv4 side's MTU: that of the route back toward the error's
+		// source, standing in for the link it came in on.
+		mtu := min(pm+20, t.mtu6(Flow6{shi, slo, dhi, dlo, protoICMPv6, tos, 0, 0}), t.mtu4(Flow4{Dst: src, Proto: protoICMP})+20)
 		rest = uint32(max(mtu, 1280))
 	}
 

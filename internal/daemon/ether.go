@@ -1,6 +1,10 @@
 package daemon
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/siit-project/siit/internal/nexthop"
+)
 
 // Ethernet framing used by the workers. siit only handles untagged frames on
 // the fast path: the steering program passes VLAN-tagged frames to the kernel
@@ -29,6 +33,51 @@ func dst4(p []byte) uint32 { return binary.BigEndian.Uint32(p[16:20]) }
 
 func dst6(p []byte) (hi, lo uint64) {
 	return binary.BigEndian.Uint64(p[24:32]), binary.BigEndian.Uint64(p[32:40])
+}
+
+// flowOf4 and flowOf6 describe a packet for policy routing (see
+// nexthop.Flow): addresses, transport protocol (after an IPv6 fragment
+// header), TOS / traffic class, and TCP/UDP ports unless it is a later
+// fragment. The caller has checked the fixed header's length.
+func flowOf4(p []byte, fl *nexthop.Flow) {
+	if len(p) < 20 {
+		return
+	}
+	fl.SrcHi = uint64(binary.BigEndian.Uint32(p[12:16])) << 32
+	fl.DstHi = uint64(dst4(p)) << 32
+	fl.Proto, fl.TOS = p[9], p[1]
+	l4 := max(int(p[0]&0x0f)*4, 20)
+	if binary.BigEndian.Uint16(p[6:8])&0x1fff == 0 {
+		fl.Sport, fl.Dport = ports(p, l4, fl.Proto)
+	}
+}
+
+func flowOf6(p []byte, fl *nexthop.Flow) {
+	if len(p) < 40 {
+		return
+	}
+	fl.SrcHi, fl.SrcLo = binary.BigEndian.Uint64(p[8:16]), binary.BigEndian.Uint64(p[16:24])
+	fl.DstHi, fl.DstLo = dst6(p)
+	fl.Proto, fl.TOS = p[6], byte(binary.BigEndian.Uint16(p[0:2])>>4)
+	l4 := 40
+	if fl.Proto == 44 { // fragment header
+		if len(p) < 48 {
+			return
+		}
+		fl.Proto = p[40]
+		l4 = 48
+		if binary.BigEndian.Uint16(p[42:44])&0xfff8 != 0 {
+			return
+		}
+	}
+	fl.Sport, fl.Dport = ports(p, l4, fl.Proto)
+}
+
+func ports(p []byte, l4 int, proto uint8) (uint16, uint16) {
+	if (proto != 6 && proto != 17) || l4+4 > len(p) {
+		return 0, 0
+	}
+	return binary.BigEndian.Uint16(p[l4:]), binary.BigEndian.Uint16(p[l4+2:])
 }
 
 // forwardDecrement is the router step of --forward-only mode: decrement

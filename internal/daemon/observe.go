@@ -99,8 +99,8 @@ func (d *Daemon) collect(e *metrics.Emitter) {
 		}
 		e.Emit("siit_xdp_mode", "XDP attach mode (1 for the mode in use).", metrics.Gauge, 1, il, metrics.Label{Name: "mode", Value: ifc.prog.AttachedMode().String()})
 	}
-	e.Emit("siit_policy_rules_ignored", "Policy routing rules the kernel would apply to forwarded packets and siit does not follow (see the log).",
-		metrics.Gauge, float64(len(d.mirror.IgnoredRules())))
+	e.Emit("siit_policy_rules", "Policy routing rules translated packets are routed by, when they differ from the kernel's defaults (0: local, then main table).",
+		metrics.Gauge, float64(len(d.mirror.Table().PolicyRules())))
 	e.Emit("siit_config_generation", "Generation of the configuration the data plane runs.", metrics.Gauge, float64(d.state.Snapshot().Generation))
 }
 

@@ -633,9 +633,9 @@ func (d *Daemon) followMirror(ctx context.Context) {
 	var last []netip.Addr
 	var rules []string
 	for {
-		if r := d.mirror.IgnoredRules(); !slices.Equal(r, rules) {
+		if r := d.mirror.Table().PolicyRules(); !slices.Equal(r, rules) {
 			rules = r
-			d.warnRules(r)
+			d.logRules(r)
 		}
 		select {
 		case <-ctx.Done():
@@ -653,14 +653,15 @@ func (d *Daemon) followMirror(ctx context.Context) {
 	}
 }
 
-// warnRules says which policy routing rules translated packets do not
-// follow (siit forwards by the main table; see nexthop.IgnoredRules).
-func (d *Daemon) warnRules(rules []string) {
+// logRules says by which policy routing rules translated packets are
+// routed, when they are not the kernel's defaults (see nexthop.PolicyRules).
+func (d *Daemon) logRules(rules []string) {
 	if len(rules) == 0 {
+		d.log.Info("policy routing: the kernel's default rules (local, then main table)")
 		return
 	}
-	d.log.Warn("policy routing rules are not followed: translated packets are routed by the main table only, "+
-		"while the kernel would apply these rules to forwarded packets", zap.Strings("rules", rules))
+	d.log.Info("policy routing: translated packets follow these rules, as the kernel's output route lookup would "+
+		"(iif lo, no firewall mark)", zap.Strings("rules", rules))
 }
 
 // registerStats makes `stats display` of each served instance sum the

@@ -107,17 +107,22 @@ type worker struct {
 
 // hopCache answers the translator's MTU questions from the next-hop mirror
 // and remembers the last lookup per family, so routing the translated packet
-// right after costs nothing extra.
+// right after costs nothing extra. With the kernel's default policy routing
+// rules a route depends on the destination only and the cache is keyed by
+// it; otherwise (pol4/pol6) by the whole flow the rules select on.
 type hopCache struct {
-	tbl *nexthop.Table
+	tbl        *nexthop.Table
+	pol4, pol6 bool
 
 	ok4  bool
 	dst4 uint32
+	fl4  nexthop.Flow
 	hop4 nexthop.Hop
 	res4 nexthop.Result
 
 	ok6          bool
 	dst6h, dst6l uint64
+	fl6          nexthop.Flow
 	hop6         nexthop.Hop
 	res6         nexthop.Result
 }
@@ -126,6 +131,7 @@ type hopCache struct {
 func (c *hopCache) use(t *nexthop.Table) {
 	if c.tbl != t {
 		c.tbl, c.ok4, c.ok6 = t, false, false
+		c.pol4, c.pol6 = t.Policy(false), t.Policy(true)
 	}
 }
 
@@ -140,15 +146,43 @@ func (c *hopCache) lookup4(dst uint32) (*nexthop.Hop, nexthop.Result) {
 func (c *hopCache) lookup6(hi, lo uint64) (*nexthop.Hop, nexthop.Result) {
 	if !c.ok6 || c.dst6h != hi || c.dst6l != lo {
 		// ECMP picks the next hop by destination, so the cache stays exact.
-		c.hop6, c.res6 = c.tbl.Lookup6(hi, lo, uint32(hi^lo^(lo>>32)))
+		c.hop6, c.res6 = c.tbl.Lookup6(hi, lo, ecmpHash6(hi, lo))
 		c.dst6h, c.dst6l, c.ok6 = hi, lo, true
 	}
 	return &c.hop6, c.res6
 }
 
+func ecmpHash6(hi, lo uint64) uint32 { return uint32(hi ^ lo ^ (lo >> 32)) }
+
+// route4 and route6 look up a flow through the policy routing rules
+// (pol4 / pol6 set).
+func (c *hopCache) route4(fl *nexthop.Flow) (*nexthop.Hop, nexthop.Result) {
+	if !c.ok4 || c.fl4 != *fl {
+		dst := uint32(fl.DstHi >> 32)
+		c.hop4, c.res4 = c.tbl.Route(fl, false, dst)
+		c.fl4, c.ok4 = *fl, true
+	}
+	return &c.hop4, c.res4
+}
+
+func (c *hopCache) route6(fl *nexthop.Flow) (*nexthop.Hop, nexthop.Result) {
+	if !c.ok6 || c.fl6 != *fl {
+		c.hop6, c.res6 = c.tbl.Route(fl, true, ecmpHash6(fl.DstHi, fl.DstLo))
+		c.fl6, c.ok6 = *fl, true
+	}
+	return &c.hop6, c.res6
+}
+
 // MTU4 implements xlat.MTUOracle.
-func (c *hopCache) MTU4(dst uint32) uint32 {
-	h, r := c.lookup4(dst)
+func (c *hopCache) MTU4(f xlat.Flow4) uint32 {
+	var h *nexthop.Hop
+	var r nexthop.Result
+	if c.pol4 {
+		h, r = c.route4(&nexthop.Flow{SrcHi: uint64(f.Src) << 32, DstHi: uint64(f.Dst) << 32, Proto: f.Proto,
+			TOS: f.TOS, Sport: f.Sport, Dport: f.Dport})
+	} else {
+		h, r = c.lookup4(f.Dst)
+	}
 	if r == nexthop.Found || r == nexthop.SlowPath {
 		return h.MTU
 	}
@@ -156,8 +190,15 @@ func (c *hopCache) MTU4(dst uint32) uint32 {
 }
 
 // MTU6 implements xlat.MTUOracle.
-func (c *hopCache) MTU6(hi, lo uint64) uint32 {
-	h, r := c.lookup6(hi, lo)
+func (c *hopCache) MTU6(f xlat.Flow6) uint32 {
+	var h *nexthop.Hop
+	var r nexthop.Result
+	if c.pol6 {
+		h, r = c.route6(&nexthop.Flow{SrcHi: f.SrcHi, SrcLo: f.SrcLo, DstHi: f.DstHi, DstLo: f.DstLo,
+			Proto: f.Proto, TOS: f.TOS, Sport: f.Sport, Dport: f.Dport})
+	} else {
+		h, r = c.lookup6(f.DstHi, f.DstLo)
+	}
 	if r == nexthop.Found || r == nexthop.SlowPath {
 		return h.MTU
 	}
@@ -356,8 +397,18 @@ func (w *worker) handle(in *port, d afxdp.Desc, cfg *xlat.Config) {
 // route finds the next hop of an L3 packet.
 func (w *worker) route(pkt []byte, v6 bool) (*nexthop.Hop, nexthop.Result) {
 	if v6 {
+		if w.hops.pol6 {
+			var fl nexthop.Flow
+			flowOf6(pkt, &fl)
+			return w.hops.route6(&fl)
+		}
 		hi, lo := dst6(pkt)
 		return w.hops.lookup6(hi, lo)
+	}
+	if w.hops.pol4 {
+		var fl nexthop.Flow
+		flowOf4(pkt, &fl)
+		return w.hops.route4(&fl)
 	}
 	return w.hops.lookup4(dst4(pkt))
 }

@@ -189,6 +189,46 @@ func TestRouteChangeLive(t *testing.T) {
 	l.pingFails(l.C, "64:ff9b::203.0.113.1")
 }
 
+// TestPolicyRoutingLive: policy routing rules added while siit runs route
+// translated packets by protocol and by translated source, as the kernel
+// routes Jool's, and stop doing so when removed.
+func TestPolicyRoutingLive(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	l.startSiit(defaultArgs()...)
+	l.start(l.S, "udpecho", hostPort(server4, "7000"))
+	l.pingOK(l.C, server6)
+	pingWorks := func(want bool) bool {
+		return eventually(10*time.Second, func() bool {
+			_, ok := l.ping(l.C, "-c", "1", "-W", "1", server6)
+			return ok == want
+		})
+	}
+	l.must("ip", "-n", l.T, "route", "add", "prohibit", "203.0.113.0/24", "table", "100")
+	// ICMP to the server looks up table 100, which prohibits it; UDP does not.
+	l.must("ip", "-n", l.T, "rule", "add", "pref", "100", "ipproto", "icmp", "to", server4, "lookup", "100")
+	if !pingWorks(false) {
+		t.Fatalf("ping still works with an ipproto icmp rule to a prohibit route\n%s", l.siitLog())
+	}
+	l.helperOK(l.C, "udpping", hostPort(server6, "7000"), "100", "3")
+	l.must("ip", "-n", l.T, "rule", "del", "pref", "100")
+	if !pingWorks(true) {
+		t.Fatalf("ping still fails after the rule was removed\n%s", l.siitLog())
+	}
+	// By translated source: the client's EAM address.
+	l.must("ip", "-n", l.T, "rule", "add", "pref", "100", "from", client4, "lookup", "100")
+	if !pingWorks(false) {
+		t.Fatalf("ping still works with a rule for the client's translated source\n%s", l.siitLog())
+	}
+	if out, err := l.helper(l.C, 20*time.Second, "udpping", hostPort(server6, "7000"), "100", "3"); err == nil {
+		t.Errorf("UDP from the client still works with a rule for its translated source:\n%s", out)
+	}
+	l.must("ip", "-n", l.T, "rule", "del", "pref", "100")
+	if !pingWorks(true) {
+		t.Fatalf("ping still fails after the source rule was removed\n%s", l.siitLog())
+	}
+}
+
 // TestDetachOnSignal: SIGTERM and SIGINT detach everything and exit 0;
 // traffic then follows the kernel, which does not translate (the pool6 ping
 // fails) but still answers for the host. SIGHUP without -f changes nothing.

@@ -20,6 +20,7 @@ type linkInfo struct {
 	mac     [6]byte
 	ether   bool // ARPHRD_ETHER with a 6-byte address and not loopback
 	up      bool // IFF_UP and IFF_RUNNING (operational: carrier, not dormant)
+	group   uint32
 }
 
 type neighKey struct {
@@ -62,7 +63,7 @@ const usableNUD = unix.NUD_REACHABLE | unix.NUD_STALE | unix.NUD_DELAY | unix.NU
 
 func linkFromNetlink(l netlink.Link) linkInfo {
 	a := l.Attrs()
-	li := linkInfo{ifindex: int32(a.Index), name: a.Name, mtu: uint32(max(a.MTU, 0))}
+	li := linkInfo{ifindex: int32(a.Index), name: a.Name, mtu: uint32(max(a.MTU, 0)), group: a.Group}
 	li.ether = a.EncapType == "ether" && len(a.HardwareAddr) == 6 && a.Flags&net.FlagLoopback == 0
 	if len(a.HardwareAddr) == 6 {
 		copy(li.mac[:], a.HardwareAddr)
@@ -173,15 +174,16 @@ func prefixKey(p netip.Prefix) (hi, lo uint64, plen uint8) {
 	return hi, lo, uint8(p.Bits())
 }
 
-// buildFIB compiles routes, links and addresses into the lookup structures.
-// mainTable is the routing table followed (normally 254); routes of the
-// local table (255) of type local/broadcast/anycast and every address
-// become Local entries, which win over main-table routes like the kernel's
-// "lookup local" rule 0.
-func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]struct{}, mainTable int) *fib {
+// buildFIB compiles routes, links, addresses and policy routing rules into
+// the lookup structures. Routes of the local table (255) of type
+// local/broadcast/anycast and every address become Local entries, which win
+// over main-table routes like the kernel's "lookup local" rule 0. A family
+// whose rules are not the kernel's defaults also gets a policy: its rules
+// and a trie per table they look up.
+func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]struct{}, rules []rawRule) *fib {
 	f := &fib{v4: newTrie(), v6: newTrie(), local4: newTrie(), local6: newTrie()}
 	for _, l := range links {
-		f.links = append(f.links, linkEntry{ifindex: l.ifindex, mtu: l.mtu, mac: l.mac, ether: l.ether, up: l.up})
+		f.links = append(f.links, linkEntry{ifindex: l.ifindex, mtu: l.mtu, mac: l.mac, ether: l.ether, up: l.up, group: l.group})
 	}
 	slices.SortFunc(f.links, func(a, b linkEntry) int { return cmp.Compare(a.ifindex, b.ifindex) })
 
@@ -195,7 +197,7 @@ func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]stru
 			continue
 		}
 		switch {
-		case r.table == mainTable:
+		case r.table == unix.RT_TABLE_MAIN:
 			main = append(main, keyOf(r, int32(i)))
 			if r.dst.Addr().Is4() {
 				n4++
@@ -224,41 +226,15 @@ func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]stru
 	slices.SortFunc(f.localAddrs, netip.Addr.Compare)
 	f.localAddrs = slices.Compact(f.localAddrs)
 
-	// Group by prefix, best metric first, keeping the dump order among
-	// equals (the result must not depend on map order).
 	slices.SortFunc(main, compareRouteKey)
 	f.routes = make([]routeEntry, 0, len(main)+1)
 	f.nexthops = make([]nexthop, 0, len(main))
 	f.v4.nodes = make([]trieNode, 0, 2*(n4+len(localHost)))
 	f.v6.nodes = make([]trieNode, 0, 2*(len(main)-n4+len(localHost)))
-	var cands []*rawRoute
-	for i := 0; i < len(main); {
-		p := routes[main[i].idx].dst
-		cands = cands[:0]
-		for ; i < len(main) && routes[main[i].idx].dst == p; i++ {
-			cands = append(cands, &routes[main[i].idx])
-		}
-		if _, ok := localHost[p]; ok {
-			continue
-		}
-		for j := 0; j < len(cands); {
-			k := j + 1
-			// IPv6 gateway routes of equal metric are one ECMP route
-			// (the kernel's "siblings"); dumps may list them apart.
-			if p.Addr().Is6() && ecmpCandidate(cands[j]) {
-				for k < len(cands) && cands[k].priority == cands[j].priority && ecmpCandidate(cands[k]) {
-					k++
-				}
-			}
-			if e, ok := f.compile(cands[j:k]); ok {
-				f.routes = append(f.routes, e)
-				f.insert(p, int32(len(f.routes)-1))
-				f.routeCount++
-				break
-			}
-			j = k
-		}
-	}
+	f.routeCount = f.addRoutes(routes, main, func(p netip.Prefix) bool {
+		_, ok := localHost[p]
+		return ok
+	}, f.insert)
 	if len(localHost) > 0 || len(localNet) > 0 {
 		f.routes = append(f.routes, routeEntry{result: Local})
 		li := int32(len(f.routes) - 1)
@@ -276,7 +252,142 @@ func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]stru
 	}
 	f.v4.buildJump(jumpMinNodes)
 	f.v6.buildJump(jumpMinNodes)
+
+	lo := "lo"
+	for _, l := range links {
+		if l.ifindex == 1 { // the loopback device of every namespace
+			lo = l.name
+		}
+	}
+	for _, v6 := range []bool{false, true} {
+		var fam []rawRule
+		for _, r := range rules {
+			if r.v6 == v6 {
+				fam = append(fam, r)
+			}
+		}
+		if len(fam) == 0 || isDefault(fam, lo, func(table int) bool { return hasRoutes(routes, table, v6) }) {
+			continue
+		}
+		p := f.buildPolicy(fam, lo, routes, localHost, localNet, v6)
+		if v6 {
+			f.pol6 = p
+		} else {
+			f.pol4 = p
+		}
+	}
 	return f
+}
+
+// addRoutes compiles the routes named by keys (sorted by compareRouteKey):
+// for each prefix the best usable route (or IPv6 ECMP group) is added to
+// f.routes and handed to insert, unless skip says the prefix is taken. It
+// returns how many prefixes it added.
+func (f *fib) addRoutes(routes []rawRoute, keys []routeKey, skip func(netip.Prefix) bool, insert func(netip.Prefix, int32)) int {
+	n := 0
+	var cands []*rawRoute
+	for i := 0; i < len(keys); {
+		p := routes[keys[i].idx].dst
+		cands = cands[:0]
+		for ; i < len(keys) && routes[keys[i].idx].dst == p; i++ {
+			cands = append(cands, &routes[keys[i].idx])
+		}
+		if skip(p) {
+			continue
+		}
+		for j := 0; j < len(cands); {
+			k := j + 1
+			// IPv6 gateway routes of equal metric are one ECMP route
+			// (the kernel's "siblings"); dumps may list them apart.
+			if p.Addr().Is6() && ecmpCandidate(cands[j]) {
+				for k < len(cands) && cands[k].priority == cands[j].priority && ecmpCandidate(cands[k]) {
+					k++
+				}
+			}
+			if e, ok := f.compile(cands[j:k]); ok {
+				e.plen = uint8(p.Bits())
+				f.routes = append(f.routes, e)
+				insert(p, int32(len(f.routes)-1))
+				n++
+				break
+			}
+			j = k
+		}
+	}
+	return n
+}
+
+// hasRoutes reports whether table holds a route of the family.
+func hasRoutes(routes []rawRoute, table int, v6 bool) bool {
+	for i := range routes {
+		if routes[i].table == table && routes[i].dst.Addr().Is6() == v6 && routes[i].tos == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// buildPolicy compiles one family's rules with a trie for every table they
+// look up (the local table from the local entries, so that a moved or
+// selective "lookup local" rule behaves as the kernel's).
+func (f *fib) buildPolicy(rules []rawRule, lo string, routes []rawRoute, localHost map[netip.Prefix]struct{},
+	localNet []netip.Prefix, v6 bool) *policy {
+	p := &policy{}
+	index := map[int]int32{}
+	tableIndex := func(table int) int32 {
+		if i, ok := index[table]; ok {
+			return i
+		}
+		t := newTrie()
+		add := func(pf netip.Prefix, e int32) {
+			hi, lo, plen := prefixKey(pf)
+			t.insert(hi, lo, plen, e)
+		}
+		if table == unix.RT_TABLE_LOCAL {
+			byLen := map[int]int32{}
+			local := func(pf netip.Prefix) {
+				if pf.Addr().Is6() != v6 {
+					return
+				}
+				e, ok := byLen[pf.Bits()]
+				if !ok {
+					f.routes = append(f.routes, routeEntry{result: Local, plen: uint8(pf.Bits())})
+					e = int32(len(f.routes) - 1)
+					byLen[pf.Bits()] = e
+				}
+				add(pf, e)
+			}
+			for pf := range localHost {
+				local(pf)
+			}
+			for _, pf := range localNet {
+				local(pf)
+			}
+		} else {
+			var keys []routeKey
+			for i := range routes {
+				r := &routes[i]
+				if r.table == table && r.dst.Addr().Is6() == v6 && r.tos == 0 {
+					keys = append(keys, keyOf(r, int32(i)))
+				}
+			}
+			slices.SortFunc(keys, compareRouteKey)
+			f.addRoutes(routes, keys, func(netip.Prefix) bool { return false }, add)
+		}
+		i := int32(-1)
+		if !t.empty() {
+			t.buildJump(jumpMinNodes)
+			p.tables = append(p.tables, t)
+			i = int32(len(p.tables) - 1)
+		}
+		index[table] = i
+		return i
+	}
+	p.rules = compileRules(rules, lo, tableIndex)
+	for i := range rules {
+		p.text = append(p.text, rules[i].text)
+	}
+	return p
 }
 
 // routeKey orders main-table routes by family, prefix and metric, then dump

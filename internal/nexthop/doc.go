@@ -5,14 +5,14 @@
 //
 // # Contract
 //
-// Start subscribes to rtnetlink route, link, address and neighbour events in
+// Start subscribes to rtnetlink route, rule, link, address and neighbour events in
 // the target network namespace (the sockets are opened inside it), dumps the
 // current state and publishes an immutable *Table before it returns.
 // Afterwards every change is applied to a private copy of the state and, after
 // a short coalescing delay (Options.Coalesce, 2 ms), compiled into a new Table
 // published with one atomic pointer store. Mirror.Table is a single atomic
 // load; a Table never changes once published, so a worker may keep using the
-// one it loaded for a whole batch. Table.Lookup4, Lookup6, LinkMTU, LinkMAC,
+// one it loaded for a whole batch. Table.Lookup4, Lookup6, Route, LinkMTU, LinkMAC,
 // LinkUp and Neighbour do not allocate, lock or block (tested with
 // testing.AllocsPerRun).
 //
@@ -20,11 +20,14 @@
 //   - Local (the kernel's "lookup local" rule 0) first: every address of the
 //     namespace and every local/broadcast/anycast route of the local table
 //     (255) yields Local.
-//   - Then longest-prefix match over one routing table (Options.Table, main
-//     = 254 by default). Policy routing rules, other tables, VRFs, TOS- and
-//     source-specific routes and routes that use nexthop objects
-//     (`ip nexthop`, RTA_NH_ID) are NOT followed; the daemon must run where
-//     the main table is what forwarding should use.
+//   - Then longest-prefix match over the main table (254). When the policy
+//     routing rules of a family are not the kernel's defaults, Route
+//     evaluates them for a Flow (source, destination, protocol, TOS, ports)
+//     as the kernel's output route lookup does, with a trie per table they
+//     name (see rules.go); rule changes arrive through their own netlink
+//     subscription. TOS-specific routes, VRFs (l3mdev rules never match)
+//     and routes that use nexthop objects (`ip nexthop`, RTA_NH_ID) are NOT
+//     followed.
 //   - Among routes for the same prefix the lowest metric whose nexthops are
 //     usable wins; a route whose every nexthop is on a link that is down,
 //     has lost carrier (not IFF_RUNNING) or is gone is skipped and the lookup

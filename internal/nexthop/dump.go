@@ -8,13 +8,15 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 )
 
-// subscriptions are the four netlink multicast subscriptions. netlink's own
-// goroutines feed the channels and close them when the socket fails or done
-// is closed.
+// subscriptions are the netlink multicast subscriptions. netlink's own
+// goroutines (and ours, for rules) feed the channels and close them when the
+// socket fails or done is closed.
 type subscriptions struct {
 	closed atomic.Bool // set before done closes: errors after it are expected
 	done   chan struct{}
@@ -22,6 +24,7 @@ type subscriptions struct {
 	links  chan netlink.LinkUpdate
 	addrs  chan netlink.AddrUpdate
 	neighs chan netlink.NeighUpdate
+	rules  chan struct{} // a rule of either family was added or removed
 }
 
 // eventQueue is the channel depth between netlink's reader goroutines and
@@ -41,6 +44,7 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 		links:  make(chan netlink.LinkUpdate, eventQueue),
 		addrs:  make(chan netlink.AddrUpdate, eventQueue),
 		neighs: make(chan netlink.NeighUpdate, eventQueue),
+		rules:  make(chan struct{}, 1),
 	}
 	var ns = &m.ns
 	if !m.ns.IsOpen() {
@@ -55,7 +59,7 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 	}
 	// Each call starts a reader goroutine only on success; on failure the
 	// ones already started are stopped through done.
-	started := struct{ routes, links, addrs, neighs bool }{}
+	started := struct{ routes, links, addrs, neighs, rules bool }{}
 	fail := func(what string, err error) (*subscriptions, error) {
 		s.closed.Store(true)
 		close(s.done)
@@ -63,6 +67,7 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 		drain(started.links, s.links)
 		drain(started.addrs, s.addrs)
 		drain(started.neighs, s.neighs)
+		drain(started.rules, s.rules)
 		return nil, fmt.Errorf("subscribe to %s changes: %w (requires CAP_NET_ADMIN in the target namespace)", what, err)
 	}
 	rb := m.opts.ReceiveBuffer
@@ -89,7 +94,55 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 	}); err != nil {
 		return fail("neighbour", err)
 	}
+	target := netns.None()
+	if ns != nil {
+		target = *ns
+	}
+	if err := subscribeRules(target, s.rules, s.done, rb, cb("rule")); err != nil {
+		return fail("rule", err)
+	}
 	return s, nil
+}
+
+// subscribeRules reports rule changes of both families on ch (coalesced:
+// one pending signal at most). It closes ch when the socket fails or done
+// is closed.
+func subscribeRules(target netns.NsHandle, ch chan struct{}, done <-chan struct{}, rcvbuf int, cberr func(error)) error {
+	s, err := nl.SubscribeAt(target, netns.None(), unix.NETLINK_ROUTE, unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE)
+	if err != nil {
+		return err
+	}
+	if err := s.SetReceiveBufferSize(rcvbuf, true); err != nil {
+		s.Close()
+		return err
+	}
+	go func() {
+		<-done
+		s.Close()
+	}()
+	go func() {
+		defer close(ch)
+		for {
+			msgs, from, err := s.Receive()
+			if err != nil {
+				cberr(err)
+				return
+			}
+			if from.Pid != nl.PidKernel {
+				continue
+			}
+			for _, msg := range msgs {
+				if msg.Header.Type == unix.RTM_NEWRULE || msg.Header.Type == unix.RTM_DELRULE {
+					select {
+					case ch <- struct{}{}:
+					default:
+					}
+					break
+				}
+			}
+		}
+	}()
+	return nil
 }
 
 // drain empties a channel until netlink's reader closes it, so the reader
@@ -111,6 +164,7 @@ func (s *subscriptions) close() {
 	drain(true, s.links)
 	drain(true, s.addrs)
 	drain(true, s.neighs)
+	drain(true, s.rules)
 }
 
 // dumpRetries bounds the retries of a dump the kernel reports as
@@ -185,7 +239,8 @@ func (m *Mirror) fullDump() error {
 		return err
 	}
 	m.st.links, m.st.addrs, m.st.neighs = links, addrs, neighs
-	m.rules.Store(&rules)
+	m.st.rules, m.st.tables = rules, ruleTables(rules)
+	m.dirtyRules = false
 	if err := m.dumpRoutes(); err != nil {
 		return err
 	}
@@ -194,7 +249,7 @@ func (m *Mirror) fullDump() error {
 	return nil
 }
 
-// dumpRoutes re-reads the followed table and the local table.
+// dumpRoutes re-reads the tables the rules look up (at least local and main).
 func (m *Mirror) dumpRoutes() error {
 	start := time.Now()
 	var routes []rawRoute
@@ -202,7 +257,7 @@ func (m *Mirror) dumpRoutes() error {
 	err := retryInterrupted("routes", func() error {
 		routes = routes[:0]
 		return m.h.RouteListFilteredIter(netlink.FAMILY_ALL, filter, netlink.RT_FILTER_TABLE, func(r netlink.Route) bool {
-			if r.Table != m.opts.Table && r.Table != unix.RT_TABLE_LOCAL {
+			if !m.st.tables[r.Table] {
 				return true
 			}
 			if rr, ok := routeFromNetlink(&r); ok {

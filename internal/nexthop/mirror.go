@@ -3,6 +3,7 @@ package nexthop
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -15,7 +16,7 @@ import (
 )
 
 // Options configure a Mirror. The zero value mirrors the current network
-// namespace's main table with the defaults below.
+// namespace with the defaults below.
 type Options struct {
 	// Netns is the network namespace to mirror. Zero or negative
 	// (netns.None()) means the namespace of the thread calling Start. The
@@ -23,9 +24,6 @@ type Options struct {
 	Netns netns.NsHandle
 	// Logger receives state changes and errors; nil disables logging.
 	Logger *zap.Logger
-	// Table is the routing table followed for forwarding (default 254,
-	// main). Policy routing rules are not evaluated.
-	Table int
 	// Coalesce is how long the mirror waits after a change before it
 	// publishes a snapshot, so a burst of updates yields one rebuild
 	// (default 2ms).
@@ -49,9 +47,6 @@ type Options struct {
 func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
-	}
-	if o.Table == 0 {
-		o.Table = unix.RT_TABLE_MAIN
 	}
 	if o.Coalesce <= 0 {
 		o.Coalesce = 2 * time.Millisecond
@@ -101,7 +96,6 @@ type Mirror struct {
 	once    sync.Once
 	wg      sync.WaitGroup
 
-	rules     atomic.Pointer[[]string] // see IgnoredRules
 	resolveCh chan resolveReq
 	loseSubs  chan struct{} // tests: simulate a lost subscription
 	dedup     [dedupSlots]dedupSlot
@@ -114,6 +108,7 @@ type Mirror struct {
 	st                                st
 	subs                              *subscriptions
 	dirtyRoutes, dirtyFIB, dirtyNeigh bool
+	dirtyRules                        bool
 	nextDump                          time.Time
 }
 
@@ -122,6 +117,8 @@ type st struct {
 	neighs map[neighKey]neighInfo
 	addrs  map[ifAddr]struct{}
 	routes []rawRoute
+	rules  []rawRule    // both families, kernel order
+	tables map[int]bool // tables whose routes are kept: those the rules look up
 }
 
 // Start opens the netlink subscriptions in the target namespace, dumps the
@@ -293,6 +290,14 @@ func (m *Mirror) run(ctx context.Context) {
 			if m.applyNeigh(u.Type, &u.Neigh) {
 				arm(m.opts.Coalesce)
 			}
+		case _, ok := <-s.rules:
+			if !ok {
+				m.recover(ctx)
+				arm(0)
+				continue
+			}
+			m.dirtyRules = true
+			arm(m.opts.Coalesce)
 		case <-m.loseSubs:
 			m.recover(ctx)
 			arm(0)
@@ -317,6 +322,17 @@ func (m *Mirror) run(ctx context.Context) {
 // when work was postponed.
 func (m *Mirror) rebuild() time.Duration {
 	var again time.Duration
+	if m.dirtyRules {
+		if rules, err := m.dumpRules(); err != nil {
+			m.log.Warn("rule dump failed; retrying in 1s", zap.Error(err))
+			again = time.Second
+		} else {
+			m.st.rules, m.dirtyRules, m.dirtyFIB = rules, false, true
+			if t := ruleTables(rules); !maps.Equal(t, m.st.tables) {
+				m.st.tables, m.dirtyRoutes = t, true
+			}
+		}
+	}
 	if m.dirtyRoutes {
 		if wait := time.Until(m.nextDump); wait > 0 {
 			again = wait
@@ -371,7 +387,7 @@ func (m *Mirror) publish() {
 	old := m.cur.Load()
 	t := &Table{fib: old.fib, neigh: old.neigh, version: old.version + 1}
 	if m.dirtyFIB || t.fib == nil {
-		t.fib = buildFIB(m.st.routes, m.st.links, m.st.addrs, m.opts.Table)
+		t.fib = buildFIB(m.st.routes, m.st.links, m.st.addrs, m.st.rules)
 	}
 	if m.dirtyNeigh || t.neigh == nil {
 		t.neigh = buildNeigh(m.st.neighs)
@@ -393,7 +409,7 @@ func (m *Mirror) routeRelevant(r *netlink.Route) bool {
 	if r.Flags&unix.RTM_F_CLONED != 0 || (r.Family != unix.AF_INET && r.Family != unix.AF_INET6) {
 		return false
 	}
-	return r.Table == m.opts.Table || r.Table == unix.RT_TABLE_LOCAL
+	return m.st.tables[r.Table]
 }
 
 // applyLink records a link change; it reports whether a rebuild is needed.

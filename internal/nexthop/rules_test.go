@@ -1,72 +1,411 @@
 package nexthop
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
-	"net"
-	"slices"
+	"math/rand/v2"
+	"net/netip"
+	"os/exec"
+	"strings"
 	"testing"
 
-	"github.com/vishvananda/netlink"
+	"go.uber.org/zap/zaptest"
 	"golang.org/x/sys/unix"
 )
 
-func TestRuleIgnored(t *testing.T) {
-	u32 := func(v uint32) *uint32 { return &v }
-	_, src, _ := net.ParseCIDR("192.0.2.0/24")
-	rule := func(f func(r *netlink.Rule)) *netlink.Rule {
-		r := netlink.NewRule()
-		r.Type, r.Family = unix.FR_ACT_TO_TBL, unix.AF_INET
-		f(r)
-		return r
+// policyLab is a namespace with three Ethernet links (veths whose peers
+// stay in the namespace, unaddressed), routes in the
+// main table and in tables 100, 200 and 300 of both families, and local
+// source addresses (the kernel's output lookup `ip route get D from S`
+// wants a local IPv4 source).
+//
+//	d1 192.0.2.1/26    2001:db8:a::1/64   gateway .62 / a::fe
+//	d2 192.0.2.65/26   2001:db8:b::1/64   gateway .126 / b::fe   group 7
+//	d3 192.0.2.129/26  2001:db8:c::1/64   gateway .190 / c::fe
+func policyLab(t *testing.T) *labNS {
+	ns := newNS(t, "pol")
+	for i, l := range []struct{ name, v4, v6 string }{
+		{"d1", "192.0.2.1/26", "2001:db8:a::1/64"},
+		{"d2", "192.0.2.65/26", "2001:db8:b::1/64"},
+		{"d3", "192.0.2.129/26", "2001:db8:c::1/64"},
+	} {
+		ns.ip(t, "link add "+l.name+" type veth peer name "+l.name+"p")
+		ns.ip(t, "link set "+l.name+"p up")
+		ns.ip(t, "link set "+l.name+" up")
+		ns.ip(t, "addr add "+l.v4+" dev "+l.name)
+		ns.ip(t, "addr add "+l.v6+" dev "+l.name+" nodad")
+		if i == 1 {
+			ns.ip(t, "link set d2 group 7")
+		}
 	}
-	cases := []struct {
+	for _, a := range []string{"192.0.2.200/32", "192.0.2.201/32", "203.0.113.250/32"} {
+		ns.ip(t, "addr add "+a+" dev lo")
+	}
+	for _, a := range []string{"2001:db8:5::200/128", "2001:db8:5::201/128", "2001:db8:6::250/128"} {
+		ns.ip(t, "addr add "+a+" dev lo nodad")
+	}
+	for _, r := range []string{
+		"route add default via 192.0.2.62",
+		"route add 198.51.100.0/24 via 192.0.2.126",
+		"route add 203.0.113.0/25 dev d3",
+		"route add default via 192.0.2.190 table 100",
+		"route add 198.51.100.0/25 via 192.0.2.62 table 100",
+		"route add 203.0.113.0/24 via 192.0.2.126 table 200",
+		"route add blackhole 198.51.100.128/26 table 200",
+		"route add throw 198.51.100.0/26 table 200",
+		"route add unreachable 203.0.113.64/27 table 200",
+		"route add prohibit 198.51.100.192/26 table 300",
+		"route add 203.0.113.128/25 dev d2 table 300",
+		"-6 route add default via 2001:db8:a::fe",
+		"-6 route add 2001:db8:100::/48 via 2001:db8:b::fe",
+		"-6 route add 2001:db8:200::/48 dev d3",
+		"-6 route add default via 2001:db8:c::fe table 100",
+		"-6 route add 2001:db8:100::/56 via 2001:db8:a::fe table 100",
+		"-6 route add 2001:db8:200::/40 via 2001:db8:b::fe table 200",
+		"-6 route add blackhole 2001:db8:100:8000::/49 table 200",
+		"-6 route add throw 2001:db8:100::/52 table 200",
+		"-6 route add unreachable 2001:db8:200:40::/58 table 200",
+		"-6 route add prohibit 2001:db8:100:c000::/50 table 300",
+		"-6 route add 2001:db8:200:80::/57 dev d2 table 300",
+	} {
+		ns.ip(t, r)
+	}
+	return ns
+}
+
+// randomRule returns the arguments of one `ip rule add` with priority pref;
+// later are the priorities of the rules after it (goto targets).
+func randomRule(rng *rand.Rand, v6 bool, pref int, later []int) string {
+	pick := func(s ...string) string { return s[rng.IntN(len(s))] }
+	var b strings.Builder
+	fmt.Fprintf(&b, "pref %d", pref)
+	if rng.IntN(6) == 0 {
+		b.WriteString(" not")
+	}
+	if rng.IntN(3) == 0 {
+		if v6 {
+			b.WriteString(" from " + pick("2001:db8:5::200/128", "2001:db8:5::/64", "2001:db8:6::/48"))
+		} else {
+			b.WriteString(" from " + pick("192.0.2.200/32", "192.0.2.200/31", "203.0.113.0/24"))
+		}
+	}
+	if rng.IntN(3) == 0 {
+		if v6 {
+			b.WriteString(" to " + pick("2001:db8:100::/48", "2001:db8:100:8000::/49", "2001:db8:200::/40"))
+		} else {
+			b.WriteString(" to " + pick("198.51.100.0/24", "198.51.100.128/25", "203.0.113.0/24"))
+		}
+	}
+	if !v6 && rng.IntN(6) == 0 {
+		b.WriteString(" tos " + pick("0x10", "0x08"))
+	}
+	if rng.IntN(5) == 0 {
+		b.WriteString(" ipproto " + pick("udp", "tcp", "icmp"))
+	}
+	if rng.IntN(6) == 0 {
+		b.WriteString(" sport " + pick("1000", "1000-2000", "53"))
+	}
+	if rng.IntN(6) == 0 {
+		b.WriteString(" dport " + pick("80", "443-8443"))
+	}
+	switch rng.IntN(14) {
+	case 0:
+		b.WriteString(" iif lo")
+	case 1:
+		b.WriteString(" iif d1")
+	case 2:
+		b.WriteString(" oif d2")
+	case 3:
+		b.WriteString(" fwmark " + pick("0x1", "0/0xff", "0x100/0xff"))
+	case 4:
+		b.WriteString(" uidrange " + pick("0-10", "100-200"))
+	}
+	switch a := rng.IntN(12); {
+	case a < 6:
+		b.WriteString(" lookup " + pick("100", "200", "300", "main", "local", "999"))
+		if rng.IntN(4) == 0 {
+			b.WriteString(" suppress_prefixlength " + pick("0", "24", "48"))
+		}
+		if rng.IntN(5) == 0 {
+			b.WriteString(" suppress_ifgroup 7")
+		}
+	case a == 6 && len(later) > 0:
+		fmt.Fprintf(&b, " goto %d", later[rng.IntN(len(later))])
+	case a == 7:
+		b.WriteString(" goto 29999") // unresolved unless a rule has that priority
+	case a == 8:
+		b.WriteString(" nop")
+	case a == 9:
+		b.WriteString(" blackhole")
+	case a == 10:
+		b.WriteString(" unreachable")
+	default:
+		b.WriteString(" prohibit")
+	}
+	return b.String()
+}
+
+// kernelRoute asks the kernel for the output route of a flow, as `ip route
+// get` does, and returns what siit's result should look like.
+func kernelRoute(t *testing.T, ns *labNS, v6 bool, fl string) string {
+	t.Helper()
+	args := []string{"-n", ns.name, "-j"}
+	if v6 {
+		args = append(args, "-6")
+	}
+	args = append(args, "route", "get")
+	args = append(args, strings.Fields(fl)...)
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	s := string(out)
+	if err != nil {
+		switch {
+		case strings.Contains(s, "Network is unreachable"):
+			return "no-route/unreachable"
+		case strings.Contains(s, "No route to host"):
+			return "unreachable"
+		case strings.Contains(s, "Permission denied"):
+			return "prohibit"
+		case strings.Contains(s, "Invalid argument"):
+			return "blackhole"
+		}
+		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, s)
+	}
+	var res []struct {
+		Type    string `json:"type"`
+		Gateway string `json:"gateway"`
+		Dev     string `json:"dev"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || len(res) != 1 {
+		t.Fatalf("ip %s: cannot parse %q: %v", strings.Join(args, " "), s, err)
+	}
+	switch r := res[0]; {
+	case r.Type == "local":
+		return "local"
+	case r.Type == "blackhole" || r.Type == "unreachable" || r.Type == "prohibit":
+		return r.Type
+	case r.Gateway != "":
+		return "dev " + r.Dev + " via " + r.Gateway
+	default:
+		return "dev " + r.Dev
+	}
+}
+
+// siitRoute is the same answer from the mirror's table.
+func siitRoute(tab *Table, names map[int32]string, fl *Flow, v6 bool, dst netip.Addr) string {
+	h, r := tab.Route(fl, v6, 0)
+	switch r {
+	case Found, SlowPath:
+		if h.Via != dst {
+			return "dev " + names[h.Ifindex] + " via " + h.Via.String()
+		}
+		return "dev " + names[h.Ifindex]
+	case NoRoute:
+		return "no-route/unreachable"
+	case Unreachable:
+		return "unreachable"
+	}
+	return r.String()
+}
+
+// TestPolicyAgainstKernel sets random policy routing rules in a namespace
+// and checks, for many flows, that the mirror's Route picks what the
+// kernel's own output lookup (`ip route get`) picks.
+func TestPolicyAgainstKernel(t *testing.T) {
+	needRoot(t)
+	ns := policyLab(t)
+	names := map[int32]string{}
+	for _, n := range []string{"lo", "d1", "d2", "d3"} {
+		i, _ := ns.link(t, n)
+		names[i] = n
+	}
+	srcs := map[bool][]string{
+		false: {"192.0.2.200", "192.0.2.201", "203.0.113.250"},
+		true:  {"2001:db8:5::200", "2001:db8:5::201", "2001:db8:6::250"},
+	}
+	dsts := map[bool][]string{
+		false: {"198.51.100.7", "198.51.100.77", "198.51.100.140", "198.51.100.200", "203.0.113.9", "203.0.113.70",
+			"203.0.113.130", "192.0.2.1", "192.0.2.100"},
+		true: {"2001:db8:100::7", "2001:db8:100:1000::7", "2001:db8:100:8000::1", "2001:db8:100:c000::1",
+			"2001:db8:200::9", "2001:db8:200:40::1", "2001:db8:200:80::1", "2001:db8:a::1", "2001:db8:77::1"},
+	}
+	protos := []struct {
 		name string
-		r    *netlink.Rule
-		want bool
-	}{
-		{"default: lookup local", rule(func(r *netlink.Rule) { r.Priority, r.Table = 0, unix.RT_TABLE_LOCAL }), false},
-		{"default: lookup main", rule(func(r *netlink.Rule) { r.Priority, r.Table = 32766, unix.RT_TABLE_MAIN }), false},
-		{"default: lookup default", rule(func(r *netlink.Rule) { r.Priority, r.Table = 32767, unix.RT_TABLE_DEFAULT }), false},
-		{"from a prefix, other table", rule(func(r *netlink.Rule) { r.Src, r.Table = src, 100 }), true},
-		{"every packet, other table", rule(func(r *netlink.Rule) { r.Table = 100 }), true},
-		{"wg-quick: lookup main suppress_prefixlength 0", rule(func(r *netlink.Rule) { r.Table, r.SuppressPrefixlen = unix.RT_TABLE_MAIN, 0 }), false},
-		{"wg-quick: not fwmark 0xca6c lookup 51820", rule(func(r *netlink.Rule) { r.Mark, r.Invert, r.Table = 0xca6c, true, 51820 }), true},
-		{"fwmark 0x80000/0xff0000 lookup 52", rule(func(r *netlink.Rule) { r.Mark, r.Mask, r.Table = 0x80000, u32(0xff0000), 52 }), false},
-		{"fwmark 0/0xff lookup 7", rule(func(r *netlink.Rule) { r.Mark, r.Mask, r.Table = 0, u32(0xff), 7 }), true},
-		{"oif eth0 lookup 100", rule(func(r *netlink.Rule) { r.OifName, r.Table = "eth0", 100 }), false},
-		{"not oif eth0 lookup 100", rule(func(r *netlink.Rule) { r.OifName, r.Invert, r.Table = "eth0", true, 100 }), true},
-		{"iif lo lookup 100", rule(func(r *netlink.Rule) { r.IifName, r.Table = "lo", 100 }), false},
-		{"iif eth0 lookup 100", rule(func(r *netlink.Rule) { r.IifName, r.Table = "eth0", 100 }), true},
-		{"blackhole", rule(func(r *netlink.Rule) { r.Src, r.Type = src, unix.FR_ACT_BLACKHOLE }), true},
-		{"goto", rule(func(r *netlink.Rule) { r.Type, r.Goto = unix.FR_ACT_GOTO, 40000 }), true},
-		{"nop", rule(func(r *netlink.Rule) { r.Type = unix.FR_ACT_NOP }), false},
+		num  uint8
+	}{{"udp", unix.IPPROTO_UDP}, {"tcp", unix.IPPROTO_TCP}, {"icmp", unix.IPPROTO_ICMP}}
+	rng := rand.New(rand.NewPCG(7, 11))
+	trials := 30
+	if testing.Short() {
+		trials = 8
 	}
-	for _, c := range cases {
-		if got := ruleIgnored(c.r, unix.RT_TABLE_MAIN); got != c.want {
-			t.Errorf("%s (%s): ignored = %v, want %v", c.name, describeRule(c.r), got, c.want)
+	for trial := range trials {
+		v6 := trial%2 == 1
+		fam := ""
+		if v6 {
+			fam = "-6 "
+		}
+		// Back to the kernel's defaults, then 2..6 random rules; now and
+		// then the local rule moves.
+		ns.ip(t, fam+"rule flush")
+		// The IPv4 flush keeps the local rule, IPv6's removes it.
+		if out, err := exec.Command("ip", "-n", ns.name, "-"+map[bool]string{false: "4", true: "6"}[v6],
+			"rule", "add", "pref", "0", "lookup", "local").CombinedOutput(); err != nil && !strings.Contains(string(out), "File exists") {
+			t.Fatalf("restore the local rule: %v: %s", err, out)
+		}
+		ns.ip(t, fam+"rule add pref 32766 lookup main")
+		ns.ip(t, fam+"rule add pref 32767 lookup default")
+		n := 2 + rng.IntN(5)
+		prefs := make([]int, n)
+		for i := range prefs {
+			prefs[i] = 100*(i+1) + rng.IntN(50)
+		}
+		if rng.IntN(5) == 0 {
+			ns.ip(t, fam+"rule del pref 0")
+			ns.ip(t, fam+fmt.Sprintf("rule add pref %d lookup local", prefs[rng.IntN(n)]+1))
+		}
+		var ruleText []string
+		for i, p := range prefs {
+			r := randomRule(rng, v6, p, prefs[i+1:])
+			ruleText = append(ruleText, r)
+			ns.ip(t, fam+"rule add "+r)
+		}
+		m, err := Start(context.Background(), Options{Netns: ns.h, Logger: zaptest.NewLogger(t), ResyncInterval: -1})
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		tab := m.Table()
+		for range 40 {
+			src := srcs[v6][rng.IntN(3)]
+			dst := dsts[v6][rng.IntN(len(dsts[v6]))]
+			pr := protos[rng.IntN(len(protos))]
+			if v6 && pr.num == unix.IPPROTO_ICMP {
+				pr.name, pr.num = "ipv6-icmp", unix.IPPROTO_ICMPV6
+			}
+			fl := Flow{Proto: pr.num}
+			args := fmt.Sprintf("%s from %s ipproto %s", dst, src, pr.name)
+			if pr.num == unix.IPPROTO_UDP || pr.num == unix.IPPROTO_TCP {
+				fl.Sport = []uint16{53, 1000, 1500, 3000}[rng.IntN(4)]
+				fl.Dport = []uint16{80, 443, 8000, 9000}[rng.IntN(4)]
+				args += fmt.Sprintf(" sport %d dport %d", fl.Sport, fl.Dport)
+			}
+			if !v6 {
+				fl.TOS = []uint8{0, 0x10, 0x30, 0x08}[rng.IntN(4)]
+				if fl.TOS != 0 {
+					args += fmt.Sprintf(" tos %#x", fl.TOS)
+				}
+			}
+			s, d := netip.MustParseAddr(src), netip.MustParseAddr(dst)
+			if v6 {
+				fl.SrcHi, fl.SrcLo = addrKey(s)
+				fl.DstHi, fl.DstLo = addrKey(d)
+			} else {
+				fl.SrcHi, _, _ = prefixKey(netip.PrefixFrom(s, 32))
+				fl.DstHi, _, _ = prefixKey(netip.PrefixFrom(d, 32))
+			}
+			want := kernelRoute(t, ns, v6, args)
+			got := siitRoute(tab, names, &fl, v6, d)
+			if got != want && !(want == "no-route/unreachable" && got == "unreachable") {
+				t.Errorf("trial %d, rules:\n  %s\nflow %s: siit %q, kernel %q (siit's policy: %q)",
+					trial, strings.Join(ruleText, "\n  "), args, got, want, tab.PolicyRules())
+			}
+		}
+		m.Close()
+		if t.Failed() {
+			return
 		}
 	}
 }
 
-// TestMirrorIgnoredRules adds and removes a source-based rule in a
-// namespace: a resync reports it, in `ip rule` words, then stops reporting it.
-func TestMirrorIgnoredRules(t *testing.T) {
+// TestMirrorFollowsRuleChanges adds and removes a rule: the mirror's route
+// for a flow follows without a resync (rule notifications).
+func TestMirrorFollowsRuleChanges(t *testing.T) {
 	needRoot(t)
-	a := newNS(t, "rules")
-	m := startResyncing(t, a)
-	if r := m.IgnoredRules(); len(r) != 0 {
-		t.Fatalf("a fresh namespace has ignored rules: %v", r)
+	ns := policyLab(t)
+	m, err := Start(context.Background(), Options{Netns: ns.h, Logger: zaptest.NewLogger(t), ResyncInterval: -1})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
 	}
-	a.ip(t, "rule add from 192.0.2.0/24 lookup 100 pref 100")
-	a.ip(t, "-6 rule add fwmark 0x10 lookup 101 pref 101") // cannot match unmarked packets
-	want := []string{"ip -4 rule pref 100 from 192.0.2.0/24 lookup 100"}
-	eventually(t, "the rule reported", func() (bool, string) {
-		r := m.IgnoredRules()
-		return slices.Equal(r, want), fmt.Sprintf("%q", r)
+	t.Cleanup(func() { m.Close() })
+	d3, _ := ns.link(t, "d3")
+	d1, _ := ns.link(t, "d1")
+	fl := Flow{Proto: unix.IPPROTO_UDP}
+	fl.SrcHi, _, _ = prefixKey(netip.MustParsePrefix("192.0.2.200/32"))
+	fl.DstHi, _, _ = prefixKey(netip.MustParsePrefix("203.0.113.200/32"))
+	route := func() (Hop, Result) { return m.Table().Route(&fl, false, 0) }
+	if h, r := route(); r != Found || h.Ifindex != d1 || m.Table().Policy(false) {
+		t.Fatalf("default rules: %v via ifindex %d (policy %v), want found via d1 (%d)", r, h.Ifindex, m.Table().Policy(false), d1)
+	}
+	ns.ip(t, "rule add from 192.0.2.200 lookup 100 pref 100")
+	eventually(t, "the rule followed", func() (bool, string) {
+		h, r := route()
+		return r == Found && h.Ifindex == d3, fmt.Sprintf("%v via %d, policy %q", r, h.Ifindex, m.Table().PolicyRules())
 	})
-	a.ip(t, "rule del pref 100")
-	eventually(t, "the rule no longer reported", func() (bool, string) {
-		r := m.IgnoredRules()
-		return len(r) == 0, fmt.Sprintf("%q", r)
+	if want := []string{"ip -4 rule pref 0 lookup 255", "ip -4 rule pref 100 from 192.0.2.200/32 lookup 100",
+		"ip -4 rule pref 32766 lookup 254", "ip -4 rule pref 32767 lookup 253"}; fmt.Sprint(m.Table().PolicyRules()) != fmt.Sprint(want) {
+		t.Errorf("PolicyRules = %q, want %q", m.Table().PolicyRules(), want)
+	}
+	ns.ip(t, "rule del pref 100")
+	eventually(t, "the rule gone", func() (bool, string) {
+		h, r := route()
+		return r == Found && h.Ifindex == d1 && !m.Table().Policy(false), fmt.Sprintf("%v via %d", r, h.Ifindex)
 	})
+	// A route added later to a table a rule names is followed too.
+	ns.ip(t, "rule add to 203.0.113.200 lookup 400 pref 100")
+	ns.ip(t, "route add 203.0.113.192/26 via 192.0.2.190 table 400")
+	eventually(t, "the new table followed", func() (bool, string) {
+		h, r := route()
+		return r == Found && h.Ifindex == d3, fmt.Sprintf("%v via %d", r, h.Ifindex)
+	})
+}
+
+// TestPolicySynthetic checks a source/port rule on a synthetic snapshot (no
+// root) and that Route does not allocate with or without a policy.
+func TestPolicySynthetic(t *testing.T) {
+	routes := []rawRoute{
+		uni("0.0.0.0/0", 0, nh(2, "192.0.2.254")),
+		uni("198.51.100.0/24", 0, nh(3, "")),
+		{dst: pfx("0.0.0.0/0"), table: 100, typ: unix.RTN_UNICAST, nhs: []rawNexthop{nh(3, "198.51.100.254")}},
+	}
+	lookup := func(pref, table int) rawRule {
+		return rawRule{pref: pref, action: unix.FR_ACT_TO_TBL, table: table, supLen: -1, supGroup: -1,
+			markOK: true, uidOK: true, labelOK: true}
+	}
+	dns := lookup(100, 100)
+	dns.src, dns.proto, dns.dport = pfx("192.0.2.200/32"), unix.IPPROTO_UDP, portSel{lo: 53, hi: 53, set: true}
+	rules := []rawRule{lookup(0, unix.RT_TABLE_LOCAL), dns, lookup(32766, unix.RT_TABLE_MAIN), lookup(32767, unix.RT_TABLE_DEFAULT)}
+	def := &Table{fib: buildFIB(routes, testLinks(), nil, []rawRule{rules[0], rules[2], rules[3]})}
+	pol := &Table{fib: buildFIB(routes, testLinks(), nil, rules)}
+	if def.Policy(false) || !pol.Policy(false) || pol.Policy(true) {
+		t.Fatalf("Policy: default rules %v, with the dns rule %v (IPv6 %v)", def.Policy(false), pol.Policy(false), pol.Policy(true))
+	}
+	flow := func(src, dst string, proto uint8, dport uint16) *Flow {
+		f := &Flow{Proto: proto, Dport: dport}
+		f.SrcHi, _, _ = prefixKey(netip.PrefixFrom(addr(src), 32))
+		f.DstHi, _, _ = prefixKey(netip.PrefixFrom(addr(dst), 32))
+		return f
+	}
+	for _, c := range []struct {
+		tab     *Table
+		fl      *Flow
+		ifindex int32
+		via     string
+	}{
+		{def, flow("192.0.2.200", "203.0.113.1", unix.IPPROTO_UDP, 53), 2, "192.0.2.254"},
+		{pol, flow("192.0.2.200", "203.0.113.1", unix.IPPROTO_UDP, 53), 3, "198.51.100.254"},
+		{pol, flow("192.0.2.200", "203.0.113.1", unix.IPPROTO_UDP, 54), 2, "192.0.2.254"},
+		{pol, flow("192.0.2.200", "203.0.113.1", unix.IPPROTO_TCP, 53), 2, "192.0.2.254"},
+		{pol, flow("192.0.2.201", "203.0.113.1", unix.IPPROTO_UDP, 53), 2, "192.0.2.254"},
+		{pol, flow("192.0.2.201", "198.51.100.9", unix.IPPROTO_UDP, 53), 3, "198.51.100.9"},
+	} {
+		h, r := c.tab.Route(c.fl, false, 0)
+		if r != Found || h.Ifindex != c.ifindex || h.Via != addr(c.via) {
+			t.Errorf("flow %+v: %v via %v on %d, want via %s on %d", *c.fl, r, h.Via, h.Ifindex, c.via, c.ifindex)
+		}
+	}
+	fl := flow("192.0.2.200", "203.0.113.1", unix.IPPROTO_UDP, 53)
+	for name, tab := range map[string]*Table{"default rules": def, "policy": pol} {
+		if a := testing.AllocsPerRun(1000, func() { tab.Route(fl, false, 7) }); a != 0 {
+			t.Errorf("Route (%s) allocates %v per run", name, a)
+		}
+	}
 }

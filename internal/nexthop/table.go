@@ -75,10 +75,13 @@ type fib struct {
 	localAddrs       []netip.Addr
 	routeCount       int
 	skippedNexthopID int // routes that use nexthop objects (not supported)
+
+	pol4, pol6 *policy // nil: the kernel's default rules (local, then main)
 }
 
 type routeEntry struct {
 	result Result
+	plen   uint8  // prefix length of the route (suppress_prefixlength)
 	first  uint32 // nexthops[first : first+n]
 	n      uint32
 }
@@ -97,6 +100,7 @@ type linkEntry struct {
 	mac     [6]byte
 	ether   bool
 	up      bool
+	group   uint32 // interface group (suppress_ifgroup)
 }
 
 var emptyFIB = &fib{v4: newTrie(), v6: newTrie(), local4: newTrie(), local6: newTrie()}
@@ -138,12 +142,47 @@ func (t *Table) Lookup6(hi, lo uint64, flowHash uint32) (Hop, Result) {
 	if e < 0 {
 		return Hop{}, NoRoute
 	}
+	return t.finish(f, &f.routes[e], flowHash, hi, lo, addrFromKey(hi, lo))
+}
+
+// Policy reports whether policy routing rules other than the kernel's
+// defaults apply to the family: then Route must be used, since the route
+// may depend on more than the destination.
+func (t *Table) Policy(v6 bool) bool {
+	f := t.f()
+	if v6 {
+		return f.pol6 != nil
+	}
+	return f.pol4 != nil
+}
+
+// Route finds the next hop of a translated packet through the policy
+// routing rules of its family (see rules.go); with the default rules it is
+// Lookup4 / Lookup6 of the destination. It does not allocate.
+func (t *Table) Route(fl *Flow, v6 bool, flowHash uint32) (Hop, Result) {
+	f := t.f()
+	if !v6 {
+		dst := uint32(fl.DstHi >> 32)
+		if f.pol4 == nil {
+			return t.Lookup4(dst, flowHash)
+		}
+		return t.route(f, f.pol4, fl, flowHash,
+			netip.AddrFrom4([4]byte{byte(dst >> 24), byte(dst >> 16), byte(dst >> 8), byte(dst)}))
+	}
+	if f.pol6 == nil {
+		return t.Lookup6(fl.DstHi, fl.DstLo, flowHash)
+	}
+	return t.route(f, f.pol6, fl, flowHash, addrFromKey(fl.DstHi, fl.DstLo))
+}
+
+// addrFromKey is the IPv6 address with big-endian halves hi, lo.
+func addrFromKey(hi, lo uint64) netip.Addr {
 	var b [16]byte
 	for i := 0; i < 8; i++ {
 		b[i] = byte(hi >> (56 - 8*i))
 		b[8+i] = byte(lo >> (56 - 8*i))
 	}
-	return t.finish(f, &f.routes[e], flowHash, hi, lo, netip.AddrFrom16(b))
+	return netip.AddrFrom16(b)
 }
 
 // finish picks the nexthop and joins the neighbour entry. (khi, klo) is the
