@@ -111,8 +111,8 @@ func ruleFromMessage(b []byte) (rawRule, bool) {
 			r.dscpMask = 0x1c
 		}
 	}
-	attrs, err := nl.ParseRouteAttr(b[12:])
-	if err != nil {
+	attrs, ok := parseAttrs(b[12:])
+	if !ok {
 		return rawRule{}, false
 	}
 	ne := nl.NativeEndian()
@@ -134,8 +134,8 @@ func ruleFromMessage(b []byte) (rawRule, bool) {
 		return netip.PrefixFrom(a, bits).Masked()
 	}
 	for _, a := range attrs {
-		v := a.Value
-		switch a.Attr.Type {
+		v := a.v
+		switch a.typ {
 		case nl.FRA_DST:
 			r.dst = prefix(v, dstLen)
 		case nl.FRA_SRC:
@@ -175,7 +175,7 @@ func ruleFromMessage(b []byte) (rawRule, bool) {
 		case nl.FRA_SPORT_RANGE, nl.FRA_DPORT_RANGE:
 			if len(v) >= 4 {
 				ps := portSel{lo: ne.Uint16(v[0:2]), hi: ne.Uint16(v[2:4]), set: true}
-				if a.Attr.Type == nl.FRA_SPORT_RANGE {
+				if a.typ == nl.FRA_SPORT_RANGE {
 					r.sport.lo, r.sport.hi, r.sport.set = ps.lo, ps.hi, true
 				} else {
 					r.dport.lo, r.dport.hi, r.dport.set = ps.lo, ps.hi, true
@@ -219,6 +219,27 @@ func ruleFromMessage(b []byte) (rawRule, bool) {
 	return r, true
 }
 
+type attr struct {
+	typ uint16
+	v   []byte
+}
+
+// parseAttrs splits netlink attributes (the netlink package's parser
+// panics on a length that overruns the message).
+func parseAttrs(b []byte) ([]attr, bool) {
+	var out []attr
+	ne := nl.NativeEndian()
+	for len(b) >= 4 {
+		l := int(ne.Uint16(b))
+		if l < 4 || l > len(b) {
+			return nil, false
+		}
+		out = append(out, attr{typ: ne.Uint16(b[2:]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER), v: b[4:l]})
+		b = b[min((l+3)&^3, len(b)):]
+	}
+	return out, true
+}
+
 // describeRule is r in the words of `ip rule`, for logs.
 func describeRule(r *rawRule, hasMark bool, mark, mask uint32) string {
 	fam := "-4"
@@ -237,7 +258,7 @@ func describeRule(r *rawRule, hasMark bool, mark, mask uint32) string {
 	}
 	if r.dscpMask != 0 {
 		s += fmt.Sprintf(" tos %#x", r.dscp)
-		if r.dscpMask != 0xfc {
+		if def := map[bool]uint8{false: 0x1c, true: 0xfc}[r.v6]; r.dscpMask != def {
 			s += fmt.Sprintf("/%#x", r.dscpMask)
 		}
 	}

@@ -2,6 +2,7 @@ package nexthop
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vishvananda/netlink/nl"
 	"go.uber.org/zap/zaptest"
 	"golang.org/x/sys/unix"
 )
@@ -408,4 +410,82 @@ func TestPolicySynthetic(t *testing.T) {
 			t.Errorf("Route (%s) allocates %v per run", name, a)
 		}
 	}
+}
+
+// ruleMsg builds an RTM_NEWRULE payload: struct fib_rule_hdr and attributes.
+func ruleMsg(fam, dstLen, srcLen, tos, action byte, flags uint32, attrs ...[]byte) []byte {
+	b := []byte{fam, dstLen, srcLen, tos, 0, 0, 0, action}
+	b = binary.NativeEndian.AppendUint32(b, flags)
+	for _, a := range attrs {
+		b = append(b, a...)
+	}
+	return b
+}
+
+// rtattr encodes one netlink attribute, padded to 4 bytes.
+func rtattr(typ uint16, v []byte) []byte {
+	b := binary.NativeEndian.AppendUint16(nil, uint16(4+len(v)))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = append(b, v...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+func u32le(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
+
+// TestRuleFromMessage parses hand-built dumps of the selectors and actions
+// the netlink package does not decode.
+func TestRuleFromMessage(t *testing.T) {
+	for _, c := range []struct {
+		msg  []byte
+		want string
+	}{
+		{ruleMsg(unix.AF_INET, 0, 24, 0x10, unix.FR_ACT_PROHIBIT, 0, rtattr(nl.FRA_PRIORITY, u32le(100)),
+			rtattr(nl.FRA_SRC, []byte{192, 0, 2, 0})), "ip -4 rule pref 100 from 192.0.2.0/24 tos 0x10 prohibit"},
+		{ruleMsg(unix.AF_INET6, 0, 0, 0, unix.FR_ACT_GOTO, fibRuleInvert, rtattr(nl.FRA_PRIORITY, u32le(5)),
+			rtattr(nl.FRA_GOTO, u32le(50)), rtattr(nl.FRA_IP_PROTO, []byte{17}),
+			rtattr(nl.FRA_DPORT_RANGE, []byte{0, 0, 0, 0}), rtattr(fraDportMask, []byte{0, 0})),
+			"ip -6 rule pref 5 not ipproto 17 dport 0 goto 50"},
+		{ruleMsg(unix.AF_INET, 0, 0, 0, unix.FR_ACT_TO_TBL, 0, rtattr(nl.FRA_PRIORITY, u32le(1000)),
+			rtattr(nl.FRA_L3MDEV, []byte{1}), rtattr(nl.FRA_TABLE, u32le(0))), "ip -4 rule pref 1000 l3mdev/tun_id lookup 0"},
+		{ruleMsg(unix.AF_INET, 0, 0, 0, unix.FR_ACT_TO_TBL, 0, rtattr(nl.FRA_FWMARK, u32le(0x100)),
+			rtattr(nl.FRA_FWMASK, u32le(0xff)), rtattr(nl.FRA_TABLE, u32le(7)),
+			rtattr(nl.FRA_SUPPRESS_PREFIXLEN, u32le(0))), "ip -4 rule pref 0 fwmark 0x100/0xff lookup 7 suppress_prefixlength 0"},
+	} {
+		r, ok := ruleFromMessage(c.msg)
+		if !ok || r.text != c.want {
+			t.Errorf("parsed %q (ok %v), want %q", r.text, ok, c.want)
+		}
+	}
+	if r, _ := ruleFromMessage(ruleMsg(unix.AF_INET, 0, 0, 0, unix.FR_ACT_TO_TBL, 0, rtattr(nl.FRA_FWMARK, u32le(0x100)),
+		rtattr(nl.FRA_FWMASK, u32le(0xff)))); !r.markOK {
+		t.Errorf("fwmark 0x100/0xff must accept mark 0")
+	}
+	if r, _ := ruleFromMessage(ruleMsg(unix.AF_INET, 0, 0, 0, unix.FR_ACT_TO_TBL, 0, rtattr(nl.FRA_FWMARK, u32le(1)))); r.markOK {
+		t.Errorf("fwmark 1 must not accept mark 0")
+	}
+}
+
+// FuzzRuleFromMessage: any dump message parses without panicking, and a
+// parsed rule compiles and matches without panicking.
+func FuzzRuleFromMessage(f *testing.F) {
+	f.Add(ruleMsg(unix.AF_INET, 32, 24, 0x10, unix.FR_ACT_TO_TBL, fibRuleInvert, rtattr(nl.FRA_SRC, []byte{192, 0, 2, 0}),
+		rtattr(nl.FRA_DST, []byte{198, 51, 100, 7}), rtattr(nl.FRA_TABLE, u32le(100)), rtattr(nl.FRA_SPORT_RANGE, []byte{0, 1, 0, 2})))
+	f.Add(ruleMsg(unix.AF_INET6, 0, 0, 0, unix.FR_ACT_GOTO, 0, rtattr(nl.FRA_GOTO, u32le(9)), rtattr(fraDSCP, []byte{4})))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, ok := ruleFromMessage(b)
+		if !ok {
+			return
+		}
+		if r.text == "" {
+			t.Fatal("parsed rule without text")
+		}
+		rules := []rawRule{r}
+		p := compileRules(rules, "lo", func(int) int32 { return -1 })
+		p[0].match(&Flow{Proto: 17, Sport: 1, Dport: 2})
+		isDefault(rules, "lo", func(int) bool { return false })
+	})
 }
