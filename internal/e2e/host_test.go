@@ -195,9 +195,23 @@ func TestRouteChangeLive(t *testing.T) {
 func TestPolicyRoutingLive(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, labOpts{})
-	l.startSiit(defaultArgs()...)
+	const addr = "127.0.0.1:9469"
+	p := l.startSiit(append(defaultArgs(), "--metrics", addr)...)
 	l.start(l.S, "udpecho", hostPort(server4, "7000"))
 	l.pingOK(l.C, server6)
+	policyRules := func(want float64) {
+		t.Helper()
+		var text string
+		if !eventually(10*time.Second, func() bool {
+			text = l.metricsText(addr)
+			v, ok := metricSum(text, "siit_policy_rules")
+			return ok && v == want
+		}) {
+			v, _ := metricSum(text, "siit_policy_rules")
+			t.Errorf("siit_policy_rules = %v, want %v", v, want)
+		}
+	}
+	policyRules(0)
 	pingWorks := func(want bool) bool {
 		return eventually(10*time.Second, func() bool {
 			_, ok := l.ping(l.C, "-c", "1", "-W", "1", server6)
@@ -211,10 +225,15 @@ func TestPolicyRoutingLive(t *testing.T) {
 		t.Fatalf("ping still works with an ipproto icmp rule to a prohibit route\n%s", l.siitLog())
 	}
 	l.helperOK(l.C, "udpping", hostPort(server6, "7000"), "100", "3")
+	policyRules(4) // IPv4's local, this one, main, default
+	if !strings.Contains(p.log(), "pref 100 to "+server4+"/32 ipproto 1 lookup 100") {
+		t.Errorf("the log does not name the rule followed:\n%s", p.log())
+	}
 	l.must("ip", "-n", l.T, "rule", "del", "pref", "100")
 	if !pingWorks(true) {
 		t.Fatalf("ping still fails after the rule was removed\n%s", l.siitLog())
 	}
+	policyRules(0)
 	// By translated source: the client's EAM address.
 	l.must("ip", "-n", l.T, "rule", "add", "pref", "100", "from", client4, "lookup", "100")
 	if !pingWorks(false) {
