@@ -173,7 +173,7 @@ func (t *Translator) slow46(c *Config, buf []byte, off, n int, out *Output, hp h
 	if proto6 == protoICMP {
 		proto6 = protoICMPv6
 	}
-	mtu6 := t.mtu6(Flow6{shi, slo, dhi, dlo, proto6, tos, sport, dport})
+	mtu6 := t.mtu6(shi, slo, dhi, dlo, proto6, tos, sport, dport)
 	mpl := min(mtu6, int(c.lowMTU))
 	if mpl < 1280 {
 		return t.drop(Stat46BadMTU)

@@ -122,7 +122,7 @@ func (t *Translator) slow64(c *Config, buf []byte, off, n int, out *Output) Resu
 			proto4 = protoICMP
 		}
 		sport, dport := l4ports(buf, p.l4, end, p.proto, p.first())
-		if mtu := t.mtu4(Flow4{s4, d4, proto4, tos, sport, dport}); len4 > mtu {
+		if mtu := t.mtu4(s4, d4, proto4, tos, sport, dport); len4 > mtu {
 			if !p.first() {
 				return t.drop(StatPktTooBig)
 			}

@@ -80,7 +80,7 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int) (Result, bool) {
 	outLen := l4len + IPv6HeaderLen
 	mtu6 := defaultMTU
 	if t.MTU != nil { // checked here so that no flow is built for nothing
-		mtu6 = t.mtu6(Flow6{shi, slo, dhi, dlo, proto, tos, be16(buf[l4:]), be16(buf[l4+2:])})
+		mtu6 = mtuOr(t.MTU.MTU6(shi, slo, dhi, dlo, proto, tos, be16(buf[l4:]), be16(buf[l4+2:])))
 	}
 	mpl := min(mtu6, int(c.lowMTU))
 	if mpl < 1280 || outLen > mpl && (ff&ip4FlagDF == 0 || outLen > mtu6) {
@@ -165,7 +165,7 @@ func (t *Translator) fast64(c *Config, h []byte, off int) (Result, bool) {
 	len4 := pl + IPv4MinLen
 	mtu4 := defaultMTU
 	if t.MTU != nil { // checked here so that no flow is built for nothing
-		mtu4 = t.mtu4(Flow4{s4, d4, proto, tos, be16(h[l4:]), be16(h[l4+2:])})
+		mtu4 = mtuOr(t.MTU.MTU4(s4, d4, proto, tos, be16(h[l4:]), be16(h[l4+2:])))
 	}
 	if len4 > mtu4 {
 		return Result{}, false // Packet Too Big: xlat64

@@ -12,8 +12,14 @@ type countingMTU struct {
 	calls  int
 }
 
-func (m *countingMTU) MTU4(Flow4) uint32 { m.calls++; return m.v4 }
-func (m *countingMTU) MTU6(Flow6) uint32 { m.calls++; return m.v6 }
+func (m *countingMTU) MTU4(uint32, uint32, uint8, uint8, uint16, uint16) uint32 {
+	m.calls++
+	return m.v4
+}
+func (m *countingMTU) MTU6(uint64, uint64, uint64, uint64, uint8, uint8, uint16, uint16) uint32 {
+	m.calls++
+	return m.v6
+}
 
 // fastConfigs varies every setting the fast path reads.
 func fastConfigs(t *testing.T) []*Config {
@@ -221,12 +227,31 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 
 // flowMTU records the flows it is asked about.
 type flowMTU struct {
-	f4 []Flow4
-	f6 []Flow6
+	f4 []flow4
+	f6 []flow6
 }
 
-func (m *flowMTU) MTU4(f Flow4) uint32 { m.f4 = append(m.f4, f); return 1500 }
-func (m *flowMTU) MTU6(f Flow6) uint32 { m.f6 = append(m.f6, f); return 1500 }
+type flow4 struct {
+	Src, Dst     uint32
+	Proto, TOS   uint8
+	Sport, Dport uint16
+}
+
+type flow6 struct {
+	SrcHi, SrcLo, DstHi, DstLo uint64
+	Proto, TOS                 uint8
+	Sport, Dport               uint16
+}
+
+func (m *flowMTU) MTU4(src, dst uint32, proto, tos uint8, sport, dport uint16) uint32 {
+	m.f4 = append(m.f4, flow4{src, dst, proto, tos, sport, dport})
+	return 1500
+}
+
+func (m *flowMTU) MTU6(shi, slo, dhi, dlo uint64, proto, tos uint8, sport, dport uint16) uint32 {
+	m.f6 = append(m.f6, flow6{shi, slo, dhi, dlo, proto, tos, sport, dport})
+	return 1500
+}
 
 // TestMTUOracleFlow checks, on the fast and the general paths, that the
 // MTU oracle is asked about the translated packet itself: its addresses,
@@ -257,7 +282,7 @@ func TestMTUOracleFlow(t *testing.T) {
 			o := buf[r.Off : r.Off+r.Len]
 			if r.Family == Family4 {
 				h := IPv4(o)
-				want := Flow4{Src: h.Src(), Dst: h.Dst(), Proto: h.Protocol(), TOS: h.TOS()}
+				want := flow4{Src: h.Src(), Dst: h.Dst(), Proto: h.Protocol(), TOS: h.TOS()}
 				if l4 := h.HeaderLen(); h.FragField()&ip4OffsetMask == 0 && (want.Proto == protoTCP || want.Proto == protoUDP) {
 					want.Sport, want.Dport = be16(o[l4:]), be16(o[l4+2:])
 				}
@@ -267,7 +292,7 @@ func TestMTUOracleFlow(t *testing.T) {
 				continue
 			}
 			h := IPv6(o)
-			want := Flow6{Proto: o[ip6NextHdr], TOS: h.TrafficClass()}
+			want := flow6{Proto: o[ip6NextHdr], TOS: h.TrafficClass()}
 			want.SrcHi, want.SrcLo = h.Src()
 			want.DstHi, want.DstLo = h.Dst()
 			l4, first := IPv6HeaderLen, true

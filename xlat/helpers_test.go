@@ -172,8 +172,10 @@ func mustConfig(t testing.TB, p Params) *Config {
 // fixedMTU is an MTUOracle with one answer per family.
 type fixedMTU struct{ v4, v6 uint32 }
 
-func (m fixedMTU) MTU4(Flow4) uint32 { return m.v4 }
-func (m fixedMTU) MTU6(Flow6) uint32 { return m.v6 }
+func (m fixedMTU) MTU4(uint32, uint32, uint8, uint8, uint16, uint16) uint32 { return m.v4 }
+func (m fixedMTU) MTU6(uint64, uint64, uint64, uint64, uint8, uint8, uint16, uint16) uint32 {
+	return m.v6
+}
 
 // frame copies pkt into a fresh buffer after headroom bytes, with tail
 // bytes after it.

@@ -154,7 +154,7 @@ func (t *Translator) icmpErr46(c *Config, buf []byte, off, end int, hp hairpinKi
 		}
 		// The IPv4 side's MTU: that of the route back toward the error's
 		// source, standing in for the link it came in on.
-		mtu := min(pm+20, t.mtu6(Flow6{shi, slo, dhi, dlo, protoICMPv6, tos, 0, 0}), t.mtu4(Flow4{Dst: src, Proto: protoICMP})+20)
+		mtu := min(pm+20, t.mtu6(shi, slo, dhi, dlo, protoICMPv6, tos, 0, 0), t.mtu4(0, src, protoICMP, 0, 0, 0)+20)
 		rest = uint32(max(mtu, 1280))
 	}
 

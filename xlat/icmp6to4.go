@@ -150,7 +150,7 @@ func (t *Translator) icmpErr64(c *Config, buf []byte, off, end int, p *pkt6, s4,
 		// RFC 7915 §5.2: MTU - 20, and no more than the IPv4 next hop and
 		// the IPv6 link the error came in on (minus 20) allow.
 		mtu := max(int(rest6)-20, 0)
-		mtu = min(mtu, t.mtu4(Flow4{s4, d4, protoICMP, tos, 0, 0}), t.mtu6(Flow6{DstHi: shi, DstLo: slo, Proto: protoICMPv6})-20, 0xffff)
+		mtu = min(mtu, t.mtu4(s4, d4, protoICMP, tos, 0, 0), t.mtu6(0, 0, shi, slo, protoICMPv6, 0, 0, 0)-20, 0xffff)
 		rest = uint32(mtu)
 	}
 

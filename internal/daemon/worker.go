@@ -174,14 +174,14 @@ func (c *hopCache) route6(fl *nexthop.Flow) (*nexthop.Hop, nexthop.Result) {
 }
 
 // MTU4 implements xlat.MTUOracle.
-func (c *hopCache) MTU4(f xlat.Flow4) uint32 {
+func (c *hopCache) MTU4(src, dst uint32, proto, tos uint8, sport, dport uint16) uint32 {
 	var h *nexthop.Hop
 	var r nexthop.Result
 	if c.pol4 {
-		h, r = c.route4(&nexthop.Flow{SrcHi: uint64(f.Src) << 32, DstHi: uint64(f.Dst) << 32, Proto: f.Proto,
-			TOS: f.TOS, Sport: f.Sport, Dport: f.Dport})
+		h, r = c.route4(&nexthop.Flow{SrcHi: uint64(src) << 32, DstHi: uint64(dst) << 32, Proto: proto,
+			TOS: tos, Sport: sport, Dport: dport})
 	} else {
-		h, r = c.lookup4(f.Dst)
+		h, r = c.lookup4(dst)
 	}
 	if r == nexthop.Found || r == nexthop.SlowPath {
 		return h.MTU
@@ -190,14 +190,14 @@ func (c *hopCache) MTU4(f xlat.Flow4) uint32 {
 }
 
 // MTU6 implements xlat.MTUOracle.
-func (c *hopCache) MTU6(f xlat.Flow6) uint32 {
+func (c *hopCache) MTU6(shi, slo, dhi, dlo uint64, proto, tos uint8, sport, dport uint16) uint32 {
 	var h *nexthop.Hop
 	var r nexthop.Result
 	if c.pol6 {
-		h, r = c.route6(&nexthop.Flow{SrcHi: f.SrcHi, SrcLo: f.SrcLo, DstHi: f.DstHi, DstLo: f.DstLo,
-			Proto: f.Proto, TOS: f.TOS, Sport: f.Sport, Dport: f.Dport})
+		h, r = c.route6(&nexthop.Flow{SrcHi: shi, SrcLo: slo, DstHi: dhi, DstLo: dlo, Proto: proto, TOS: tos,
+			Sport: sport, Dport: dport})
 	} else {
-		h, r = c.lookup6(f.DstHi, f.DstLo)
+		h, r = c.lookup6(dhi, dlo)
 	}
 	if r == nexthop.Found || r == nexthop.SlowPath {
 		return h.MTU
