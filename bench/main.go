@@ -28,7 +28,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A reader that goes away (`| head`: SIGPIPE) or a closed terminal stops
+	// a run as Ctrl-C does, so the lab is torn down instead of left behind.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE, syscall.SIGHUP)
 	defer stop()
 	var err error
 	switch args[0] {
