@@ -169,11 +169,11 @@ func (t *Translator) slow46(c *Config, buf []byte, off, n int, out *Output, hp h
 	}
 	outLen := l4len + hdr6
 	sport, dport := l4ports(buf, l4, end, proto, first)
-	proto6 := proto
-	if proto6 == protoICMP {
-		proto6 = protoICMPv6
+	nh := proto
+	if nh == protoICMP {
+		nh = protoICMPv6
 	}
-	mtu6 := t.mtu6(shi, slo, dhi, dlo, proto6, tos, sport, dport)
+	mtu6 := t.mtu6(shi, slo, dhi, dlo, nh, tos, sport, dport)
 	mpl := min(mtu6, int(c.lowMTU))
 	if mpl < 1280 {
 		return t.drop(Stat46BadMTU)
@@ -220,10 +220,6 @@ func (t *Translator) slow46(c *Config, buf []byte, off, n int, out *Output, hp h
 				return t.drop(r)
 			}
 		}
-	}
-	nh := proto
-	if nh == protoICMP {
-		nh = protoICMPv6
 	}
 	id := h.ID()
 

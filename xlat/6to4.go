@@ -116,13 +116,13 @@ func (t *Translator) slow64(c *Config, buf []byte, off, n int, out *Output) Resu
 	if c.g.OverrideTOS {
 		tos = c.g.TOS
 	}
+	proto := p.proto
+	if proto == protoICMPv6 {
+		proto = protoICMP
+	}
 	if !isErr {
-		proto4 := p.proto
-		if proto4 == protoICMPv6 {
-			proto4 = protoICMP
-		}
 		sport, dport := l4ports(buf, p.l4, end, p.proto, p.first())
-		if mtu := t.mtu4(s4, d4, proto4, tos, sport, dport); len4 > mtu {
+		if mtu := t.mtu4(s4, d4, proto, tos, sport, dport); len4 > mtu {
 			if !p.first() {
 				return t.drop(StatPktTooBig)
 			}
@@ -169,10 +169,6 @@ func (t *Translator) slow64(c *Config, buf []byte, off, n int, out *Output) Resu
 		}
 	}
 
-	proto := p.proto
-	if proto == protoICMPv6 {
-		proto = protoICMP
-	}
 	var id, frag uint16
 	if p.frag >= 0 {
 		// RFC 7915 §5.1.1: fragment header fields carried over.
