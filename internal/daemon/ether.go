@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/siit-project/siit/internal/nexthop"
+	"github.com/siit-project/siit/xlat"
 )
 
 // Ethernet framing used by the workers. siit only handles untagged frames on
@@ -40,35 +41,35 @@ func dst6(p []byte) (hi, lo uint64) {
 // header), TOS / traffic class, and TCP/UDP ports unless it is a later
 // fragment. The caller has checked the fixed header's length.
 func flowOf4(p []byte, fl *nexthop.Flow) {
-	if len(p) < 20 {
+	if len(p) < xlat.IPv4MinLen {
 		return
 	}
-	fl.SrcHi = uint64(binary.BigEndian.Uint32(p[12:16])) << 32
-	fl.DstHi = uint64(dst4(p)) << 32
-	fl.Proto, fl.TOS = p[9], p[1]
-	l4 := max(int(p[0]&0x0f)*4, 20)
-	if binary.BigEndian.Uint16(p[6:8])&0x1fff == 0 {
-		fl.Sport, fl.Dport = ports(p, l4, fl.Proto)
+	h := xlat.IPv4(p)
+	fl.SrcHi, fl.DstHi = uint64(h.Src())<<32, uint64(h.Dst())<<32
+	fl.Proto, fl.TOS = h.Protocol(), h.TOS()
+	if h.FragOffset() == 0 {
+		fl.Sport, fl.Dport = ports(p, max(h.HeaderLen(), xlat.IPv4MinLen), fl.Proto)
 	}
 }
 
 func flowOf6(p []byte, fl *nexthop.Flow) {
-	if len(p) < 40 {
+	if len(p) < xlat.IPv6HeaderLen {
 		return
 	}
-	fl.SrcHi, fl.SrcLo = binary.BigEndian.Uint64(p[8:16]), binary.BigEndian.Uint64(p[16:24])
-	fl.DstHi, fl.DstLo = dst6(p)
-	fl.Proto, fl.TOS = p[6], byte(binary.BigEndian.Uint16(p[0:2])>>4)
-	l4 := 40
-	if fl.Proto == 44 { // fragment header
-		if len(p) < 48 {
+	h := xlat.IPv6(p)
+	fl.SrcHi, fl.SrcLo = h.Src()
+	fl.DstHi, fl.DstLo = h.Dst()
+	fl.Proto, fl.TOS = h.NextHeader(), h.TrafficClass()
+	l4 := xlat.IPv6HeaderLen
+	if fl.Proto == 44 { // fragment header: next header, offset
+		if len(p) < l4+8 {
 			return
 		}
-		fl.Proto = p[40]
-		l4 = 48
-		if binary.BigEndian.Uint16(p[42:44])&0xfff8 != 0 {
+		fl.Proto = p[l4]
+		if binary.BigEndian.Uint16(p[l4+2:])&0xfff8 != 0 {
 			return
 		}
+		l4 += 8
 	}
 	fl.Sport, fl.Dport = ports(p, l4, fl.Proto)
 }
