@@ -191,11 +191,17 @@ func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]stru
 	n4 := 0
 	localHost := map[netip.Prefix]struct{}{}
 	var localNet []netip.Prefix
+	type tableFamily struct {
+		table int
+		v6    bool
+	}
+	populated := map[tableFamily]bool{} // tables holding followed routes, per family
 	for i := range routes {
 		r := &routes[i]
 		if r.tos != 0 { // TOS-specific routes match only some packets: not followed
 			continue
 		}
+		populated[tableFamily{r.table, r.dst.Addr().Is6()}] = true
 		switch {
 		case r.table == unix.RT_TABLE_MAIN:
 			main = append(main, keyOf(r, int32(i)))
@@ -266,7 +272,7 @@ func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]stru
 				fam = append(fam, r)
 			}
 		}
-		if len(fam) == 0 || isDefault(fam, lo, func(table int) bool { return hasRoutes(routes, table, v6) }) {
+		if len(fam) == 0 || isDefault(fam, lo, func(table int) bool { return populated[tableFamily{table, v6}] }) {
 			continue
 		}
 		p := f.buildPolicy(fam, lo, routes, localHost, localNet, v6)
@@ -315,16 +321,6 @@ func (f *fib) addRoutes(routes []rawRoute, keys []routeKey, skip func(netip.Pref
 		}
 	}
 	return n
-}
-
-// hasRoutes reports whether table holds a route of the family.
-func hasRoutes(routes []rawRoute, table int, v6 bool) bool {
-	for i := range routes {
-		if routes[i].table == table && routes[i].dst.Addr().Is6() == v6 && routes[i].tos == 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // buildPolicy compiles one family's rules with a trie for every table they
