@@ -172,22 +172,16 @@ func ruleFromMessage(b []byte) (rawRule, bool) {
 			if len(v) > 0 {
 				r.proto = v[0]
 			}
-		case nl.FRA_SPORT_RANGE, nl.FRA_DPORT_RANGE:
-			if len(v) >= 4 {
-				ps := portSel{lo: ne.Uint16(v[0:2]), hi: ne.Uint16(v[2:4]), set: true}
-				if a.typ == nl.FRA_SPORT_RANGE {
-					r.sport.lo, r.sport.hi, r.sport.set = ps.lo, ps.hi, true
-				} else {
-					r.dport.lo, r.dport.hi, r.dport.set = ps.lo, ps.hi, true
-				}
+		case nl.FRA_SPORT_RANGE, nl.FRA_DPORT_RANGE, fraSportMask, fraDportMask:
+			sel := &r.dport
+			if a.typ == nl.FRA_SPORT_RANGE || a.typ == fraSportMask {
+				sel = &r.sport
 			}
-		case fraSportMask:
-			if len(v) >= 2 {
-				r.sport.mask = ne.Uint16(v)
-			}
-		case fraDportMask:
-			if len(v) >= 2 {
-				r.dport.mask = ne.Uint16(v)
+			switch {
+			case (a.typ == fraSportMask || a.typ == fraDportMask) && len(v) >= 2:
+				sel.mask = ne.Uint16(v)
+			case len(v) >= 4:
+				sel.lo, sel.hi, sel.set = ne.Uint16(v[0:2]), ne.Uint16(v[2:4]), true
 			}
 		case fraDSCP:
 			if len(v) > 0 {
