@@ -472,8 +472,9 @@ func compileRules(rules []rawRule, lo string, tableIndex func(table int) int32) 
 	return out
 }
 
-// route evaluates the policy for fl (the kernel's fib_rules_lookup).
-func (t *Table) route(f *fib, p *policy, fl *Flow, flowHash uint32, dst netip.Addr) (Hop, Result) {
+// route evaluates the policy for fl (the kernel's fib_rules_lookup);
+// (khi, klo) is the neighbour key of the destination dst, as for finish.
+func (t *Table) route(f *fib, p *policy, fl *Flow, flowHash uint32, khi, klo uint64, dst netip.Addr) (Hop, Result) {
 	for i := 0; i < len(p.rules); i++ {
 		r := &p.rules[i]
 		if !r.match(fl) {
@@ -511,12 +512,6 @@ func (t *Table) route(f *fib, p *policy, fl *Flow, flowHash uint32, dst netip.Ad
 		}
 		if int16(re.plen) <= r.supLen {
 			continue
-		}
-		var khi, klo uint64
-		if dst.Is4() {
-			khi, klo = v4Key(uint32(fl.DstHi >> 32))
-		} else {
-			khi, klo = fl.DstHi, fl.DstLo
 		}
 		h, res := t.finish(f, re, flowHash, khi, klo, dst)
 		if r.supGroup >= 0 && (res == Found || res == SlowPath) {

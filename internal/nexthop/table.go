@@ -127,8 +127,7 @@ func (t *Table) Lookup4(dst uint32, flowHash uint32) (Hop, Result) {
 		return Hop{}, NoRoute
 	}
 	khi, klo := v4Key(dst)
-	return t.finish(f, &f.routes[e], flowHash, khi, klo,
-		netip.AddrFrom4([4]byte{byte(dst >> 24), byte(dst >> 16), byte(dst >> 8), byte(dst)}))
+	return t.finish(f, &f.routes[e], flowHash, khi, klo, addrFrom4(dst))
 }
 
 // Lookup6 finds the next hop for an IPv6 destination given as big-endian
@@ -166,13 +165,18 @@ func (t *Table) Route(fl *Flow, v6 bool, flowHash uint32) (Hop, Result) {
 		if f.pol4 == nil {
 			return t.Lookup4(dst, flowHash)
 		}
-		return t.route(f, f.pol4, fl, flowHash,
-			netip.AddrFrom4([4]byte{byte(dst >> 24), byte(dst >> 16), byte(dst >> 8), byte(dst)}))
+		khi, klo := v4Key(dst)
+		return t.route(f, f.pol4, fl, flowHash, khi, klo, addrFrom4(dst))
 	}
 	if f.pol6 == nil {
 		return t.Lookup6(fl.DstHi, fl.DstLo, flowHash)
 	}
-	return t.route(f, f.pol6, fl, flowHash, addrFromKey(fl.DstHi, fl.DstLo))
+	return t.route(f, f.pol6, fl, flowHash, fl.DstHi, fl.DstLo, addrFromKey(fl.DstHi, fl.DstLo))
+}
+
+// addrFrom4 is the IPv4 address a (big-endian uint32).
+func addrFrom4(a uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})
 }
 
 // addrFromKey is the IPv6 address with big-endian halves hi, lo.
