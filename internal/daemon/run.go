@@ -632,10 +632,19 @@ func (d *Daemon) setLocal() {
 func (d *Daemon) followMirror(ctx context.Context) {
 	var last []netip.Addr
 	var rules []string
+	unfollowed := 0
 	for {
 		if r := d.mirror.Table().PolicyRules(); !slices.Equal(r, rules) {
 			rules = r
 			d.logRules(r)
+		}
+		if n := d.mirror.Table().UnfollowedRoutes(); n != unfollowed {
+			unfollowed = n
+			if n > 0 {
+				d.log.Warn("routes not followed: TOS-specific IPv4 routes are ignored, and IPv6 destinations with "+
+					"source-specific (from) routes are skipped as the kernel skips them for other sources",
+					zap.Int("routes", n))
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -189,6 +189,43 @@ func TestRouteChangeLive(t *testing.T) {
 	l.pingFails(l.C, "64:ff9b::203.0.113.1")
 }
 
+// TestNexthopObjectsLive: a route through a nexthop object group (as FRR
+// installs them), with net.ipv4.nexthop_compat_mode=0 so that the kernel
+// neither spells the nexthops out in the route nor sends route
+// notifications when the objects change. Translated traffic follows the
+// objects as they change.
+func TestNexthopObjectsLive(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{noServerRoute: true})
+	l.must("ip", "netns", "exec", l.T, "sysctl", "-q", "-w", "net.ipv4.nexthop_compat_mode=0")
+	l.must("ip", "-n", l.T, "nexthop", "add", "id", "1", "via", router4, "dev", "t4")
+	l.must("ip", "-n", l.T, "nexthop", "add", "id", "2", "group", "1")
+	l.must("ip", "-n", l.T, "route", "add", "203.0.113.0/24", "nhid", "2")
+	l.startSiit(defaultArgs()...)
+	l.start(l.S, "udpecho", hostPort(server4, "7000"))
+	l.pingOK(l.C, server6)
+	l.helperOK(l.C, "udpping", hostPort(server6, "7000"), "100", "3")
+	pingWorks := func(want bool) bool {
+		return eventually(10*time.Second, func() bool {
+			_, ok := l.ping(l.C, "-c", "1", "-W", "1", server6)
+			return ok == want
+		})
+	}
+	base := l.stat("JSTAT_FAILED_ROUTES")
+	l.must("ip", "-n", l.T, "nexthop", "replace", "id", "1", "blackhole")
+	if !pingWorks(false) {
+		t.Fatalf("ping still works through a nexthop turned blackhole\n%s", l.siitLog())
+	}
+	if !l.waitStat("JSTAT_FAILED_ROUTES", base) {
+		t.Errorf("JSTAT_FAILED_ROUTES did not grow while the route's nexthop was a blackhole")
+	}
+	l.must("ip", "-n", l.T, "nexthop", "replace", "id", "1", "via", router4, "dev", "t4")
+	if !pingWorks(true) {
+		t.Fatalf("ping still fails after the nexthop came back\n%s", l.siitLog())
+	}
+	l.helperOK(l.C, "udpping", hostPort(server6, "7000"), "100", "3")
+}
+
 // TestPolicyRoutingLive: policy routing rules added while siit runs route
 // translated packets by protocol and by translated source, as the kernel
 // routes Jool's, and stop doing so when removed.

@@ -42,8 +42,9 @@ type ifAddr struct {
 type rawNexthop struct {
 	ifindex int32
 	gw      netip.Addr // invalid for an on-link nexthop
-	weight  uint32     // 1..256
+	weight  uint32     // 1..256 (nexthop object groups: 1..65536)
 	flags   int        // RTNH_F_*
+	encap   bool       // lightweight tunnel encapsulation (MPLS, seg6, ...)
 }
 
 type rawRoute struct {
@@ -53,6 +54,8 @@ type rawRoute struct {
 	priority int
 	tos      int
 	mtu      uint32 // RTAX_MTU, 0 if unset
+	srcLen   uint8  // IPv6 source-specific route ("from"): not followed
+	nhid     uint32 // nexthop object, 0 if none
 	nhs      []rawNexthop
 }
 
@@ -114,55 +117,6 @@ func prefixFromIPNet(n *net.IPNet) (netip.Prefix, bool) {
 	return netip.PrefixFrom(a, ones).Masked(), true
 }
 
-func gatewayOf(gw net.IP, via netlink.Destination) netip.Addr {
-	if a, ok := ipToAddr(gw); ok && len(gw) > 0 {
-		return a
-	}
-	if v, ok := via.(*netlink.Via); ok && v != nil {
-		if a, ok := ipToAddr(v.Addr); ok {
-			return a
-		}
-	}
-	return netip.Addr{}
-}
-
-// routeFromNetlink converts an IPv4/IPv6 route; other families and cached
-// clones are rejected.
-func routeFromNetlink(r *netlink.Route) (rawRoute, bool) {
-	if r.Flags&unix.RTM_F_CLONED != 0 {
-		return rawRoute{}, false
-	}
-	var dst netip.Prefix
-	switch r.Family {
-	case unix.AF_INET:
-		dst = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
-	case unix.AF_INET6:
-		dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
-	default:
-		return rawRoute{}, false
-	}
-	if r.Dst != nil {
-		p, ok := prefixFromIPNet(r.Dst)
-		if !ok || p.Addr().Is4() != (r.Family == unix.AF_INET) {
-			return rawRoute{}, false
-		}
-		dst = p
-	}
-	rr := rawRoute{dst: dst, table: r.Table, typ: r.Type, priority: r.Priority, tos: r.Tos, mtu: uint32(max(r.MTU, 0))}
-	if len(r.MultiPath) > 0 {
-		for _, nh := range r.MultiPath {
-			if nh == nil {
-				continue
-			}
-			rr.nhs = append(rr.nhs, rawNexthop{ifindex: int32(nh.LinkIndex), gw: gatewayOf(nh.Gw, nh.Via),
-				weight: uint32(min(max(nh.Hops, 0), 255)) + 1, flags: nh.Flags})
-		}
-	} else if r.LinkIndex > 0 {
-		rr.nhs = []rawNexthop{{ifindex: int32(r.LinkIndex), gw: gatewayOf(r.Gw, r.Via), weight: 1, flags: r.Flags}}
-	}
-	return rr, true
-}
-
 // prefixKey returns the trie key of a prefix.
 func prefixKey(p netip.Prefix) (hi, lo uint64, plen uint8) {
 	a := p.Addr()
@@ -180,8 +134,9 @@ func prefixKey(p netip.Prefix) (hi, lo uint64, plen uint8) {
 // over main-table routes like the kernel's "lookup local" rule 0. A family
 // whose rules are not the kernel's defaults also gets a policy: its rules
 // and a trie per table they look up.
-func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]struct{}, rules []rawRule) *fib {
+func buildFIB(routes []rawRoute, objs map[uint32]nhObject, links map[int32]linkInfo, addrs map[ifAddr]struct{}, rules []rawRule) *fib {
 	f := &fib{v4: newTrie(), v6: newTrie(), local4: newTrie(), local6: newTrie()}
+	routes = resolveNexthops(routes, objs)
 	for _, l := range links {
 		f.links = append(f.links, linkEntry{ifindex: l.ifindex, mtu: l.mtu, mac: l.mac, ether: l.ether, up: l.up, group: l.group})
 	}
@@ -198,7 +153,8 @@ func buildFIB(routes []rawRoute, links map[int32]linkInfo, addrs map[ifAddr]stru
 	populated := map[tableFamily]bool{} // tables holding followed routes, per family
 	for i := range routes {
 		r := &routes[i]
-		if r.tos != 0 { // TOS-specific routes match only some packets: not followed
+		if !r.followed() {
+			f.unfollowed++
 			continue
 		}
 		populated[tableFamily{r.table, r.dst.Addr().Is6()}] = true
@@ -301,6 +257,14 @@ func (f *fib) addRoutes(routes []rawRoute, keys []routeKey, skip func(netip.Pref
 		if skip(p) {
 			continue
 		}
+		// A destination that has IPv6 source-specific routes ("from"):
+		// for a packet from any other source the kernel skips the whole
+		// prefix, its plain routes included, and backtracks to a shorter
+		// one. siit does the same for every source (counted).
+		if slices.ContainsFunc(cands, func(r *rawRoute) bool { return r.srcLen != 0 }) {
+			f.unfollowed += len(cands)
+			continue
+		}
 		for j := 0; j < len(cands); {
 			k := j + 1
 			// IPv6 gateway routes of equal metric are one ECMP route
@@ -363,7 +327,7 @@ func (f *fib) buildPolicy(rules []rawRule, lo string, routes []rawRoute, localHo
 			var keys []routeKey
 			for i := range routes {
 				r := &routes[i]
-				if r.table == table && r.dst.Addr().Is6() == v6 && r.tos == 0 {
+				if r.table == table && r.dst.Addr().Is6() == v6 && r.followed() {
 					keys = append(keys, keyOf(r, int32(i)))
 				}
 			}
@@ -421,8 +385,16 @@ func compareRouteKey(a, b routeKey) int {
 	return cmp.Compare(a.idx, b.idx)
 }
 
+// followed reports whether lookups follow r. TOS-specific routes match only
+// some packets, by a selector the tries do not key on: they are left out
+// (and counted), as the kernel skips them for any other TOS.
+func (r *rawRoute) followed() bool { return r.tos == 0 }
+
+// ecmpCandidate reports whether r may join equal-metric IPv6 siblings into
+// one multipath route, as the kernel does; a route using a nexthop object
+// never has siblings.
 func ecmpCandidate(r *rawRoute) bool {
-	if r.typ != unix.RTN_UNICAST || len(r.nhs) == 0 {
+	if r.typ != unix.RTN_UNICAST || len(r.nhs) == 0 || r.nhid != 0 {
 		return false
 	}
 	for _, nh := range r.nhs {
@@ -477,6 +449,11 @@ func (f *fib) compile(group []*rawRoute) (routeEntry, bool) {
 			l := f.link(nh.ifindex)
 			if l == nil || !l.up {
 				continue
+			}
+			if nh.encap {
+				// A tunnel header to push: the kernel's job. Usable,
+				// so the route is the kernel's choice (SlowPath).
+				l = &linkEntry{ifindex: l.ifindex, mtu: l.mtu, up: true}
 			}
 			dup := false
 			for _, u := range usable {

@@ -5,7 +5,7 @@
 //
 // # Contract
 //
-// Start subscribes to rtnetlink route, rule, link, address and neighbour events in
+// Start subscribes to rtnetlink route, rule, nexthop object, link, address and neighbour events in
 // the target network namespace (the sockets are opened inside it), dumps the
 // current state and publishes an immutable *Table before it returns.
 // Afterwards every change is applied to a private copy of the state and, after
@@ -25,9 +25,16 @@
 //     evaluates them for a Flow (source, destination, protocol, TOS, ports)
 //     as the kernel's output route lookup does, with a trie per table they
 //     name (see rules.go); rule changes arrive through their own netlink
-//     subscription. TOS-specific routes, VRFs (l3mdev rules never match)
-//     and routes that use nexthop objects (`ip nexthop`, RTA_NH_ID) are NOT
-//     followed.
+//     subscription. TOS-specific routes are left out (the kernel skips
+//     them for any other TOS), and so is every route of an IPv6
+//     destination prefix that has source-specific routes (the kernel skips
+//     such a prefix for packets from other sources, and siit does for all);
+//     both are counted (Table.UnfollowedRoutes). VRFs are not followed
+//     (l3mdev rules never match).
+//   - Routes that use nexthop objects (`ip nexthop`, RTA_NH_ID) take their
+//     nexthops from the object, read from its own dump and subscription,
+//     whatever net.ipv4.nexthop_compat_mode says (see routemsg.go). Routes
+//     and objects with a lightweight-tunnel encapsulation give SlowPath.
 //   - Among routes for the same prefix the lowest metric whose nexthops are
 //     usable wins; a route whose every nexthop is on a link that is down,
 //     has lost carrier (not IFF_RUNNING) or is gone is skipped and the lookup
@@ -59,7 +66,8 @@
 //
 // # Keeping up
 //
-// Routes are re-dumped (not patched) after route events and after links go
+// Routes are re-dumped (not patched) after route events, after nexthop
+// object events (with the objects) and after links go
 // up or down, because the kernel flushes IPv4 routes of a downed link without
 // notifications and reports IPv6 multipath changes per nexthop; the re-dump
 // is exact and simple. Neighbour, link and address events are applied

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -18,13 +19,14 @@ import (
 // goroutines (and ours, for rules) feed the channels and close them when the
 // socket fails or done is closed.
 type subscriptions struct {
-	closed atomic.Bool // set before done closes: errors after it are expected
-	done   chan struct{}
-	routes chan netlink.RouteUpdate
-	links  chan netlink.LinkUpdate
-	addrs  chan netlink.AddrUpdate
-	neighs chan netlink.NeighUpdate
-	rules  chan struct{} // a rule of either family was added or removed
+	closed   atomic.Bool // set before done closes: errors after it are expected
+	done     chan struct{}
+	routes   chan netlink.RouteUpdate
+	links    chan netlink.LinkUpdate
+	addrs    chan netlink.AddrUpdate
+	neighs   chan netlink.NeighUpdate
+	rules    chan struct{} // a rule of either family was added or removed
+	nexthops chan struct{} // a nexthop object was added, changed or removed
 }
 
 // eventQueue is the channel depth between netlink's reader goroutines and
@@ -39,12 +41,13 @@ func emptySubscriptions() *subscriptions { return &subscriptions{done: make(chan
 // runtime.LockOSThread).
 func (m *Mirror) subscribe() (*subscriptions, error) {
 	s := &subscriptions{
-		done:   make(chan struct{}),
-		routes: make(chan netlink.RouteUpdate, eventQueue),
-		links:  make(chan netlink.LinkUpdate, eventQueue),
-		addrs:  make(chan netlink.AddrUpdate, eventQueue),
-		neighs: make(chan netlink.NeighUpdate, eventQueue),
-		rules:  make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		routes:   make(chan netlink.RouteUpdate, eventQueue),
+		links:    make(chan netlink.LinkUpdate, eventQueue),
+		addrs:    make(chan netlink.AddrUpdate, eventQueue),
+		neighs:   make(chan netlink.NeighUpdate, eventQueue),
+		rules:    make(chan struct{}, 1),
+		nexthops: make(chan struct{}, 1),
 	}
 	var ns = &m.ns
 	if !m.ns.IsOpen() {
@@ -94,21 +97,31 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 	}); err != nil {
 		return fail("neighbour", err)
 	}
+	started.neighs = true
 	target := netns.None()
 	if ns != nil {
 		target = *ns
 	}
-	if err := subscribeRules(target, s.rules, s.done, rb, cb("rule")); err != nil {
+	if err := subscribeSignal(target, s.rules, s.done, rb, cb("rule"), []uint{unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE},
+		unix.RTM_NEWRULE, unix.RTM_DELRULE); err != nil {
 		return fail("rule", err)
+	}
+	started.rules = true
+	if err := subscribeSignal(target, s.nexthops, s.done, rb, cb("nexthop"), []uint{unix.RTNLGRP_NEXTHOP},
+		unix.RTM_NEWNEXTHOP, unix.RTM_DELNEXTHOP); err != nil {
+		return fail("nexthop", err)
 	}
 	return s, nil
 }
 
-// subscribeRules reports rule changes of both families on ch (coalesced:
-// one pending signal at most). It closes ch when the socket fails or done
+// subscribeSignal reports, on ch, that a message of one of the types
+// arrived on the multicast groups (coalesced: one pending signal at most),
+// for the rtnetlink objects the netlink package cannot subscribe to: policy
+// routing rules, nexthop objects. It closes ch when the socket fails or done
 // is closed.
-func subscribeRules(target netns.NsHandle, ch chan struct{}, done <-chan struct{}, rcvbuf int, cberr func(error)) error {
-	s, err := nl.SubscribeAt(target, netns.None(), unix.NETLINK_ROUTE, unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE)
+func subscribeSignal(target netns.NsHandle, ch chan struct{}, done <-chan struct{}, rcvbuf int, cberr func(error),
+	groups []uint, types ...uint16) error {
+	s, err := nl.SubscribeAt(target, netns.None(), unix.NETLINK_ROUTE, groups...)
 	if err != nil {
 		return err
 	}
@@ -132,7 +145,7 @@ func subscribeRules(target netns.NsHandle, ch chan struct{}, done <-chan struct{
 				continue
 			}
 			for _, msg := range msgs {
-				if msg.Header.Type == unix.RTM_NEWRULE || msg.Header.Type == unix.RTM_DELRULE {
+				if slices.Contains(types, msg.Header.Type) {
 					select {
 					case ch <- struct{}{}:
 					default:
@@ -165,6 +178,7 @@ func (s *subscriptions) close() {
 	drain(true, s.addrs)
 	drain(true, s.neighs)
 	drain(true, s.rules)
+	drain(true, s.nexthops)
 }
 
 // dumpRetries bounds the retries of a dump the kernel reports as
@@ -249,27 +263,25 @@ func (m *Mirror) fullDump() error {
 	return nil
 }
 
-// dumpRoutes re-reads the tables the rules look up (at least local and main).
+// dumpRoutes re-reads the tables the rules look up (at least local and main)
+// and the nexthop objects routes may name.
 func (m *Mirror) dumpRoutes() error {
 	start := time.Now()
+	objs, err := m.dumpNexthops()
+	if err != nil {
+		return err
+	}
 	var routes []rawRoute
-	filter := &netlink.Route{Table: unix.RT_TABLE_UNSPEC}
-	err := retryInterrupted("routes", func() error {
-		routes = routes[:0]
-		return m.h.RouteListFilteredIter(netlink.FAMILY_ALL, filter, netlink.RT_FILTER_TABLE, func(r netlink.Route) bool {
-			if !m.st.tables[r.Table] {
-				return true
-			}
-			if rr, ok := routeFromNetlink(&r); ok {
-				routes = append(routes, rr)
-			}
-			return true
-		})
+	// The all-zero rtmsg (AF_UNSPEC, no table) dumps every family and table.
+	err = m.dumpRaw("routes", unix.RTM_GETROUTE, &nl.RtMsg{}, unix.RTM_NEWROUTE, func() { routes = routes[:0] }, func(msg []byte) {
+		if r, ok := routeFromMessage(msg); ok && m.st.tables[r.table] {
+			routes = append(routes, r)
+		}
 	})
 	if err != nil {
 		return err
 	}
-	m.st.routes = routes
+	m.st.routes, m.st.nhObjects = routes, objs
 	m.dirtyRoutes, m.dirtyFIB = false, true
 	m.routeDumps.Add(1)
 	// Leave the CPU alone for three times as long as the dump took.

@@ -117,8 +117,11 @@ type st struct {
 	neighs map[neighKey]neighInfo
 	addrs  map[ifAddr]struct{}
 	routes []rawRoute
-	rules  []rawRule    // both families, kernel order
-	tables map[int]bool // tables whose routes are kept: those the rules look up
+	// nhObjects are the nexthop objects (`ip nexthop`) by id; re-read with
+	// the routes.
+	nhObjects map[uint32]nhObject
+	rules     []rawRule    // both families, kernel order
+	tables    map[int]bool // tables whose routes are kept: those the rules look up
 }
 
 // Start opens the netlink subscriptions in the target namespace, dumps the
@@ -298,6 +301,16 @@ func (m *Mirror) run(ctx context.Context) {
 			}
 			m.dirtyRules = true
 			arm(m.opts.Coalesce)
+		case _, ok := <-s.nexthops:
+			if !ok {
+				m.recover(ctx)
+				arm(0)
+				continue
+			}
+			// Routes are re-read with the objects: deleting an object
+			// deletes the routes that use it.
+			m.dirtyRoutes = true
+			arm(m.opts.Coalesce)
 		case <-m.loseSubs:
 			m.recover(ctx)
 			arm(0)
@@ -387,7 +400,7 @@ func (m *Mirror) publish() {
 	old := m.cur.Load()
 	t := &Table{fib: old.fib, neigh: old.neigh, version: old.version + 1}
 	if m.dirtyFIB || t.fib == nil {
-		t.fib = buildFIB(m.st.routes, m.st.links, m.st.addrs, m.st.rules)
+		t.fib = buildFIB(m.st.routes, m.st.nhObjects, m.st.links, m.st.addrs, m.st.rules)
 	}
 	if m.dirtyNeigh || t.neigh == nil {
 		t.neigh = buildNeigh(m.st.neighs)

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/vishvananda/netlink/nl"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -312,27 +311,11 @@ func describeRule(r *rawRule, hasMark bool, mark, mask uint32) string {
 // netlink package's rule list drops the action (and l3mdev), so the dump is
 // parsed here, on a socket opened in the mirrored namespace.
 func (m *Mirror) dumpRules() ([]rawRule, error) {
-	target := netns.None()
-	if m.ns.IsOpen() {
-		target = m.ns
-	}
-	sock, err := nl.GetNetlinkSocketAt(target, netns.None(), unix.NETLINK_ROUTE)
-	if err != nil {
-		return nil, fmt.Errorf("dump rules: open netlink socket: %w", err)
-	}
-	defer sock.Close()
 	var out []rawRule
-	err = retryInterrupted("rules", func() error {
-		out = out[:0]
-		req := nl.NewNetlinkRequest(unix.RTM_GETRULE, unix.NLM_F_DUMP)
-		req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: {Socket: sock}}
-		req.AddData(nl.NewRtMsg()) // family AF_UNSPEC: both
-		return req.ExecuteIter(unix.NETLINK_ROUTE, unix.RTM_NEWRULE, func(msg []byte) bool {
-			if r, ok := ruleFromMessage(msg); ok {
-				out = append(out, r)
-			}
-			return true
-		})
+	err := m.dumpRaw("rules", unix.RTM_GETRULE, nl.NewRtMsg(), unix.RTM_NEWRULE, func() { out = out[:0] }, func(msg []byte) {
+		if r, ok := ruleFromMessage(msg); ok {
+			out = append(out, r)
+		}
 	})
 	return out, err
 }

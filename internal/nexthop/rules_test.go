@@ -176,7 +176,10 @@ func kernelRoute(t *testing.T, ns *labNS, v6 bool, fl string) string {
 	var res []struct {
 		Type    string `json:"type"`
 		Gateway string `json:"gateway"`
-		Dev     string `json:"dev"`
+		Via     struct {
+			Host string `json:"host"`
+		} `json:"via"` // a gateway of the other family (IPv4 route via inet6)
+		Dev string `json:"dev"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil || len(res) != 1 {
 		t.Fatalf("ip %s: cannot parse %q: %v", strings.Join(args, " "), s, err)
@@ -188,6 +191,8 @@ func kernelRoute(t *testing.T, ns *labNS, v6 bool, fl string) string {
 		return r.Type
 	case r.Gateway != "":
 		return "dev " + r.Dev + " via " + r.Gateway
+	case r.Via.Host != "":
+		return "dev " + r.Dev + " via " + r.Via.Host
 	default:
 		return "dev " + r.Dev
 	}
@@ -375,8 +380,8 @@ func TestPolicySynthetic(t *testing.T) {
 	dns := lookup(100, 100)
 	dns.src, dns.proto, dns.dport = pfx("192.0.2.200/32"), unix.IPPROTO_UDP, portSel{lo: 53, hi: 53, set: true}
 	rules := []rawRule{lookup(0, unix.RT_TABLE_LOCAL), dns, lookup(32766, unix.RT_TABLE_MAIN), lookup(32767, unix.RT_TABLE_DEFAULT)}
-	def := &Table{fib: buildFIB(routes, testLinks(), nil, []rawRule{rules[0], rules[2], rules[3]})}
-	pol := &Table{fib: buildFIB(routes, testLinks(), nil, rules)}
+	def := &Table{fib: buildFIB(routes, nil, testLinks(), nil, []rawRule{rules[0], rules[2], rules[3]})}
+	pol := &Table{fib: buildFIB(routes, nil, testLinks(), nil, rules)}
 	if def.Policy(false) || !pol.Policy(false) || pol.Policy(true) {
 		t.Fatalf("Policy: default rules %v, with the dns rule %v (IPv6 %v)", def.Policy(false), pol.Policy(false), pol.Policy(true))
 	}

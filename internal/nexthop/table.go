@@ -67,14 +67,14 @@ type Table struct {
 // fib is the part of a snapshot that depends on routes, links and addresses;
 // neighbour-only changes reuse it.
 type fib struct {
-	v4, v6           trie // main table + host-length local entries
-	local4, local6   trie // non-host-length local-table prefixes (AnyIP); usually empty
-	routes           []routeEntry
-	nexthops         []nexthop
-	links            []linkEntry // sorted by ifindex
-	localAddrs       []netip.Addr
-	routeCount       int
-	skippedNexthopID int // routes that use nexthop objects (not supported)
+	v4, v6         trie // main table + host-length local entries
+	local4, local6 trie // non-host-length local-table prefixes (AnyIP); usually empty
+	routes         []routeEntry
+	nexthops       []nexthop
+	links          []linkEntry // sorted by ifindex
+	localAddrs     []netip.Addr
+	routeCount     int
+	unfollowed     int // TOS-specific and source-specific routes, left out
 
 	pol4, pol6 *policy // nil: the kernel's default rules (local, then main)
 }
@@ -281,6 +281,11 @@ func (f *fib) link(ifindex int32) *linkEntry {
 func (t *Table) LocalAddrs() []netip.Addr {
 	return append([]netip.Addr(nil), t.f().localAddrs...)
 }
+
+// UnfollowedRoutes is how many routes the snapshot leaves out: IPv4
+// TOS-specific routes, and the routes of IPv6 destination prefixes that have
+// source-specific ("from") routes (see the package documentation).
+func (t *Table) UnfollowedRoutes() int { return t.f().unfollowed }
 
 // Version numbers snapshots; a newer snapshot has a larger version.
 func (t *Table) Version() uint64 {
