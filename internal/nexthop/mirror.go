@@ -249,6 +249,17 @@ func (m *Mirror) run(ctx context.Context) {
 		defer t.Stop()
 		resyncC = t.C
 	}
+	// changed arms a rebuild after an event, or re-subscribes when the
+	// subscription it came from was lost (its channel closed).
+	changed := func(ok, dirty bool) {
+		switch {
+		case !ok:
+			m.recover(ctx)
+			arm(0)
+		case dirty:
+			arm(m.opts.Coalesce)
+		}
+	}
 	for {
 		s := m.subs
 		select {
@@ -257,60 +268,23 @@ func (m *Mirror) run(ctx context.Context) {
 		case <-m.stop:
 			return
 		case u, ok := <-s.routes:
-			if !ok {
-				m.recover(ctx)
-				arm(0)
-				continue
-			}
-			if m.routeRelevant(&u.Route) {
-				m.dirtyRoutes = true
-				arm(m.opts.Coalesce)
-			}
+			relevant := ok && m.routeRelevant(&u.Route)
+			m.dirtyRoutes = m.dirtyRoutes || relevant
+			changed(ok, relevant)
 		case u, ok := <-s.links:
-			if !ok {
-				m.recover(ctx)
-				arm(0)
-				continue
-			}
-			if m.applyLink(&u) {
-				arm(m.opts.Coalesce)
-			}
+			changed(ok, ok && m.applyLink(&u))
 		case u, ok := <-s.addrs:
-			if !ok {
-				m.recover(ctx)
-				arm(0)
-				continue
-			}
-			if m.applyAddr(&u) {
-				arm(m.opts.Coalesce)
-			}
+			changed(ok, ok && m.applyAddr(&u))
 		case u, ok := <-s.neighs:
-			if !ok {
-				m.recover(ctx)
-				arm(0)
-				continue
-			}
-			if m.applyNeigh(u.Type, &u.Neigh) {
-				arm(m.opts.Coalesce)
-			}
+			changed(ok, ok && m.applyNeigh(u.Type, &u.Neigh))
 		case _, ok := <-s.rules:
-			if !ok {
-				m.recover(ctx)
-				arm(0)
-				continue
-			}
-			m.dirtyRules = true
-			arm(m.opts.Coalesce)
+			m.dirtyRules = m.dirtyRules || ok
+			changed(ok, true)
 		case _, ok := <-s.nexthops:
-			if !ok {
-				m.recover(ctx)
-				arm(0)
-				continue
-			}
 			// Routes are re-read with the objects: deleting an object
 			// deletes the routes that use it.
-			m.dirtyRoutes = true
-			arm(m.opts.Coalesce)
+			m.dirtyRoutes = m.dirtyRoutes || ok
+			changed(ok, true)
 		case <-m.loseSubs:
 			m.recover(ctx)
 			arm(0)

@@ -13,29 +13,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// nhLab is a namespace with three links (their peers stay in it) and
-// routes through nexthop objects of every kind the kernel offers for
-// unicast routes. compat sets net.ipv4.nexthop_compat_mode: with 1 the
-// kernel also spells each route's nexthops out, with 0 only the object id
-// tells.
-//
-//	d1 192.0.2.1/26    2001:db8:a::1/64   gateways .62, a::fe
-//	d2 192.0.2.65/26   2001:db8:b::1/64   gateways .126, b::fe
-//	d3 192.0.2.129/26
+// nhLab is a namespace with threeLinks and routes through nexthop objects
+// of every kind the kernel offers for unicast routes; the gateways are .62
+// and a::fe on d1, .126 and b::fe on d2. compat sets
+// net.ipv4.nexthop_compat_mode: with 1 the kernel also spells each route's
+// nexthops out, with 0 only the object id tells.
 func nhLab(t *testing.T, compat bool) *labNS {
 	ns := newNS(t, "nho")
 	ns.exec(t, fmt.Sprintf("sysctl -q -w net.ipv4.nexthop_compat_mode=%d", map[bool]int{false: 0, true: 1}[compat]))
-	for _, l := range []struct{ name, v4, v6 string }{
-		{"d1", "192.0.2.1/26", "2001:db8:a::1/64"},
-		{"d2", "192.0.2.65/26", "2001:db8:b::1/64"},
-		{"d3", "192.0.2.129/26", "2001:db8:c::1/64"},
-	} {
-		ns.ip(t, "link add "+l.name+" type veth peer name "+l.name+"p")
-		ns.ip(t, "link set "+l.name+"p up")
-		ns.ip(t, "link set "+l.name+" up")
-		ns.ip(t, "addr add "+l.v4+" dev "+l.name)
-		ns.ip(t, "addr add "+l.v6+" dev "+l.name+" nodad")
-	}
+	threeLinks(t, ns)
 	for _, c := range []string{
 		"nexthop add id 1 via 192.0.2.62 dev d1",
 		"nexthop add id 2 via 192.0.2.126 dev d2",

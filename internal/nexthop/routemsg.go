@@ -94,21 +94,15 @@ func routeFromMessage(b []byte) (rawRoute, bool) {
 				r.table = int(ne.Uint32(v))
 			}
 		case unix.RTA_PRIORITY:
-			if len(v) >= 4 {
-				r.priority = int(ne.Uint32(v))
-			}
+			r.priority = int(attrU32(v))
 		case unix.RTA_OIF:
-			if len(v) >= 4 {
-				single.ifindex = int32(ne.Uint32(v))
-			}
+			single.ifindex = int32(attrU32(v))
 		case unix.RTA_GATEWAY:
-			if ad, ok := netip.AddrFromSlice(v); ok {
-				single.gw = ad
-			}
+			single.gw = attrAddr(v)
 		case unix.RTA_VIA:
 			single.gw = viaAddr(v)
 		case unix.RTA_ENCAP_TYPE:
-			single.encap = len(v) >= 2 && ne.Uint16(v) != 0
+			single.encap = attrEncap(v)
 		case unix.RTA_MULTIPATH:
 			multipath = v
 		case unix.RTA_METRICS:
@@ -120,9 +114,7 @@ func routeFromMessage(b []byte) (rawRoute, bool) {
 				}
 			}
 		case rtaNHID:
-			if len(v) >= 4 {
-				r.nhid = ne.Uint32(v)
-			}
+			r.nhid = attrU32(v)
 		}
 	}
 	switch {
@@ -137,6 +129,23 @@ func routeFromMessage(b []byte) (rawRoute, bool) {
 	}
 	return r, true
 }
+
+// attrU32 is a 32-bit attribute, 0 when it is too short.
+func attrU32(v []byte) uint32 {
+	if len(v) < 4 {
+		return 0
+	}
+	return nl.NativeEndian().Uint32(v)
+}
+
+// attrAddr is an address attribute (4 or 16 bytes), invalid otherwise.
+func attrAddr(v []byte) netip.Addr {
+	a, _ := netip.AddrFromSlice(v)
+	return a
+}
+
+// attrEncap reports whether an encapsulation type attribute names one.
+func attrEncap(v []byte) bool { return len(v) >= 2 && nl.NativeEndian().Uint16(v) != 0 }
 
 // viaAddr decodes struct rtvia (family, then the address).
 func viaAddr(v []byte) netip.Addr {
@@ -178,13 +187,11 @@ func parseMultipath(b []byte) ([]rawNexthop, bool) {
 		for _, a := range attrs {
 			switch a.typ {
 			case unix.RTA_GATEWAY:
-				if ad, ok := netip.AddrFromSlice(a.v); ok {
-					nh.gw = ad
-				}
+				nh.gw = attrAddr(a.v)
 			case unix.RTA_VIA:
 				nh.gw = viaAddr(a.v)
 			case unix.RTA_ENCAP_TYPE:
-				nh.encap = len(a.v) >= 2 && ne.Uint16(a.v) != 0
+				nh.encap = attrEncap(a.v)
 			}
 		}
 		out = append(out, nh)
@@ -210,23 +217,17 @@ func nhObjectFromMessage(b []byte) (nhObject, bool) {
 		v := a.v
 		switch a.typ {
 		case unix.NHA_ID:
-			if len(v) >= 4 {
-				o.id = ne.Uint32(v)
-			}
+			o.id = attrU32(v)
 		case unix.NHA_BLACKHOLE:
 			o.blackhole = true
 		case nhaFDB:
 			o.fdb = true
 		case unix.NHA_OIF:
-			if len(v) >= 4 {
-				o.ifindex = int32(ne.Uint32(v))
-			}
+			o.ifindex = int32(attrU32(v))
 		case unix.NHA_GATEWAY:
-			if ad, ok := netip.AddrFromSlice(v); ok {
-				o.gw = ad
-			}
+			o.gw = attrAddr(v)
 		case unix.NHA_ENCAP_TYPE:
-			o.encap = len(v) >= 2 && ne.Uint16(v) != 0
+			o.encap = attrEncap(v)
 		case unix.NHA_GROUP:
 			// struct nexthop_grp: id, weight-1 (low byte), weight-1 (high
 			// byte, kernels from 6.12), reserved.

@@ -115,12 +115,7 @@ func ruleFromMessage(b []byte) (rawRule, bool) {
 		return rawRule{}, false
 	}
 	ne := nl.NativeEndian()
-	u32 := func(v []byte) uint32 {
-		if len(v) < 4 {
-			return 0
-		}
-		return ne.Uint32(v)
-	}
+	u32 := attrU32
 	var mark, markMask uint32
 	var hasMark, hasMask bool
 	var label, labelMask uint32

@@ -27,20 +27,8 @@ import (
 //	d3 192.0.2.129/26  2001:db8:c::1/64   gateway .190 / c::fe
 func policyLab(t *testing.T) *labNS {
 	ns := newNS(t, "pol")
-	for i, l := range []struct{ name, v4, v6 string }{
-		{"d1", "192.0.2.1/26", "2001:db8:a::1/64"},
-		{"d2", "192.0.2.65/26", "2001:db8:b::1/64"},
-		{"d3", "192.0.2.129/26", "2001:db8:c::1/64"},
-	} {
-		ns.ip(t, "link add "+l.name+" type veth peer name "+l.name+"p")
-		ns.ip(t, "link set "+l.name+"p up")
-		ns.ip(t, "link set "+l.name+" up")
-		ns.ip(t, "addr add "+l.v4+" dev "+l.name)
-		ns.ip(t, "addr add "+l.v6+" dev "+l.name+" nodad")
-		if i == 1 {
-			ns.ip(t, "link set d2 group 7")
-		}
-	}
+	threeLinks(t, ns)
+	ns.ip(t, "link set d2 group 7")
 	for _, a := range []string{"192.0.2.200/32", "192.0.2.201/32", "203.0.113.250/32"} {
 		ns.ip(t, "addr add "+a+" dev lo")
 	}
@@ -74,6 +62,26 @@ func policyLab(t *testing.T) *labNS {
 		ns.ip(t, r)
 	}
 	return ns
+}
+
+// threeLinks gives ns the links d1, d2 and d3 (veths whose peers d1p, d2p,
+// d3p stay in ns, unaddressed), up and addressed:
+//
+//	d1 192.0.2.1/26    2001:db8:a::1/64
+//	d2 192.0.2.65/26   2001:db8:b::1/64
+//	d3 192.0.2.129/26  2001:db8:c::1/64
+func threeLinks(t *testing.T, ns *labNS) {
+	for _, l := range []struct{ name, v4, v6 string }{
+		{"d1", "192.0.2.1/26", "2001:db8:a::1/64"},
+		{"d2", "192.0.2.65/26", "2001:db8:b::1/64"},
+		{"d3", "192.0.2.129/26", "2001:db8:c::1/64"},
+	} {
+		ns.ip(t, "link add "+l.name+" type veth peer name "+l.name+"p")
+		ns.ip(t, "link set "+l.name+"p up")
+		ns.ip(t, "link set "+l.name+" up")
+		ns.ip(t, "addr add "+l.v4+" dev "+l.name)
+		ns.ip(t, "addr add "+l.v6+" dev "+l.name+" nodad")
+	}
 }
 
 // randomRule returns the arguments of one `ip rule add` with priority pref;
