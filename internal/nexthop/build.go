@@ -14,13 +14,14 @@ import (
 // goroutine) and compiles them into a fib / neighTable for each snapshot.
 
 type linkInfo struct {
-	ifindex int32
-	name    string
-	mtu     uint32
-	mac     [6]byte
-	ether   bool // ARPHRD_ETHER with a 6-byte address and not loopback
-	up      bool // IFF_UP and IFF_RUNNING (operational: carrier, not dormant)
-	group   uint32
+	ifindex  int32
+	name     string
+	mtu      uint32
+	mac      [6]byte
+	ether    bool // ARPHRD_ETHER with a 6-byte address and not loopback
+	up       bool // IFF_UP and IFF_RUNNING (operational: carrier, not dormant)
+	linkdown bool // IFF_UP without IFF_RUNNING: the kernel's routes stay, flagged linkdown
+	group    uint32
 }
 
 type neighKey struct {
@@ -72,6 +73,7 @@ func linkFromNetlink(l netlink.Link) linkInfo {
 		copy(li.mac[:], a.HardwareAddr)
 	}
 	li.up = a.RawFlags&unix.IFF_UP != 0 && a.RawFlags&unix.IFF_RUNNING != 0
+	li.linkdown = a.RawFlags&unix.IFF_UP != 0 && a.RawFlags&unix.IFF_RUNNING == 0
 	return li
 }
 
@@ -134,11 +136,16 @@ func prefixKey(p netip.Prefix) (hi, lo uint64, plen uint8) {
 // over main-table routes like the kernel's "lookup local" rule 0. A family
 // whose rules are not the kernel's defaults also gets a policy: its rules
 // and a trie per table they look up.
-func buildFIB(routes []rawRoute, objs map[uint32]nhObject, links map[int32]linkInfo, addrs map[ifAddr]struct{}, rules []rawRule) *fib {
+func buildFIB(s *st) *fib {
 	f := &fib{v4: newTrie(), v6: newTrie(), local4: newTrie(), local6: newTrie()}
-	routes = resolveNexthops(routes, objs)
+	routes, links, addrs, rules := resolveNexthops(s.routes, s.nhObjects), s.links, s.addrs, s.rules
 	for _, l := range links {
-		f.links = append(f.links, linkEntry{ifindex: l.ifindex, mtu: l.mtu, mac: l.mac, ether: l.ether, up: l.up, group: l.group})
+		f.links = append(f.links, linkEntry{ifindex: l.ifindex, mtu: l.mtu, mac: l.mac, ether: l.ether, up: l.up,
+			linkdown: l.linkdown, group: l.group,
+			// IPv4 ORs "all" with the device; IPv6 keeps "all" written
+			// into every device, so the device's value is the one.
+			ignore4: s.netconf[netconfKey{false, netconfAll}] || s.netconf[netconfKey{false, l.ifindex}],
+			ignore6: s.netconf[netconfKey{true, l.ifindex}]})
 	}
 	slices.SortFunc(f.links, func(a, b linkEntry) int { return cmp.Compare(a.ifindex, b.ifindex) })
 
@@ -441,19 +448,20 @@ func (f *fib) compile(group []*rawRoute) (routeEntry, bool) {
 	}
 	var usable []cand
 	ether := 0
+	v6 := group[0].dst.Addr().Is6()
 	for _, r := range group {
 		for _, nh := range r.nhs {
 			if nh.flags&unix.RTNH_F_DEAD != 0 {
 				continue
 			}
 			l := f.link(nh.ifindex)
-			if l == nil || !l.up {
+			if l == nil || !l.usable(v6) {
 				continue
 			}
 			if nh.encap {
 				// A tunnel header to push: the kernel's job. Usable,
 				// so the route is the kernel's choice (SlowPath).
-				l = &linkEntry{ifindex: l.ifindex, mtu: l.mtu, up: true}
+				l = &linkEntry{ifindex: l.ifindex, mtu: l.mtu}
 			}
 			dup := false
 			for _, u := range usable {

@@ -96,7 +96,7 @@ func testTable(t testing.TB) *Table {
 		// Same address on another link: keyed by link.
 		{3, addr("192.0.2.10")}: {mac: [6]byte{2, 0, 0, 0, 3, 10}, hasLL: true, state: unix.NUD_REACHABLE},
 	}
-	return &Table{fib: buildFIB(routes, nil, testLinks(), addrs, nil), neigh: buildNeigh(neighs), version: 1}
+	return &Table{fib: buildFIB(&st{routes: routes, links: testLinks(), addrs: addrs}), neigh: buildNeigh(neighs), version: 1}
 }
 
 func TestLookupSynthetic(t *testing.T) {
@@ -247,7 +247,7 @@ func bigTable(n int) (*Table, []uint32, [][2]uint64) {
 	}
 	routes = append(routes, uni("0.0.0.0/0", 0, nh(2, "192.0.2.254")), uni("::/0", 0, nh(2, "fe80::1")))
 	neighs := map[neighKey]neighInfo{{2, addr("192.0.2.254")}: {mac: macGw, hasLL: true, state: unix.NUD_REACHABLE}}
-	return &Table{fib: buildFIB(routes, nil, testLinks(), nil, nil), neigh: buildNeigh(neighs)}, q4, q6
+	return &Table{fib: buildFIB(&st{routes: routes, links: testLinks()}), neigh: buildNeigh(neighs)}, q4, q6
 }
 
 func BenchmarkLookup4(b *testing.B) {

@@ -5,7 +5,7 @@
 //
 // # Contract
 //
-// Start subscribes to rtnetlink route, rule, nexthop object, link, address and neighbour events in
+// Start subscribes to rtnetlink route, rule, nexthop object, netconf, link, address and neighbour events in
 // the target network namespace (the sockets are opened inside it), dumps the
 // current state and publishes an immutable *Table before it returns.
 // Afterwards every change is applied to a private copy of the state and, after
@@ -36,10 +36,13 @@
 //     whatever net.ipv4.nexthop_compat_mode says (see routemsg.go). Routes
 //     and objects with a lightweight-tunnel encapsulation give SlowPath.
 //   - Among routes for the same prefix the lowest metric whose nexthops are
-//     usable wins; a route whose every nexthop is on a link that is down,
-//     has lost carrier (not IFF_RUNNING) or is gone is skipped and the lookup
-//     falls back to a shorter prefix, as the kernel does. If nothing is
-//     left: NoRoute.
+//     usable wins; a route whose every nexthop is on a link that is down
+//     or gone is skipped and the lookup falls back to a shorter prefix, as
+//     the kernel does. If nothing is left: NoRoute. A link that is up but
+//     has lost its carrier (not IFF_RUNNING) stays usable, as the kernel's
+//     linkdown routes do, unless ignore_routes_with_linkdown is set for the
+//     route's family (IPv4: "all" or the device; IPv6: the device), which
+//     the mirror reads from netconf objects and follows (netconf.go).
 //   - blackhole/unreachable/prohibit routes give Blackhole/Unreachable/
 //     Prohibit; throw gives NoRoute.
 //   - Multipath routes (IPv4 RTA_MULTIPATH, IPv6 siblings of equal metric)

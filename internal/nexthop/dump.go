@@ -27,6 +27,7 @@ type subscriptions struct {
 	neighs   chan netlink.NeighUpdate
 	rules    chan struct{} // a rule of either family was added or removed
 	nexthops chan struct{} // a nexthop object was added, changed or removed
+	netconf  chan struct{} // a netconf object (per-device IP settings) changed
 }
 
 // eventQueue is the channel depth between netlink's reader goroutines and
@@ -48,6 +49,7 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 		neighs:   make(chan netlink.NeighUpdate, eventQueue),
 		rules:    make(chan struct{}, 1),
 		nexthops: make(chan struct{}, 1),
+		netconf:  make(chan struct{}, 1),
 	}
 	var ns = &m.ns
 	if !m.ns.IsOpen() {
@@ -62,7 +64,7 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 	}
 	// Each call starts a reader goroutine only on success; on failure the
 	// ones already started are stopped through done.
-	started := struct{ routes, links, addrs, neighs, rules bool }{}
+	started := struct{ routes, links, addrs, neighs, rules, nexthops bool }{}
 	fail := func(what string, err error) (*subscriptions, error) {
 		s.closed.Store(true)
 		close(s.done)
@@ -71,6 +73,7 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 		drain(started.addrs, s.addrs)
 		drain(started.neighs, s.neighs)
 		drain(started.rules, s.rules)
+		drain(started.nexthops, s.nexthops)
 		return nil, fmt.Errorf("subscribe to %s changes: %w (requires CAP_NET_ADMIN in the target namespace)", what, err)
 	}
 	rb := m.opts.ReceiveBuffer
@@ -110,6 +113,11 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 	if err := subscribeSignal(target, s.nexthops, s.done, rb, cb("nexthop"), []uint{unix.RTNLGRP_NEXTHOP},
 		unix.RTM_NEWNEXTHOP, unix.RTM_DELNEXTHOP); err != nil {
 		return fail("nexthop", err)
+	}
+	started.nexthops = true
+	if err := subscribeSignal(target, s.netconf, s.done, rb, cb("netconf"), []uint{unix.RTNLGRP_IPV4_NETCONF, unix.RTNLGRP_IPV6_NETCONF},
+		unix.RTM_NEWNETCONF, unix.RTM_DELNETCONF); err != nil {
+		return fail("netconf", err)
 	}
 	return s, nil
 }
@@ -179,6 +187,7 @@ func (s *subscriptions) close() {
 	drain(true, s.neighs)
 	drain(true, s.rules)
 	drain(true, s.nexthops)
+	drain(true, s.netconf)
 }
 
 // dumpRetries bounds the retries of a dump the kernel reports as
@@ -252,7 +261,11 @@ func (m *Mirror) fullDump() error {
 	if err != nil {
 		return err
 	}
-	m.st.links, m.st.addrs, m.st.neighs = links, addrs, neighs
+	netconf, err := m.dumpNetconf()
+	if err != nil {
+		return err
+	}
+	m.st.links, m.st.addrs, m.st.neighs, m.st.netconf = links, addrs, neighs, netconf
 	m.st.rules, m.st.tables = rules, ruleTables(rules)
 	m.dirtyRules = false
 	if err := m.dumpRoutes(); err != nil {

@@ -108,7 +108,7 @@ type Mirror struct {
 	st                                st
 	subs                              *subscriptions
 	dirtyRoutes, dirtyFIB, dirtyNeigh bool
-	dirtyRules                        bool
+	dirtyRules, dirtyNetconf          bool
 	nextDump                          time.Time
 }
 
@@ -120,8 +120,11 @@ type st struct {
 	// nhObjects are the nexthop objects (`ip nexthop`) by id; re-read with
 	// the routes.
 	nhObjects map[uint32]nhObject
-	rules     []rawRule    // both families, kernel order
-	tables    map[int]bool // tables whose routes are kept: those the rules look up
+	rules     []rawRule // both families, kernel order
+	// netconf holds ignore_routes_with_linkdown per family and device
+	// (netconfAll: the "all" setting).
+	netconf map[netconfKey]bool
+	tables  map[int]bool // tables whose routes are kept: those the rules look up
 }
 
 // Start opens the netlink subscriptions in the target namespace, dumps the
@@ -285,6 +288,9 @@ func (m *Mirror) run(ctx context.Context) {
 			// deletes the routes that use it.
 			m.dirtyRoutes = m.dirtyRoutes || ok
 			changed(ok, true)
+		case _, ok := <-s.netconf:
+			m.dirtyNetconf = m.dirtyNetconf || ok
+			changed(ok, true)
 		case <-m.loseSubs:
 			m.recover(ctx)
 			arm(0)
@@ -318,6 +324,15 @@ func (m *Mirror) rebuild() time.Duration {
 			if t := ruleTables(rules); !maps.Equal(t, m.st.tables) {
 				m.st.tables, m.dirtyRoutes = t, true
 			}
+		}
+	}
+	if m.dirtyNetconf {
+		if changed, err := m.refreshNetconf(); err != nil {
+			m.log.Warn("netconf dump failed; retrying in 1s", zap.Error(err))
+			again = time.Second
+		} else {
+			m.dirtyNetconf = false
+			m.dirtyFIB = m.dirtyFIB || changed
 		}
 	}
 	if m.dirtyRoutes {
@@ -374,7 +389,7 @@ func (m *Mirror) publish() {
 	old := m.cur.Load()
 	t := &Table{fib: old.fib, neigh: old.neigh, version: old.version + 1}
 	if m.dirtyFIB || t.fib == nil {
-		t.fib = buildFIB(m.st.routes, m.st.nhObjects, m.st.links, m.st.addrs, m.st.rules)
+		t.fib = buildFIB(&m.st)
 	}
 	if m.dirtyNeigh || t.neigh == nil {
 		t.neigh = buildNeigh(m.st.neighs)
@@ -416,11 +431,11 @@ func (m *Mirror) applyLink(u *netlink.LinkUpdate) bool {
 	}
 	li := linkFromNetlink(u.Link)
 	m.st.links[idx] = li
-	if had && old.mtu == li.mtu && old.mac == li.mac && old.ether == li.ether && old.up == li.up {
+	if had && old.mtu == li.mtu && old.mac == li.mac && old.ether == li.ether && old.up == li.up && old.linkdown == li.linkdown {
 		return false
 	}
 	m.dirtyFIB = true
-	if !had || old.up != li.up {
+	if !had || old.up != li.up || old.linkdown != li.linkdown {
 		// IPv4 routes through a link that goes down are flushed
 		// without notifications: re-read the table.
 		m.dirtyRoutes = true

@@ -208,10 +208,18 @@ func TestMirrorLiveKernel(t *testing.T) {
 		a.ip(t, s.cmd)
 		eventually(t, s.cmd, func() (bool, string) { return checkHop(m.Table(), s.dst, s.hash, s.want) })
 	}
-	// Carrier loss (peer down) keeps the kernel's routes but makes them
-	// unusable.
+	// Carrier loss (peer down) keeps the kernel's routes, flagged
+	// linkdown, and the kernel keeps using them, unless
+	// ignore_routes_with_linkdown says otherwise.
 	l.b.ip(t, "link set veth1 down")
 	eventually(t, "carrier loss on veth0", func() (bool, string) {
+		return !m.Table().LinkUp(l.veth0), "veth0 still up"
+	})
+	if ok, why := checkHop(m.Table(), "192.0.2.77", 0, hopWant{Found, l.veth0, "192.0.2.77", 1450, false, [6]byte{}}); !ok {
+		t.Errorf("linkdown route no longer used: %s", why)
+	}
+	a.exec(t, "sysctl -q -w net.ipv4.conf.veth0.ignore_routes_with_linkdown=1")
+	eventually(t, "ignore_routes_with_linkdown on veth0", func() (bool, string) {
 		return checkHop(m.Table(), "192.0.2.77", 0, hopWant{res: NoRoute})
 	})
 	l.b.ip(t, "link set veth1 up")

@@ -342,7 +342,7 @@ func TestResolveNexthops(t *testing.T) {
 	}
 	in := slices.Clone(routes)
 	neighs := map[neighKey]neighInfo{{2, addr("2001:db8:1::fe")}: {mac: macGw, hasLL: true, state: unix.NUD_REACHABLE}}
-	tab := &Table{fib: buildFIB(routes, objs, testLinks(), nil, nil), neigh: buildNeigh(neighs)}
+	tab := &Table{fib: buildFIB(&st{routes: routes, nhObjects: objs, links: testLinks()}), neigh: buildNeigh(neighs)}
 	if !slices.EqualFunc(in, routes, func(a, b rawRoute) bool { return fmt.Sprint(a) == fmt.Sprint(b) }) {
 		t.Fatal("buildFIB modified the mirrored routes")
 	}
@@ -399,7 +399,7 @@ func FuzzRouteFromMessage(f *testing.F) {
 			}
 		}
 		r.table = unix.RT_TABLE_MAIN
-		tab := &Table{fib: buildFIB([]rawRoute{r}, objs, testLinks(), nil, nil)}
+		tab := &Table{fib: buildFIB(&st{routes: []rawRoute{r}, nhObjects: objs, links: testLinks()})}
 		tab.Lookup(r.dst.Addr(), 12345)
 	})
 }

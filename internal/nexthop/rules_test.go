@@ -388,8 +388,8 @@ func TestPolicySynthetic(t *testing.T) {
 	dns := lookup(100, 100)
 	dns.src, dns.proto, dns.dport = pfx("192.0.2.200/32"), unix.IPPROTO_UDP, portSel{lo: 53, hi: 53, set: true}
 	rules := []rawRule{lookup(0, unix.RT_TABLE_LOCAL), dns, lookup(32766, unix.RT_TABLE_MAIN), lookup(32767, unix.RT_TABLE_DEFAULT)}
-	def := &Table{fib: buildFIB(routes, nil, testLinks(), nil, []rawRule{rules[0], rules[2], rules[3]})}
-	pol := &Table{fib: buildFIB(routes, nil, testLinks(), nil, rules)}
+	def := &Table{fib: buildFIB(&st{routes: routes, links: testLinks(), rules: []rawRule{rules[0], rules[2], rules[3]}})}
+	pol := &Table{fib: buildFIB(&st{routes: routes, links: testLinks(), rules: rules})}
 	if def.Policy(false) || !pol.Policy(false) || pol.Policy(true) {
 		t.Fatalf("Policy: default rules %v, with the dns rule %v (IPv6 %v)", def.Policy(false), pol.Policy(false), pol.Policy(true))
 	}

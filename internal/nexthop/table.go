@@ -101,6 +101,19 @@ type linkEntry struct {
 	ether   bool
 	up      bool
 	group   uint32 // interface group (suppress_ifgroup)
+	// linkdown: administratively up without carrier. The kernel keeps
+	// routing through such a link unless ignore_routes_with_linkdown is
+	// set for the route's family (ignore4, ignore6).
+	linkdown         bool
+	ignore4, ignore6 bool
+}
+
+// usable reports whether routes of a family may leave through l.
+func (l *linkEntry) usable(v6 bool) bool {
+	if v6 {
+		return l.up || l.linkdown && !l.ignore6
+	}
+	return l.up || l.linkdown && !l.ignore4
 }
 
 var emptyFIB = &fib{v4: newTrie(), v6: newTrie(), local4: newTrie(), local6: newTrie()}

@@ -1,0 +1,88 @@
+package nexthop
+
+import (
+	"maps"
+
+	"golang.org/x/sys/unix"
+)
+
+// A link that is up but has lost its carrier keeps its routes: the kernel
+// flags them linkdown and goes on routing through them, unless
+// net.ipv{4,6}.conf.*.ignore_routes_with_linkdown is set, in which case it
+// skips them and falls back to other nexthops or a shorter prefix. The
+// mirror reads that setting through rtnetlink's netconf objects (dump and
+// notifications), per family and device, and follows it.
+
+const (
+	netconfaIfindex      = 1 // NETCONFA_IFINDEX
+	netconfaIgnoreLinkdn = 6 // NETCONFA_IGNORE_ROUTES_WITH_LINKDOWN
+	netconfAll           = -1
+)
+
+type netconfKey struct {
+	v6      bool
+	ifindex int32 // netconfAll for net.ipv{4,6}.conf.all
+}
+
+// netconfFromMessage parses one RTM_NEWNETCONF message (struct netconfmsg,
+// padded to 4 bytes, and its attributes); ok is false unless it names a
+// device (or "all") and carries ignore_routes_with_linkdown.
+func netconfFromMessage(b []byte) (k netconfKey, ignore, ok bool) {
+	if len(b) < 4 || (b[0] != unix.AF_INET && b[0] != unix.AF_INET6) {
+		return netconfKey{}, false, false
+	}
+	attrs, good := parseAttrs(b[4:])
+	if !good {
+		return netconfKey{}, false, false
+	}
+	k.v6 = b[0] == unix.AF_INET6
+	var hasIndex, hasIgnore bool
+	for _, a := range attrs {
+		switch a.typ {
+		case netconfaIfindex:
+			k.ifindex, hasIndex = int32(attrU32(a.v)), len(a.v) >= 4
+		case netconfaIgnoreLinkdn:
+			ignore, hasIgnore = attrU32(a.v) != 0, len(a.v) >= 4
+		}
+	}
+	return k, ignore, hasIndex && hasIgnore && (k.ifindex > 0 || k.ifindex == netconfAll)
+}
+
+// netconfmsg is the header of a netconf dump request for one family.
+type netconfmsg struct{ family uint8 }
+
+func (netconfmsg) Len() int            { return 4 }
+func (h netconfmsg) Serialize() []byte { return []byte{h.family, 0, 0, 0} }
+
+// dumpNetconf reads ignore_routes_with_linkdown of both families, "all"
+// and every device; only the true ones are kept.
+func (m *Mirror) dumpNetconf() (map[netconfKey]bool, error) {
+	out := map[netconfKey]bool{}
+	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		part := map[netconfKey]bool{}
+		err := m.dumpRaw("netconf", unix.RTM_GETNETCONF, netconfmsg{fam}, unix.RTM_NEWNETCONF, func() { clear(part) }, func(msg []byte) {
+			if k, ignore, ok := netconfFromMessage(msg); ok && ignore {
+				part[k] = true
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, part)
+	}
+	return out, nil
+}
+
+// refreshNetconf re-reads the netconf objects after a notification and
+// reports whether the setting changed anywhere.
+func (m *Mirror) refreshNetconf() (bool, error) {
+	nc, err := m.dumpNetconf()
+	if err != nil {
+		return false, err
+	}
+	if maps.Equal(nc, m.st.netconf) {
+		return false, nil
+	}
+	m.st.netconf = nc
+	return true, nil
+}
