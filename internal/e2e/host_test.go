@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strings"
@@ -224,6 +225,50 @@ func TestNexthopObjectsLive(t *testing.T) {
 		t.Fatalf("ping still fails after the nexthop came back\n%s", l.siitLog())
 	}
 	l.helperOK(l.C, "udpping", hostPort(server6, "7000"), "100", "3")
+}
+
+// TestIPv4ViaIPv6Gateway: an IPv4 route through an IPv6 link-local gateway
+// (RFC 8950, BGP unnumbered, as FRR installs them), plain and through a
+// nexthop object. The first packets go through the kernel while siit asks
+// it to resolve the IPv6 neighbour; then they take the fast path.
+func TestIPv4ViaIPv6Gateway(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{noServerRoute: true})
+	var lls []struct {
+		Addr []struct {
+			Local string `json:"local"`
+		} `json:"addr_info"`
+	}
+	out := l.must("ip", "-n", l.R, "-j", "-6", "addr", "show", "dev", "r4", "scope", "link")
+	if err := json.Unmarshal([]byte(out), &lls); err != nil || len(lls) != 1 || len(lls[0].Addr) != 1 {
+		t.Fatalf("link-local address of r4: %v: %s", err, out)
+	}
+	ll := lls[0].Addr[0].Local
+	l.must("ip", "-n", l.T, "route", "add", "203.0.113.0/24", "via", "inet6", ll, "dev", "t4")
+	const addr = "127.0.0.1:9470"
+	l.startSiit(append(defaultArgs(), "--metrics", addr)...)
+	l.start(l.S, "udpecho", hostPort(server4, "7000"))
+	fastPath := func(what string) {
+		t.Helper()
+		l.pingOK(l.C, server6)
+		l.helperOK(l.C, "udpping", hostPort(server6, "7000"), "100", "3")
+		slow := func() float64 {
+			v, _ := metricSum(l.metricsText(addr), "siit_slow_path_total")
+			return v
+		}
+		if !eventually(10*time.Second, func() bool {
+			before := slow()
+			l.pingOnce(l.C, server6)
+			return slow() == before
+		}) {
+			t.Errorf("%s: translated packets still go through the kernel (neighbour %s on t4 never used)\n%s", what, ll, l.siitLog())
+		}
+	}
+	fastPath("route via inet6")
+	l.must("ip", "-n", l.T, "nexthop", "add", "id", "1", "via", ll, "dev", "t4")
+	l.must("ip", "-n", l.T, "route", "replace", "203.0.113.0/24", "nhid", "1")
+	l.must("ip", "-n", l.T, "neigh", "flush", "dev", "t4")
+	fastPath("route through a nexthop object")
 }
 
 // TestPolicyRoutingLive: policy routing rules added while siit runs route
