@@ -27,6 +27,9 @@
 //	TestHostStillReachable          ND, ARP, ping and TCP to the host while attached, live host addresses
 //	TestDirectedBroadcastToKernel   the IPv4 subnet broadcast address goes to the kernel, not through pool6
 //	TestRouteChangeLive, TestLinkFlap, TestForeignEgress   routes, links, egress outside siit
+//	TestPolicyRoutingLive           policy routing rules added and removed while siit runs
+//	TestNexthopObjectsLive          routes through nexthop objects (compat mode 0) as the objects change
+//	TestIPv4ViaIPv6Gateway          IPv4 via an IPv6 link-local gateway (BGP unnumbered) on the fast path
 //	TestDetachOnSignal, TestSIGKILLFailsOpen               clean detach, fail-open when killed
 //	TestRunBadInput                 one error line, non-zero exit, nothing attached
 //	TestConfigCLI, TestConfigFile   CLI against the daemon, -f, SIGHUP reload, bad reload, file handle
