@@ -101,7 +101,7 @@ func (d *Daemon) collect(e *metrics.Emitter) {
 	}
 	e.Emit("siit_policy_rules", "Policy routing rules translated packets are routed by, when they differ from the kernel's defaults (0: local, then main table).",
 		metrics.Gauge, float64(len(d.mirror.Table().PolicyRules())))
-	e.Emit("siit_routes_unfollowed", "Routes the next-hop mirror leaves out: IPv4 TOS-specific routes, and routes of IPv6 destinations that have source-specific routes.",
+	e.Emit("siit_routes_unfollowed", "Routes the next-hop mirror leaves out: IPv6 source-specific routes (their destinations are skipped), and TOS routes no packet can match.",
 		metrics.Gauge, float64(d.mirror.Table().UnfollowedRoutes()))
 	e.Emit("siit_config_generation", "Generation of the configuration the data plane runs.", metrics.Gauge, float64(d.state.Snapshot().Generation))
 }

@@ -641,8 +641,8 @@ func (d *Daemon) followMirror(ctx context.Context) {
 		if n := d.mirror.Table().UnfollowedRoutes(); n != unfollowed {
 			unfollowed = n
 			if n > 0 {
-				d.log.Warn("routes not followed: TOS-specific IPv4 routes are ignored, and IPv6 destinations with "+
-					"source-specific (from) routes are skipped as the kernel skips them for other sources",
+				d.log.Warn("routes not followed: IPv6 destinations with source-specific (from) routes are skipped, "+
+					"as the kernel skips them for other sources, and TOS routes no packet can match are ignored",
 					zap.Int("routes", n))
 			}
 		}

@@ -160,9 +160,8 @@ func buildFIB(s *st) *fib {
 	populated := map[tableFamily]bool{} // tables holding followed routes, per family
 	for i := range routes {
 		r := &routes[i]
-		if !r.followed() {
-			f.unfollowed++
-			continue
+		if r.srcLen != 0 || r.tos&^tosRouteMask != 0 || r.tos != 0 && r.dst.Addr().Is6() {
+			f.unfollowed++ // see addRoutes
 		}
 		populated[tableFamily{r.table, r.dst.Addr().Is6()}] = true
 		switch {
@@ -252,9 +251,21 @@ func buildFIB(s *st) *fib {
 // for each prefix the best usable route (or IPv6 ECMP group) is added to
 // f.routes and handed to insert, unless skip says the prefix is taken. It
 // returns how many prefixes it added.
+//
+// IPv4 TOS-specific routes (ip route add ... tos T) become alternatives of
+// their prefix's entry: the best usable route per TOS value, taken by a
+// packet whose TOS & 0x1c equals T, before the prefix's plain routes, as in
+// the kernel. A prefix with usable TOS-specific routes only is inserted
+// too, marked noBase: any other packet falls back to the longest shorter
+// prefix of the same trie, as the kernel backtracks (see fib.resolve).
 func (f *fib) addRoutes(routes []rawRoute, keys []routeKey, skip func(netip.Prefix) bool, insert func(netip.Prefix, int32)) int {
 	n := 0
-	var cands []*rawRoute
+	var cands, plain []*rawRoute
+	add := func(p netip.Prefix, e routeEntry) int32 {
+		e.plen = uint8(p.Bits())
+		f.routes = append(f.routes, e)
+		return int32(len(f.routes) - 1)
+	}
 	for i := 0; i < len(keys); {
 		p := routes[keys[i].idx].dst
 		cands = cands[:0]
@@ -269,29 +280,56 @@ func (f *fib) addRoutes(routes []rawRoute, keys []routeKey, skip func(netip.Pref
 		// prefix, its plain routes included, and backtracks to a shorter
 		// one. siit does the same for every source (counted).
 		if slices.ContainsFunc(cands, func(r *rawRoute) bool { return r.srcLen != 0 }) {
-			f.unfollowed += len(cands)
 			continue
 		}
-		for j := 0; j < len(cands); {
-			k := j + 1
-			// IPv6 gateway routes of equal metric are one ECMP route
-			// (the kernel's "siblings"); dumps may list them apart.
-			if p.Addr().Is6() && ecmpCandidate(cands[j]) {
-				for k < len(cands) && cands[k].priority == cands[j].priority && ecmpCandidate(cands[k]) {
-					k++
+		alt := uint32(len(f.alts))
+		plain = plain[:0]
+		for _, r := range cands {
+			switch {
+			case r.tos == 0:
+				plain = append(plain, r)
+			case r.tos&^tosRouteMask != 0 || p.Addr().Is6():
+				// No packet's TOS & 0x1c can equal it (IPv6 has none):
+				// counted by buildFIB.
+			case !slices.ContainsFunc(f.alts[alt:], func(a tosAlt) bool { return a.tos == uint8(r.tos) }):
+				// The first usable route of this TOS, in metric order.
+				if e, ok := f.compile([]*rawRoute{r}); ok {
+					f.alts = append(f.alts, tosAlt{tos: uint8(r.tos), entry: add(p, e)})
 				}
 			}
-			if e, ok := f.compile(cands[j:k]); ok {
-				e.plen = uint8(p.Bits())
-				f.routes = append(f.routes, e)
-				insert(p, int32(len(f.routes)-1))
-				n++
-				break
+		}
+		base, ok := f.compilePlain(plain)
+		if nalt := len(f.alts) - int(alt); nalt > 0 {
+			if !ok {
+				base, ok = routeEntry{noBase: true}, true
 			}
-			j = k
+			base.alt, base.nalt = alt, uint32(nalt)
+		}
+		if ok {
+			insert(p, add(p, base))
+			n++
 		}
 	}
 	return n
+}
+
+// compilePlain compiles the best usable of a prefix's routes (sorted by
+// metric), joining IPv6 gateway routes of equal metric into one ECMP route
+// (the kernel's "siblings"; dumps may list them apart).
+func (f *fib) compilePlain(cands []*rawRoute) (routeEntry, bool) {
+	for j := 0; j < len(cands); {
+		k := j + 1
+		if cands[j].dst.Addr().Is6() && ecmpCandidate(cands[j]) {
+			for k < len(cands) && cands[k].priority == cands[j].priority && ecmpCandidate(cands[k]) {
+				k++
+			}
+		}
+		if e, ok := f.compile(cands[j:k]); ok {
+			return e, true
+		}
+		j = k
+	}
+	return routeEntry{}, false
 }
 
 // buildPolicy compiles one family's rules with a trie for every table they
@@ -334,7 +372,7 @@ func (f *fib) buildPolicy(rules []rawRule, lo string, routes []rawRoute, localHo
 			var keys []routeKey
 			for i := range routes {
 				r := &routes[i]
-				if r.table == table && r.dst.Addr().Is6() == v6 && r.followed() {
+				if r.table == table && r.dst.Addr().Is6() == v6 {
 					keys = append(keys, keyOf(r, int32(i)))
 				}
 			}
@@ -391,11 +429,6 @@ func compareRouteKey(a, b routeKey) int {
 	}
 	return cmp.Compare(a.idx, b.idx)
 }
-
-// followed reports whether lookups follow r. TOS-specific routes match only
-// some packets, by a selector the tries do not key on: they are left out
-// (and counted), as the kernel skips them for any other TOS.
-func (r *rawRoute) followed() bool { return r.tos == 0 }
 
 // ecmpCandidate reports whether r may join equal-metric IPv6 siblings into
 // one multipath route, as the kernel does; a route using a nexthop object

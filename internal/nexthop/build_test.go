@@ -283,3 +283,92 @@ func itoa(n int) string {
 		return "routes=100k"
 	}
 }
+
+// TestTOSRoutes: IPv4 TOS-specific routes on a synthetic snapshot, in the
+// main table and in a table a rule names, without allocating.
+func TestTOSRoutes(t *testing.T) {
+	tos := func(dst string, tos int, nhs ...rawNexthop) rawRoute {
+		r := uni(dst, 0, nhs...)
+		r.tos = tos
+		return r
+	}
+	routes := []rawRoute{
+		uni("0.0.0.0/0", 0, nh(2, "192.0.2.254")),
+		uni("198.51.100.0/24", 10, nh(2, "192.0.2.1")),
+		tos("198.51.100.0/24", 0x10, nh(3, "198.51.100.254")),
+		// The better TOS 0x08 route's link is down: the next one of that TOS.
+		tos("198.51.100.0/24", 0x08, nh(5, "192.0.2.5")),
+		{dst: pfx("198.51.100.0/24"), table: unix.RT_TABLE_MAIN, typ: unix.RTN_UNICAST, tos: 0x08, priority: 50,
+			nhs: []rawNexthop{nh(2, "192.0.2.8")}},
+		// TOS-only prefixes, nested: other packets fall back twice.
+		tos("198.51.100.128/25", 0x04, nh(2, "192.0.2.4")),
+		tos("198.51.100.192/26", 0x0c, nh(2, "192.0.2.12")),
+		{dst: pfx("198.51.100.224/27"), table: unix.RT_TABLE_MAIN, typ: unix.RTN_BLACKHOLE, tos: 0x18},
+		// Not followed: no packet's TOS & 0x1c is 0x20; IPv6 has no TOS routes.
+		tos("203.0.113.0/24", 0x20, nh(2, "192.0.2.20")),
+		{dst: pfx("2001:db8:9::/48"), table: unix.RT_TABLE_MAIN, typ: unix.RTN_UNICAST, tos: 0x10, nhs: []rawNexthop{nh(2, "")}},
+		// A table a rule names.
+		{dst: pfx("203.0.113.0/24"), table: 100, typ: unix.RTN_UNICAST, tos: 0x10, nhs: []rawNexthop{nh(3, "198.51.100.100")}},
+		{dst: pfx("203.0.113.0/25"), table: 100, typ: unix.RTN_UNICAST, nhs: []rawNexthop{nh(2, "192.0.2.100")}},
+	}
+	rules := []rawRule{
+		{pref: 0, action: unix.FR_ACT_TO_TBL, table: unix.RT_TABLE_LOCAL, supLen: -1, supGroup: -1, markOK: true, uidOK: true, labelOK: true},
+		{pref: 10, action: unix.FR_ACT_TO_TBL, table: 100, supLen: -1, supGroup: -1, markOK: true, uidOK: true, labelOK: true,
+			dst: pfx("203.0.113.0/24")},
+		{pref: 32766, action: unix.FR_ACT_TO_TBL, table: unix.RT_TABLE_MAIN, supLen: -1, supGroup: -1, markOK: true, uidOK: true, labelOK: true},
+	}
+	tab := &Table{fib: buildFIB(&st{routes: routes, links: testLinks(), rules: rules})}
+	if !tab.Policy(false) || tab.Policy(true) {
+		t.Errorf("Policy(false) %v, Policy(true) %v: TOS routes make IPv4 routing flow-keyed", tab.Policy(false), tab.Policy(true))
+	}
+	if n := tab.UnfollowedRoutes(); n != 2 {
+		t.Errorf("UnfollowedRoutes = %d, want 2 (TOS 0x20, IPv6 TOS)", n)
+	}
+	for _, c := range []struct {
+		dst string
+		tos uint8
+		res Result
+		via string
+	}{
+		{"198.51.100.1", 0, Found, "192.0.2.1"},
+		{"198.51.100.1", 0x10, Found, "198.51.100.254"},
+		{"198.51.100.1", 0x12, Found, "198.51.100.254"}, // ECN bits aside
+		{"198.51.100.1", 0x30, Found, "198.51.100.254"}, // 0x30 & 0x1c
+		{"198.51.100.1", 0x08, Found, "192.0.2.8"},
+		{"198.51.100.1", 0x14, Found, "192.0.2.1"},
+		{"198.51.100.129", 0x04, Found, "192.0.2.4"},
+		{"198.51.100.129", 0, Found, "192.0.2.1"},
+		{"198.51.100.129", 0x10, Found, "198.51.100.254"}, // /25 has no 0x10: the /24's
+		{"198.51.100.193", 0x0c, Found, "192.0.2.12"},
+		{"198.51.100.193", 0x04, Found, "192.0.2.4"}, // /26 -> /25
+		{"198.51.100.193", 0x08, Found, "192.0.2.8"}, // /26 -> /25 -> /24
+		{"198.51.100.225", 0x18, Blackhole, ""},
+		{"198.51.100.225", 0x00, Found, "192.0.2.1"},
+		{"203.0.113.1", 0x10, Found, "192.0.2.100"}, // the longer prefix first, whatever its TOS
+		{"203.0.113.1", 0x00, Found, "192.0.2.100"},
+		{"203.0.113.200", 0x00, Found, "192.0.2.254"}, // table 100 has nothing for TOS 0 there: main
+		{"203.0.113.200", 0x10, Found, "198.51.100.100"},
+	} {
+		fl := Flow{Proto: unix.IPPROTO_UDP, TOS: c.tos}
+		fl.DstHi, _, _ = prefixKey(netip.PrefixFrom(addr(c.dst), 32))
+		h, r := tab.Route(&fl, false, 0)
+		if r != c.res || (c.via != "" && h.Via != addr(c.via)) {
+			t.Errorf("%s tos %#x: %v via %v, want %v via %s", c.dst, c.tos, r, h.Via, c.res, c.via)
+		}
+		if a := testing.AllocsPerRun(20, func() { tab.Route(&fl, false, 0) }); a != 0 {
+			t.Errorf("Route allocates %v", a)
+		}
+	}
+	// Without rules the plain table answers TOS 0 through Lookup4 and
+	// TOS-keyed flows through Route alike.
+	plain := &Table{fib: buildFIB(&st{routes: routes, links: testLinks()})}
+	for _, dst := range []string{"198.51.100.1", "198.51.100.193", "198.51.100.225"} {
+		fl := Flow{Proto: unix.IPPROTO_UDP}
+		fl.DstHi, _, _ = prefixKey(netip.PrefixFrom(addr(dst), 32))
+		h1, r1 := plain.Lookup(addr(dst), 0)
+		h2, r2 := plain.Route(&fl, false, 0)
+		if r1 != r2 || h1 != h2 || r1 != Found || h1.Via != addr("192.0.2.1") {
+			t.Errorf("%s: Lookup %v %v, Route %v %v, want found via 192.0.2.1", dst, r1, h1.Via, r2, h2.Via)
+		}
+	}
+}

@@ -25,12 +25,16 @@
 //     evaluates them for a Flow (source, destination, protocol, TOS, ports)
 //     as the kernel's output route lookup does, with a trie per table they
 //     name (see rules.go); rule changes arrive through their own netlink
-//     subscription. TOS-specific routes are left out (the kernel skips
-//     them for any other TOS), and so is every route of an IPv6
-//     destination prefix that has source-specific routes (the kernel skips
-//     such a prefix for packets from other sources, and siit does for all);
-//     both are counted (Table.UnfollowedRoutes). VRFs are not followed
-//     (l3mdev rules never match).
+//     subscription. IPv4 TOS-specific routes (`ip route add ... tos T`)
+//     are followed as the kernel's: at the longest matching prefix, a route
+//     whose T equals the packet's TOS & 0x1c comes before the plain ones,
+//     and a prefix with no route for the packet is passed over for a
+//     shorter one; they make IPv4 routing flow-keyed (Policy). Every route
+//     of an IPv6 destination prefix that has source-specific routes is left
+//     out (the kernel skips such a prefix for packets from other sources,
+//     and siit does for all); those and TOS routes no packet can match are
+//     counted (Table.UnfollowedRoutes). VRFs are not followed (l3mdev rules
+//     never match).
 //   - Routes that use nexthop objects (`ip nexthop`, RTA_NH_ID) take their
 //     nexthops from the object, read from its own dump and subscription,
 //     whatever net.ipv4.nexthop_compat_mode says (see routemsg.go). Routes

@@ -401,5 +401,11 @@ func FuzzRouteFromMessage(f *testing.F) {
 		r.table = unix.RT_TABLE_MAIN
 		tab := &Table{fib: buildFIB(&st{routes: []rawRoute{r}, nhObjects: objs, links: testLinks()})}
 		tab.Lookup(r.dst.Addr(), 12345)
+		fl := Flow{TOS: uint8(r.tos)}
+		fl.DstHi, fl.DstLo = addrKey(r.dst.Addr())
+		if r.dst.Addr().Is4() {
+			fl.DstHi, _, _ = prefixKey(netip.PrefixFrom(r.dst.Addr(), 32))
+		}
+		tab.Route(&fl, r.dst.Addr().Is6(), 7)
 	})
 }

@@ -477,7 +477,8 @@ func (t *Table) route(f *fib, p *policy, fl *Flow, flowHash uint32, khi, klo uin
 		if r.tbl < 0 {
 			continue
 		}
-		e := p.tables[r.tbl].lookup(fl.DstHi, fl.DstLo)
+		tb := &p.tables[r.tbl]
+		e := f.resolve(tb, tb.lookup(fl.DstHi, fl.DstLo), fl.DstHi, fl.DstLo, fl.TOS)
 		if e < 0 {
 			continue
 		}

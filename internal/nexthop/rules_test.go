@@ -47,6 +47,14 @@ func policyLab(t *testing.T) *labNS {
 		"route add unreachable 203.0.113.64/27 table 200",
 		"route add prohibit 198.51.100.192/26 table 300",
 		"route add 203.0.113.128/25 dev d2 table 300",
+		// TOS-specific routes: beside a plain route of the prefix, alone
+		// (other packets fall back to 203.0.113.0/25), of a reject type,
+		// and with a TOS no packet can match (0x20 & 0x1c = 0).
+		"route add 198.51.100.0/24 tos 0x10 via 192.0.2.190",
+		"route add 203.0.113.0/26 tos 0x08 via 192.0.2.62",
+		"route add 198.51.100.0/25 tos 0x10 via 192.0.2.126 table 100",
+		"route add blackhole 198.51.100.192/26 tos 0x08 table 300",
+		"route add 203.0.113.0/24 tos 0x20 via 192.0.2.62 table 200",
 		"-6 route add default via 2001:db8:a::fe",
 		"-6 route add 2001:db8:100::/48 via 2001:db8:b::fe",
 		"-6 route add 2001:db8:200::/48 dev d3",
@@ -347,8 +355,10 @@ func TestMirrorFollowsRuleChanges(t *testing.T) {
 	fl.SrcHi, _, _ = prefixKey(netip.MustParsePrefix("192.0.2.200/32"))
 	fl.DstHi, _, _ = prefixKey(netip.MustParsePrefix("203.0.113.200/32"))
 	route := func() (Hop, Result) { return m.Table().Route(&fl, false, 0) }
-	if h, r := route(); r != Found || h.Ifindex != d1 || m.Table().Policy(false) {
-		t.Fatalf("default rules: %v via ifindex %d (policy %v), want found via d1 (%d)", r, h.Ifindex, m.Table().Policy(false), d1)
+	// The lab's TOS-specific routes make IPv4 routing flow-keyed
+	// (Policy); the rules are the kernel's defaults (no PolicyRules).
+	if h, r := route(); r != Found || h.Ifindex != d1 || m.Table().PolicyRules() != nil || !m.Table().Policy(false) {
+		t.Fatalf("default rules: %v via ifindex %d (policy %q), want found via d1 (%d)", r, h.Ifindex, m.Table().PolicyRules(), d1)
 	}
 	ns.ip(t, "rule add from 192.0.2.200 lookup 100 pref 100")
 	eventually(t, "the rule followed", func() (bool, string) {
@@ -362,7 +372,7 @@ func TestMirrorFollowsRuleChanges(t *testing.T) {
 	ns.ip(t, "rule del pref 100")
 	eventually(t, "the rule gone", func() (bool, string) {
 		h, r := route()
-		return r == Found && h.Ifindex == d1 && !m.Table().Policy(false), fmt.Sprintf("%v via %d", r, h.Ifindex)
+		return r == Found && h.Ifindex == d1 && m.Table().PolicyRules() == nil, fmt.Sprintf("%v via %d", r, h.Ifindex)
 	})
 	// A route added later to a table a rule names is followed too.
 	ns.ip(t, "rule add to 203.0.113.200 lookup 400 pref 100")

@@ -74,7 +74,8 @@ type fib struct {
 	links          []linkEntry // sorted by ifindex
 	localAddrs     []netip.Addr
 	routeCount     int
-	unfollowed     int // TOS-specific and source-specific routes, left out
+	unfollowed     int // routes left out: of source-specific IPv6 prefixes, TOS no packet can match
+	alts           []tosAlt
 
 	pol4, pol6 *policy // nil: the kernel's default rules (local, then main)
 }
@@ -82,8 +83,47 @@ type fib struct {
 type routeEntry struct {
 	result Result
 	plen   uint8  // prefix length of the route (suppress_prefixlength)
+	noBase bool   // only TOS-specific routes here: other packets fall back to a shorter prefix
 	first  uint32 // nexthops[first : first+n]
 	n      uint32
+	alt    uint32 // IPv4 TOS-specific routes of the prefix: alts[alt : alt+nalt]
+	nalt   uint32
+}
+
+// tosAlt is the route of a prefix that packets with one TOS take (ip route
+// add ... tos T): those whose TOS & tosRouteMask equals tos.
+type tosAlt struct {
+	tos   uint8
+	entry int32 // index into fib.routes
+}
+
+// tosRouteMask selects the TOS bits an IPv4 route's tos is compared with
+// (the kernel's legacy TOS mask, IPTOS_RT_MASK without the lowest bit).
+const tosRouteMask = 0x1c
+
+// resolve applies TOS-specific routes to e, the entry trie t found for
+// (hi, lo): a matching alternative first, then the prefix's own routes;
+// where there are none (noBase), the longest shorter prefix, as the
+// kernel's lookup backtracks. -1: no route.
+func (f *fib) resolve(t *trie, e int32, hi, lo uint64, tos uint8) int32 {
+	for e >= 0 {
+		r := &f.routes[e]
+		if r.nalt == 0 {
+			return e
+		}
+		if want := tos & tosRouteMask; want != 0 {
+			for _, a := range f.alts[r.alt : r.alt+r.nalt] {
+				if a.tos == want {
+					return a.entry
+				}
+			}
+		}
+		if !r.noBase {
+			return e
+		}
+		e = t.lookupShorter(hi, lo, r.plen)
+	}
+	return -1
 }
 
 type nexthop struct {
@@ -136,6 +176,24 @@ func (t *Table) Lookup4(dst uint32, flowHash uint32) (Hop, Result) {
 		return Hop{}, Local
 	}
 	e := f.v4.lookup(hi, 0)
+	if e >= 0 && f.routes[e].noBase {
+		e = f.resolve(&f.v4, e, hi, 0, 0)
+	}
+	if e < 0 {
+		return Hop{}, NoRoute
+	}
+	khi, klo := v4Key(dst)
+	return t.finish(f, &f.routes[e], flowHash, khi, klo, addrFrom4(dst))
+}
+
+// lookup4tos is Lookup4 for a packet with IPv4 TOS tos.
+func (t *Table) lookup4tos(dst uint32, tos uint8, flowHash uint32) (Hop, Result) {
+	f := t.f()
+	hi := uint64(dst) << 32
+	if !f.local4.empty() && f.local4.lookup(hi, 0) >= 0 {
+		return Hop{}, Local
+	}
+	e := f.resolve(&f.v4, f.v4.lookup(hi, 0), hi, 0, tos)
 	if e < 0 {
 		return Hop{}, NoRoute
 	}
@@ -158,14 +216,14 @@ func (t *Table) Lookup6(hi, lo uint64, flowHash uint32) (Hop, Result) {
 }
 
 // Policy reports whether policy routing rules other than the kernel's
-// defaults apply to the family: then Route must be used, since the route
-// may depend on more than the destination.
+// defaults apply to the family, or (IPv4) TOS-specific routes: then Route
+// must be used, since the route may depend on more than the destination.
 func (t *Table) Policy(v6 bool) bool {
 	f := t.f()
 	if v6 {
 		return f.pol6 != nil
 	}
-	return f.pol4 != nil
+	return f.pol4 != nil || len(f.alts) > 0
 }
 
 // Route finds the next hop of a translated packet through the policy
@@ -176,7 +234,7 @@ func (t *Table) Route(fl *Flow, v6 bool, flowHash uint32) (Hop, Result) {
 	if !v6 {
 		dst := uint32(fl.DstHi >> 32)
 		if f.pol4 == nil {
-			return t.Lookup4(dst, flowHash)
+			return t.lookup4tos(dst, fl.TOS, flowHash)
 		}
 		khi, klo := v4Key(dst)
 		return t.route(f, f.pol4, fl, flowHash, khi, klo, addrFrom4(dst))
@@ -295,9 +353,10 @@ func (t *Table) LocalAddrs() []netip.Addr {
 	return append([]netip.Addr(nil), t.f().localAddrs...)
 }
 
-// UnfollowedRoutes is how many routes the snapshot leaves out: IPv4
-// TOS-specific routes, and the routes of IPv6 destination prefixes that have
-// source-specific ("from") routes (see the package documentation).
+// UnfollowedRoutes is how many routes the snapshot leaves out: IPv6
+// source-specific ("from") routes, whose destination prefixes are skipped,
+// and TOS-specific routes no packet can match (see the package
+// documentation).
 func (t *Table) UnfollowedRoutes() int { return t.f().unfollowed }
 
 // Version numbers snapshots; a newer snapshot has a larger version.

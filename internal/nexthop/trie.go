@@ -86,6 +86,23 @@ func (t *trie) lookup(hi, lo uint64) int32 {
 	return best
 }
 
+// lookupShorter is lookup among the prefixes shorter than plen bits only.
+func (t *trie) lookupShorter(hi, lo uint64, plen uint8) int32 {
+	best, i := int32(-1), t.root
+	nodes := t.nodes
+	for i >= 0 && int(i) < len(nodes) {
+		n := &nodes[i]
+		if n.plen >= plen || !covers(n.hi, n.lo, n.plen, hi, lo) {
+			break
+		}
+		if n.val >= 0 {
+			best = n.val
+		}
+		i = n.child[bitAt(hi, lo, n.plen)]
+	}
+	return best
+}
+
 // insert stores val for the prefix (hi, lo)/plen, replacing any previous
 // value for exactly that prefix. Bits beyond plen are ignored. Build time
 // only: it appends to the node slice.
