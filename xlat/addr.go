@@ -126,7 +126,7 @@ type prefix6 struct {
 	bits             uint8
 }
 
-func (p prefix6) contains(hi, lo uint64) bool {
+func (p *prefix6) contains(hi, lo uint64) bool {
 	return hi&p.mhi == p.hi && lo&p.mlo == p.lo
 }
 
