@@ -62,14 +62,16 @@ func TestResultsRendering(t *testing.T) {
 	res := &Results{Plan: p, GenCap: map[string]float64{"6->4/84/q1": 4e6}, Cells: []Cell{
 		{Peer: "kernel forwarding", Dir: "6->4", FrameSize: 84, Queues: 1, Rate: search.Stats{Median: 2e6, N: 1}},
 		{Peer: "TAYGA", Dir: "6->4", FrameSize: 84, Queues: 1, Rate: search.Stats{Median: 1e5, N: 1}, Restarts: 1},
-		{Peer: "siit", Dir: "6->4", FrameSize: 84, Queues: 1, Rate: search.Stats{Median: 3e6, N: 1}, Saturated: true},
+		{Peer: "siit", Dir: "6->4", FrameSize: 84, Queues: 1, Rate: search.Stats{Median: 3e6, N: 1}, Saturated: true,
+			Overload: 3.5e6, OverloadOffered: 4e6},
 		{Peer: "siit --forward-only", Dir: "6->4", FrameSize: 84, Queues: 1, NA: "not available yet"},
 		{Peer: "kernel forwarding", Dir: "6->4", FrameSize: 84, Queues: 2, Rate: search.Stats{Median: 3e6, N: 1}},
 	}}
 	tbl := res.MainTable()
 	for _, want := range []string{
 		"| kernel forwarding | 6->4 | 84 / 64 B | 2.000 | 1.00× | 20.00× |",
-		"| siit | 6->4 | 84 / 64 B | 3.000 (sat.) | 1.50× | 30.00× |",
+		"| siit | 6->4 | 84 / 64 B | 3.000 (sat.) | 1.50× | 30.00× | 3.500 (4.000) |",
+		"| kernel forwarding | 6->4 | 84 / 64 B | 2.000 | 1.00× | 20.00× | – |",
 		"| TAYGA | 6->4 | 84 / 64 B | 0.100 (died 1×) | 0.05× | 1.00× |",
 		"| siit --forward-only | 6->4 | 84 / 64 B | not available yet | – | – |",
 	} {

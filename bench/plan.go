@@ -72,10 +72,14 @@ type Cell struct {
 	LatP999    float64
 	PDV        float64 // p99.9 - min (RFC 5481 PDV at the 99.9th percentile)
 	CPUns      float64 // DUT process CPU time per received frame (userspace peers), 0 if not measured
-	Validated  uint64
-	Invalid    uint64
-	FirstError string
-	Loss       []LossPoint
+	// Forwarding rate at full offered load: one trial with the generator at full speed, frames/s received
+	// (Overload) of frames/s offered (OverloadOffered). Unlike the zero-loss search it does not hinge on the
+	// single worst moment of a trial, so it compares DUTs on a noisy host.
+	Overload, OverloadOffered float64
+	Validated                 uint64
+	Invalid                   uint64
+	FirstError                string
+	Loss                      []LossPoint
 }
 
 // LossPoint is a frame loss rate measurement.
@@ -289,6 +293,14 @@ func (r *runner) measure(ctx context.Context, l *lab.Lab, peer lab.Peer, dir lab
 	}
 	r.logf("%s: zero-loss throughput %.3f Mpps%s%s", label, stats.Median/1e6,
 		map[bool]string{true: " (generator-limited)"}[limited], map[bool]string{true: " (saturated)"}[cell.Saturated])
+	if full {
+		t, err := run.Trial(ctx, 0)
+		if err != nil {
+			return cell, err
+		}
+		cell.Overload, cell.OverloadOffered = t.RxRate(), t.Offered
+		r.logf("%s: %.3f Mpps forwarded at full offered load (%.3f Mpps)", label, cell.Overload/1e6, t.Offered/1e6)
+	}
 	if full && r.plan.Loss01 {
 		cfg.LossTolerance = 0.001
 		if cell.Rate01, _, _, err = search.Repeat(ctx, r.plan.Repeats, run, cfg); err != nil {

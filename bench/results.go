@@ -59,12 +59,13 @@ func (res *Results) MainTable() string {
 	if res.Plan.Loss01 {
 		b.WriteString("≤0.1 % loss Mpps | ")
 	}
-	b.WriteString("vs kernel fwd | vs TAYGA | latency median / p99.9 µs | PDV µs | DUT CPU ns/frame | frames checked (bad) |\n")
+	b.WriteString("vs kernel fwd | vs TAYGA | at full load: Mpps forwarded (offered) | " +
+		"latency median / p99.9 µs | PDV µs | DUT CPU ns/frame | frames checked (bad) |\n")
 	b.WriteString("|---|---|---|---:|")
 	if res.Plan.Loss01 {
 		b.WriteString("---:|")
 	}
-	b.WriteString("---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, d := range res.Plan.Dirs {
 		for _, c := range res.Cells {
 			if c.Dir != d.String() || c.FrameSize != 84 || c.Queues != q {
@@ -90,8 +91,12 @@ func (res *Results) MainTable() string {
 			if c.Validated > 0 {
 				chk = fmt.Sprintf("%d (%d)", c.Validated, c.Invalid)
 			}
-			fmt.Fprintf(&b, "%s | %s | %s | %s | %s | %s |\n", ratio(&c, res.find(kernelPeer, c.Dir, 84, q)),
-				ratio(&c, res.find(taygaPeer, c.Dir, 84, q)), lat, pdv, cpu, chk)
+			load := "–"
+			if c.NA == "" && c.OverloadOffered > 0 {
+				load = fmt.Sprintf("%s (%s)", mpps(c.Overload), mpps(c.OverloadOffered))
+			}
+			fmt.Fprintf(&b, "%s | %s | %s | %s | %s | %s | %s |\n", ratio(&c, res.find(kernelPeer, c.Dir, 84, q)),
+				ratio(&c, res.find(taygaPeer, c.Dir, 84, q)), load, lat, pdv, cpu, chk)
 		}
 	}
 	return b.String()
@@ -239,6 +244,8 @@ func (res *Results) LabSection(plotDir string) string {
 		fmt.Fprintf(&b, " %s %s Mpps;", k, mpps(res.GenCap[k]))
 	}
 	b.WriteString(" a cell equal to it is marked generator-limited (≥ / *): the DUT may be faster. " +
+		"\"At full load\": one trial with the generator at full speed; what the DUT forwarded of what was offered " +
+		"(the offered rate is lower where the DUT's receive work shares the generator's CPU). " +
 		"\"sat.\": the trial had zero loss but the generator could not offer more through this DUT, because on veth " +
 		"the DUT's receive processing (and the XDP forwarder, and the kernel's forwarding) runs in the softirq of " +
 		"the generator's CPU: the figure is the lab's ceiling for that DUT. \"died n×\": the DUT process exited " +
