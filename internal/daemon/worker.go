@@ -108,8 +108,9 @@ type worker struct {
 // hopCache answers the translator's MTU questions from the next-hop mirror
 // and remembers the last lookup per family, so routing the translated packet
 // right after costs nothing extra. With the kernel's default policy routing
-// rules a route depends on the destination only and the cache is keyed by
-// it; otherwise (pol4/pol6) by the whole flow the rules select on.
+// rules (and, for IPv4, no TOS-specific routes) a route depends on the
+// destination only and the cache is keyed by it; otherwise (pol4/pol6,
+// nexthop.Table.Policy) by the whole flow.
 type hopCache struct {
 	tbl        *nexthop.Table
 	pol4, pol6 bool
