@@ -55,7 +55,9 @@
 //     This is not the kernel's own hash, only the same distribution.
 //   - Hop.MTU is the route's MTU metric (RTAX_MTU) when set, capped at the
 //     link MTU, otherwise the link MTU. Path-MTU exceptions learnt by the
-//     kernel are not mirrored.
+//     kernel are not mirrored: translated traffic does not create them (a
+//     Packet Too Big about a translated packet is addressed to its
+//     translated source, and translated in turn).
 //   - Gateways resolve the gateway's neighbour entry, on-link routes the
 //     destination's. Hop.Resolved is true when the kernel's entry is
 //     REACHABLE, STALE, DELAY, PROBE, PERMANENT or NOARP with a MAC.
