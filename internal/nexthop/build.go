@@ -104,21 +104,6 @@ func ipToAddr(ip net.IP) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-func prefixFromIPNet(n *net.IPNet) (netip.Prefix, bool) {
-	if n == nil {
-		return netip.Prefix{}, false
-	}
-	a, ok := ipToAddr(n.IP)
-	if !ok {
-		return netip.Prefix{}, false
-	}
-	ones, bits := n.Mask.Size()
-	if bits == 0 || bits != a.BitLen() {
-		return netip.Prefix{}, false
-	}
-	return netip.PrefixFrom(a, ones).Masked(), true
-}
-
 // prefixKey returns the trie key of a prefix.
 func prefixKey(p netip.Prefix) (hi, lo uint64, plen uint8) {
 	a := p.Addr()
