@@ -1,11 +1,9 @@
 package afxdp
 
 import (
-	"os/exec"
-	"regexp"
-	"runtime"
-	"strings"
 	"testing"
+
+	"github.com/siit-project/siit/internal/testutil"
 )
 
 // TestInlining guards the speed of the per-packet helpers: each must stay
@@ -21,21 +19,5 @@ func TestInlining(t *testing.T) {
 		"(*Umem).frame", "(*Umem).valid", "(*Umem).move", "(*Umem).pop", "(*Umem).push",
 		"(*Umem).Bytes", "(*Umem).Chunk", "(*Umem).Alloc", "(*Socket).Free", "(*Socket).Alloc", "kickTx",
 	}
-	gobin := runtime.GOROOT() + "/bin/go"
-	out, err := exec.Command(gobin, "build", "-gcflags=-m", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build -gcflags=-m: %v\n%s", err, out)
-	}
-	got := map[string]bool{}
-	re := regexp.MustCompile(`can inline (\S+)`)
-	for _, line := range strings.Split(string(out), "\n") {
-		if m := re.FindStringSubmatch(line); m != nil {
-			got[m[1]] = true
-		}
-	}
-	for _, fn := range want {
-		if !got[fn] {
-			t.Errorf("%s is no longer inlinable", fn)
-		}
-	}
+	testutil.CheckInlinable(t, want...)
 }

@@ -127,13 +127,6 @@ func attachRedirect(t testing.TB, ifindex int) *ebpf.Map {
 	return xsks
 }
 
-// attachPass attaches a program returning XDP_PASS.
-func attachPass(t testing.TB, ifindex int) {
-	t.Helper()
-	prog := loadXDP(t, "afx_pass", asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()})
-	attach(t, prog, ifindex)
-}
-
 func loadXDP(t testing.TB, name string, insns asm.Instructions) *ebpf.Program {
 	t.Helper()
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: name, Type: ebpf.XDP, License: "GPL", Instructions: insns})

@@ -88,11 +88,6 @@ func pseudo6(shi, slo, dhi, dlo uint64, length int, proto uint8) uint64 {
 	return sum6(shi, slo) + sum6(dhi, dlo) + uint64(length) + uint64(proto)
 }
 
-// pseudo4 is the IPv4 pseudo-header sum (RFC 768 / RFC 793).
-func pseudo4(src, dst uint32, length int, proto uint8) uint64 {
-	return sum4(src) + sum4(dst) + uint64(length) + uint64(proto)
-}
-
 // csumUpdate applies RFC 1624 eqn. 3 to a stored checksum hc when the data
 // it covers loses the words summing to old and gains the words summing to
 // new:

@@ -153,7 +153,6 @@ func Build(s Spec) (*Template, error) {
 	f := t.Frame
 	copy(f[0:6], s.DstMAC)
 	copy(f[6:12], s.SrcMAC)
-	l4len := len(f) - EthLen
 	var l4proto uint8
 	switch {
 	case s.Proto == UDP:
@@ -190,7 +189,7 @@ func Build(s Spec) (*Template, error) {
 		t.L4Off = EthLen + IPv6Len
 		t.AddrOff = EthLen + 23
 	}
-	l4len = len(f) - t.L4Off
+	l4len := len(f) - t.L4Off
 	l4 := f[t.L4Off:]
 	t.L4Pseudo = !(s.Proto == ICMP && family == 4)
 	switch s.Proto {

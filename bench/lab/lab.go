@@ -34,12 +34,11 @@ const (
 
 // Port is one veth end of the lab.
 type Port struct {
-	NS      *netns.NS
-	Name    string
-	Index   int
-	MAC     net.HardwareAddr
-	sink    *xdpprog.Sink
-	sinkErr error
+	NS    *netns.NS
+	Name  string
+	Index int
+	MAC   net.HardwareAddr
+	sink  *xdpprog.Sink
 }
 
 // Lab is a built topology.
