@@ -46,6 +46,7 @@ type rawNexthop struct {
 	weight  uint32     // 1..256 (nexthop object groups: 1..65536)
 	flags   int        // RTNH_F_*
 	encap   bool       // lightweight tunnel encapsulation (MPLS, seg6, ...)
+	member  bool       // of a nexthop object group: passed over while its gateway's neighbour is bad
 }
 
 type rawRoute struct {
@@ -525,6 +526,7 @@ func (f *fib) compile(group []*rawRoute) (routeEntry, bool) {
 		f.nexthops = append(f.nexthops, nh)
 	}
 	e.n = uint32(len(usable))
+	e.group = len(usable) > 1 && usable[0].nh.member
 	return e, true
 }
 
@@ -532,16 +534,33 @@ func (f *fib) compile(group []*rawRoute) (routeEntry, bool) {
 func buildNeigh(neighs map[neighKey]neighInfo) *neighTable {
 	n := 0
 	for _, v := range neighs {
-		if v.state&usableNUD != 0 && v.hasLL {
+		if neighClass(v) != neighOther {
 			n++
 		}
 	}
 	t := newNeighTable(n)
 	for k, v := range neighs {
-		if v.state&usableNUD != 0 && v.hasLL {
+		if c := neighClass(v); c != neighOther {
 			hi, lo := addrKey(k.addr)
-			t.put(k.ifindex, hi, lo, v.mac)
+			t.put(k.ifindex, hi, lo, v.mac, c == neighBad)
 		}
 	}
 	return t
+}
+
+// What a neighbour entry means to lookups.
+const (
+	neighOther  = iota // absent, or valid without a link-layer address
+	neighBad           // not NUD_VALID: incomplete, failed
+	neighUsable        // resolved: its MAC can be used
+)
+
+func neighClass(v neighInfo) int {
+	switch {
+	case v.state&usableNUD != 0 && v.hasLL:
+		return neighUsable
+	case v.state&usableNUD == 0:
+		return neighBad
+	}
+	return neighOther
 }

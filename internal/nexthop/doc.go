@@ -52,7 +52,12 @@
 //   - Multipath routes (IPv4 RTA_MULTIPATH, IPv6 siblings of equal metric)
 //     choose a nexthop by the caller's flowHash, in proportion to the
 //     weights: the hash space is cut into ranges, so a flow keeps its path.
-//     This is not the kernel's own hash, only the same distribution.
+//     This is not the kernel's own hash, only the same distribution. A
+//     nexthop object group, like the kernel's, passes over a member whose
+//     gateway has a neighbour entry that is not valid (failed, incomplete):
+//     the flow takes the next good member, else the first (Table.finish).
+//     Classic multipath routes do not (the kernel's default
+//     fib_multipath_use_neigh=0).
 //   - Hop.MTU is the route's MTU metric (RTAX_MTU) when set, capped at the
 //     link MTU, otherwise the link MTU. Path-MTU exceptions learnt by the
 //     kernel are not mirrored: translated traffic does not create them (a

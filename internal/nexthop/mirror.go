@@ -471,24 +471,25 @@ func (m *Mirror) applyNeigh(typ uint16, n *netlink.Neigh) bool {
 		return false
 	}
 	old, had := m.st.neighs[k]
+	before := neighOther
+	if had {
+		before = neighClass(old)
+	}
+	after := neighOther
 	if typ == unix.RTM_DELNEIGH {
 		if !had {
 			return false
 		}
 		delete(m.st.neighs, k)
-		if !usable(old) {
-			return false
-		}
 	} else {
 		m.st.neighs[k] = v
-		// REACHABLE <-> STALE <-> DELAY churn does not change what a
-		// lookup returns; only usability and the MAC matter.
-		if usable(v) == (had && usable(old)) && (!usable(v) || old.mac == v.mac) {
-			return false
-		}
+		after = neighClass(v)
+	}
+	// REACHABLE <-> STALE <-> DELAY churn (and INCOMPLETE <-> FAILED) does
+	// not change what a lookup returns; only the class and the MAC matter.
+	if before == after && (after != neighUsable || old.mac == v.mac) {
+		return false
 	}
 	m.dirtyNeigh = true
 	return true
 }
-
-func usable(v neighInfo) bool { return v.state&usableNUD != 0 && v.hasLL }

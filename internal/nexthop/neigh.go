@@ -2,12 +2,14 @@ package nexthop
 
 import "net/netip"
 
-// neighTable is an immutable open-addressing hash table of usable neighbour
+// neighTable is an immutable open-addressing hash table of neighbour
 // entries, keyed by (ifindex, address as 16 bytes; IPv4 in its ::ffff:a.b.c.d
-// form so the families never collide). It holds only entries whose state lets
-// the kernel transmit without resolving first, so presence means "resolved".
-// The load factor stays at or below one half, so a probe always reaches an
-// empty slot and terminates.
+// form so the families never collide). It holds the entries whose state lets
+// the kernel transmit without resolving first ("resolved", with their MAC)
+// and, marked bad, those whose state is not NUD_VALID (incomplete, failed):
+// a nexthop group passes over a member whose gateway is bad (see
+// Table.finish). The load factor stays at or below one half, so a probe
+// always reaches an empty slot and terminates.
 type neighTable struct {
 	slots []neighSlot
 	mask  uint64
@@ -18,6 +20,7 @@ type neighSlot struct {
 	hi, lo  uint64
 	ifindex int32
 	used    bool
+	bad     bool // not NUD_VALID: no MAC to use
 	mac     [6]byte
 }
 
@@ -55,17 +58,19 @@ func newNeighTable(n int) *neighTable {
 }
 
 // put adds or replaces an entry. Build time only.
-func (t *neighTable) put(ifindex int32, hi, lo uint64, mac [6]byte) {
+func (t *neighTable) put(ifindex int32, hi, lo uint64, mac [6]byte, bad bool) {
 	i := mix(ifindex, hi, lo) & t.mask
 	for {
 		s := &t.slots[i]
 		if !s.used {
-			*s = neighSlot{hi: hi, lo: lo, ifindex: ifindex, used: true, mac: mac}
-			t.n++
+			*s = neighSlot{hi: hi, lo: lo, ifindex: ifindex, used: true, bad: bad, mac: mac}
+			if !bad {
+				t.n++
+			}
 			return
 		}
 		if s.hi == hi && s.lo == lo && s.ifindex == ifindex {
-			s.mac = mac
+			s.mac, s.bad = mac, bad
 			return
 		}
 		i = (i + 1) & t.mask
@@ -84,7 +89,30 @@ func (t *neighTable) get(ifindex int32, hi, lo uint64) ([6]byte, bool) {
 			return [6]byte{}, false
 		}
 		if s.hi == hi && s.lo == lo && s.ifindex == ifindex {
+			if s.bad {
+				return [6]byte{}, false
+			}
 			return s.mac, true
+		}
+		i++
+	}
+}
+
+// isBad reports whether the kernel has an entry for the neighbour whose
+// state is not NUD_VALID (incomplete or failed resolution). No entry at all
+// is not bad: the kernel would try it.
+func (t *neighTable) isBad(ifindex int32, hi, lo uint64) bool {
+	if t == nil || len(t.slots) == 0 {
+		return false
+	}
+	i := mix(ifindex, hi, lo) & t.mask
+	for {
+		s := &t.slots[i&t.mask]
+		if !s.used {
+			return false
+		}
+		if s.hi == hi && s.lo == lo && s.ifindex == ifindex {
+			return s.bad
 		}
 		i++
 	}

@@ -409,3 +409,125 @@ func FuzzRouteFromMessage(f *testing.F) {
 		tab.Route(&fl, r.dst.Addr().Is6(), 7)
 	})
 }
+
+// TestGroupAvoidsBadNeighbour: a nexthop object group passes over a member
+// whose gateway's neighbour entry is failed or incomplete, as the kernel
+// does (a classic multipath route does not, with the kernel's default
+// fib_multipath_use_neigh=0). Checked against `ip route get` for many
+// destinations, and followed as the neighbour entries change.
+func TestGroupAvoidsBadNeighbour(t *testing.T) {
+	needRoot(t)
+	ns := newNS(t, "nbd")
+	threeLinks(t, ns)
+	for _, c := range []string{
+		"nexthop add id 1 via 192.0.2.62 dev d1",
+		"nexthop add id 2 via 192.0.2.126 dev d2",
+		"nexthop add id 3 group 1/2",
+		"route add 198.51.100.0/24 nhid 3",
+		"route add 203.0.113.0/24 nexthop via 192.0.2.62 dev d1 nexthop via 192.0.2.126 dev d2",
+	} {
+		ns.ip(t, c)
+	}
+	names := map[int32]string{}
+	for _, n := range []string{"lo", "d1", "d2", "d3"} {
+		i, _ := ns.link(t, n)
+		names[i] = n
+	}
+	m, err := Start(context.Background(), Options{Netns: ns.h, Logger: zaptest.NewLogger(t), ResyncInterval: -1})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	// The kernel's own choices over 64 destinations (its hash is of the
+	// addresses): which gateways it uses at all. No source address: the
+	// kernel prefers a nexthop on the device of a local source, and a
+	// translated packet's source is not local.
+	kernelUses := func(prefix string) map[string]bool {
+		used := map[string]bool{}
+		for i := 1; i <= 64; i++ {
+			used[kernelRoute(t, ns, false, fmt.Sprintf("%s.%d", prefix, i))] = true
+		}
+		return used
+	}
+	both := map[string]int{"dev d1 via 192.0.2.62": 512, "dev d2 via 192.0.2.126": 512}
+	only2 := map[string]int{"dev d2 via 192.0.2.126": 1024}
+	for _, step := range []struct {
+		cmd          string
+		group, multi map[string]int
+	}{
+		{"", both, both},
+		{"neigh replace 192.0.2.62 dev d1 lladdr 02:00:00:00:00:62 nud reachable", both, both},
+		// From a valid state, as resolution fails in real life (the kernel
+		// does not notify an entry created failed).
+		{"neigh replace 192.0.2.62 dev d1 nud failed", only2, both},
+		{"neigh replace 192.0.2.62 dev d1 lladdr 02:00:00:00:00:62 nud reachable", both, both},
+		{"neigh del 192.0.2.62 dev d1", both, both},
+	} {
+		if step.cmd != "" {
+			ns.ip(t, step.cmd)
+		}
+		eventually(t, fmt.Sprintf("after %q", step.cmd), func() (bool, string) {
+			g := groupSplit(m.Table(), names, netip.MustParseAddr("198.51.100.9"))
+			c := groupSplit(m.Table(), names, netip.MustParseAddr("203.0.113.9"))
+			return fmt.Sprint(g) == fmt.Sprint(step.group) && fmt.Sprint(c) == fmt.Sprint(step.multi),
+				fmt.Sprintf("group %v (want %v), multipath %v (want %v)", g, step.group, c, step.multi)
+		})
+		for prefix, want := range map[string]map[string]int{"198.51.100": step.group, "203.0.113": step.multi} {
+			used := kernelUses(prefix)
+			for k := range used {
+				if _, ok := want[k]; !ok {
+					t.Errorf("after %q: the kernel routes %s.0/24 via %q, which siit never picks (%v)", step.cmd, prefix, k, want)
+				}
+			}
+			if len(used) != len(want) {
+				t.Errorf("after %q: the kernel uses %v for %s.0/24, siit %v", step.cmd, used, prefix, want)
+			}
+		}
+	}
+}
+
+// TestGoodMember: which member of a nexthop object group takes a flow whose
+// hashed member has a bad gateway neighbour (the kernel's hash-threshold
+// walk): the next good member, else the first good one, else the hashed one.
+func TestGoodMember(t *testing.T) {
+	objs := map[uint32]nhObject{
+		1: {id: 1, ifindex: 2, gw: addr("192.0.2.1")},
+		2: {id: 2, ifindex: 2, gw: addr("192.0.2.2")},
+		3: {id: 3, ifindex: 2, gw: addr("192.0.2.3")},
+		9: {id: 9, group: []nhMember{{1, 1}, {2, 1}, {3, 1}}},
+	}
+	group := uni("203.0.113.0/24", 0)
+	group.nhid = 9
+	classic := uni("198.51.100.0/24", 0, nh(2, "192.0.2.1"), nh(2, "192.0.2.2"), nh(2, "192.0.2.3"))
+	names := map[int32]string{2: "eth0"}
+	for _, c := range []struct {
+		bad   []string // FAILED or INCOMPLETE neighbours
+		group string
+	}{
+		{nil, "map[dev eth0 via 192.0.2.1:342 dev eth0 via 192.0.2.2:341 dev eth0 via 192.0.2.3:341]"},
+		{[]string{"192.0.2.2"}, "map[dev eth0 via 192.0.2.1:342 dev eth0 via 192.0.2.3:682]"},
+		{[]string{"192.0.2.3"}, "map[dev eth0 via 192.0.2.1:683 dev eth0 via 192.0.2.2:341]"},
+		{[]string{"192.0.2.1", "192.0.2.2"}, "map[dev eth0 via 192.0.2.3:1024]"},
+		{[]string{"192.0.2.1", "192.0.2.2", "192.0.2.3"}, "map[dev eth0 via 192.0.2.1:342 dev eth0 via 192.0.2.2:341 dev eth0 via 192.0.2.3:341]"},
+	} {
+		neighs := map[neighKey]neighInfo{}
+		for i, b := range c.bad {
+			neighs[neighKey{2, addr(b)}] = neighInfo{state: []int{unix.NUD_FAILED, unix.NUD_INCOMPLETE}[i%2]}
+		}
+		tab := &Table{fib: buildFIB(&st{routes: []rawRoute{group, classic}, nhObjects: objs, links: testLinks()}),
+			neigh: buildNeigh(neighs)}
+		if got := fmt.Sprint(groupSplit(tab, names, addr("203.0.113.1"))); got != c.group {
+			t.Errorf("bad %v: group split %s, want %s", c.bad, got, c.group)
+		}
+		// A classic multipath route does not look at neighbours (the
+		// kernel's default fib_multipath_use_neigh=0).
+		if got := fmt.Sprint(groupSplit(tab, names, addr("198.51.100.1"))); got != "map[dev eth0 via 192.0.2.1:342 dev eth0 via 192.0.2.2:341 dev eth0 via 192.0.2.3:341]" {
+			t.Errorf("bad %v: multipath split %s", c.bad, got)
+		}
+		fl := Flow{}
+		fl.DstHi, _, _ = prefixKey(pfx("203.0.113.1/32"))
+		if a := testing.AllocsPerRun(20, func() { tab.Route(&fl, false, 0x60000000) }); a != 0 {
+			t.Errorf("Route allocates %v", a)
+		}
+	}
+}

@@ -277,7 +277,9 @@ func resolveNexthops(routes []rawRoute, objs map[uint32]nhObject) []rawRoute {
 				case mo.blackhole: // only alone in a group
 					nr.typ = unix.RTN_BLACKHOLE
 				default:
-					nr.nhs = append(nr.nhs, objectNexthop(&mo, m.weight))
+					n := objectNexthop(&mo, m.weight)
+					n.member = true
+					nr.nhs = append(nr.nhs, n)
 				}
 			}
 		case !o.fdb:

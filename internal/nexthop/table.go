@@ -84,6 +84,7 @@ type routeEntry struct {
 	result Result
 	plen   uint8  // prefix length of the route (suppress_prefixlength)
 	noBase bool   // only TOS-specific routes here: other packets fall back to a shorter prefix
+	group  bool   // a nexthop object group: members with a bad gateway neighbour are passed over
 	first  uint32 // nexthops[first : first+n]
 	n      uint32
 	alt    uint32 // IPv4 TOS-specific routes of the prefix: alts[alt : alt+nalt]
@@ -284,7 +285,40 @@ func (t *Table) finish(f *fib, r *routeEntry, flowHash uint32, khi, klo uint64, 
 		return h, SlowPath
 	}
 	h.DstMAC, h.Resolved = t.neigh.get(h.Ifindex, khi, klo)
+	if !h.Resolved && r.group && nh.gateway && t.neigh.isBad(h.Ifindex, khi, klo) {
+		if alt := t.goodMember(nhs, nh); alt != nil {
+			h = alt.hop
+			h.DstMAC, h.Resolved = t.neigh.get(h.Ifindex, alt.khi, alt.klo)
+		}
+	}
 	return h, Found
+}
+
+// goodMember is the member of a nexthop object group the kernel takes when
+// the hash picked chosen, whose gateway's neighbour is bad: the next member
+// whose gateway is not bad, else the first such member; nil when there is
+// none (the kernel then keeps the group's first member; the caller keeps
+// its choice, equally unresolved).
+func (t *Table) goodMember(nhs []nexthop, chosen *nexthop) *nexthop {
+	var first *nexthop
+	after := false
+	for i := range nhs {
+		n := &nhs[i]
+		if n == chosen {
+			after = true
+			continue
+		}
+		if n.gateway && t.neigh.isBad(n.hop.Ifindex, n.khi, n.klo) {
+			continue
+		}
+		if after {
+			return n
+		}
+		if first == nil {
+			first = n
+		}
+	}
+	return first
 }
 
 // Lookup is the slow-path form of Lookup4/Lookup6 for a netip.Addr.
