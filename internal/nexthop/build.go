@@ -123,7 +123,7 @@ func prefixKey(p netip.Prefix) (hi, lo uint64, plen uint8) {
 // whose rules are not the kernel's defaults also gets a policy: its rules
 // and a trie per table they look up.
 func buildFIB(s *st) *fib {
-	f := &fib{v4: newTrie(), v6: newTrie(), local4: newTrie(), local6: newTrie()}
+	f := &fib{v4: newTrie(), v6: newTrie(), local4: newTrie(), local6: newTrie(), useNeigh4: s.useNeigh4}
 	routes, links, addrs, rules := resolveNexthops(s.routes, s.nhObjects), s.links, s.addrs, s.rules
 	for _, l := range links {
 		f.links = append(f.links, linkEntry{ifindex: l.ifindex, mtu: l.mtu, mac: l.mac, ether: l.ether, up: l.up,
@@ -526,7 +526,9 @@ func (f *fib) compile(group []*rawRoute) (routeEntry, bool) {
 		f.nexthops = append(f.nexthops, nh)
 	}
 	e.n = uint32(len(usable))
-	e.group = len(usable) > 1 && usable[0].nh.member
+	// Nexthop object groups pass over members whose gateway's neighbour
+	// is bad; classic IPv4 multipath routes too with fib_multipath_use_neigh.
+	e.group = len(usable) > 1 && (usable[0].nh.member || f.useNeigh4 && !group[0].dst.Addr().Is6())
 	return e, true
 }
 

@@ -56,8 +56,9 @@
 //     nexthop object group, like the kernel's, passes over a member whose
 //     gateway has a neighbour entry that is not valid (failed, incomplete):
 //     the flow takes the next good member, else the first (Table.finish).
-//     Classic multipath routes do not (the kernel's default
-//     fib_multipath_use_neigh=0).
+//     Classic IPv4 multipath routes do the same when
+//     net.ipv4.fib_multipath_use_neigh is set (default 0), which has no
+//     notification and is read with every route dump (netconf.go).
 //   - Hop.MTU is the route's MTU metric (RTAX_MTU) when set, capped at the
 //     link MTU, otherwise the link MTU. Path-MTU exceptions learnt by the
 //     kernel are not mirrored: translated traffic does not create them (a

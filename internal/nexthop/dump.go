@@ -294,7 +294,7 @@ func (m *Mirror) dumpRoutes() error {
 	if err != nil {
 		return err
 	}
-	m.st.routes, m.st.nhObjects = routes, objs
+	m.st.routes, m.st.nhObjects, m.st.useNeigh4 = routes, objs, m.readUseNeigh()
 	m.dirtyRoutes, m.dirtyFIB = false, true
 	m.routeDumps.Add(1)
 	// Leave the CPU alone for three times as long as the dump took.

@@ -124,7 +124,9 @@ type st struct {
 	// netconf holds ignore_routes_with_linkdown per family and device
 	// (netconfAll: the "all" setting).
 	netconf map[netconfKey]bool
-	tables  map[int]bool // tables whose routes are kept: those the rules look up
+	// useNeigh4 is net.ipv4.fib_multipath_use_neigh (see netconf.go).
+	useNeigh4 bool
+	tables    map[int]bool // tables whose routes are kept: those the rules look up
 }
 
 // Start opens the netlink subscriptions in the target namespace, dumps the

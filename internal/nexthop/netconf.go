@@ -1,8 +1,13 @@
 package nexthop
 
 import (
+	"bytes"
+	"fmt"
 	"maps"
+	"os"
+	"runtime"
 
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -85,4 +90,54 @@ func (m *Mirror) refreshNetconf() (bool, error) {
 	}
 	m.st.netconf = nc
 	return true, nil
+}
+
+// useNeighPath is the sysctl by which classic IPv4 multipath routes pass over
+// a nexthop whose gateway's neighbour entry is not valid, as nexthop groups
+// always do. It has no netlink notification: the mirror reads it with every
+// route dump (and so at least at each periodic resync).
+const useNeighPath = "/proc/sys/net/ipv4/fib_multipath_use_neigh"
+
+// readUseNeigh reads fib_multipath_use_neigh of the mirrored namespace;
+// false when it cannot be read (a kernel without multipath).
+func (m *Mirror) readUseNeigh() bool {
+	var b []byte
+	err := inNetns(m.ns, func() error {
+		var err error
+		b, err = os.ReadFile(useNeighPath)
+		return err
+	})
+	return err == nil && string(bytes.TrimSpace(b)) != "0"
+}
+
+// inNetns runs f on a thread inside ns (the current namespace when ns is
+// not open): /proc/sys/net shows the namespace of the thread that opens a
+// file. A thread that cannot be switched back is not returned to the Go
+// scheduler (it stays locked and ends with its goroutine).
+func inNetns(ns netns.NsHandle, f func() error) error {
+	if !ns.IsOpen() {
+		return f()
+	}
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			runtime.UnlockOSThread()
+			done <- err
+			return
+		}
+		defer orig.Close()
+		if err := netns.Set(ns); err != nil {
+			runtime.UnlockOSThread()
+			done <- fmt.Errorf("enter network namespace: %w", err)
+			return
+		}
+		err = f()
+		if netns.Set(orig) == nil {
+			runtime.UnlockOSThread()
+		}
+		done <- err
+	}()
+	return <-done
 }

@@ -412,8 +412,8 @@ func FuzzRouteFromMessage(f *testing.F) {
 
 // TestGroupAvoidsBadNeighbour: a nexthop object group passes over a member
 // whose gateway's neighbour entry is failed or incomplete, as the kernel
-// does (a classic multipath route does not, with the kernel's default
-// fib_multipath_use_neigh=0). Checked against `ip route get` for many
+// does; a classic multipath route does so only with
+// fib_multipath_use_neigh=1. Checked against `ip route get` for many
 // destinations, and followed as the neighbour entries change.
 func TestGroupAvoidsBadNeighbour(t *testing.T) {
 	needRoot(t)
@@ -462,8 +462,20 @@ func TestGroupAvoidsBadNeighbour(t *testing.T) {
 		{"neigh replace 192.0.2.62 dev d1 nud failed", only2, both},
 		{"neigh replace 192.0.2.62 dev d1 lladdr 02:00:00:00:00:62 nud reachable", both, both},
 		{"neigh del 192.0.2.62 dev d1", both, both},
+		// With fib_multipath_use_neigh the classic route does the same. The
+		// sysctl has no notification: it is read with each route dump,
+		// which the route added with it triggers.
+		{"sysctl", both, both},
+		{"neigh replace 192.0.2.62 dev d1 lladdr 02:00:00:00:00:62 nud reachable", both, both},
+		{"neigh replace 192.0.2.62 dev d1 nud failed", only2, only2},
+		{"neigh del 192.0.2.62 dev d1", both, both},
 	} {
-		if step.cmd != "" {
+		switch step.cmd {
+		case "":
+		case "sysctl":
+			ns.exec(t, "sysctl -q -w net.ipv4.fib_multipath_use_neigh=1")
+			ns.ip(t, "route add 192.0.2.192/27 dev d3")
+		default:
 			ns.ip(t, step.cmd)
 		}
 		eventually(t, fmt.Sprintf("after %q", step.cmd), func() (bool, string) {

@@ -76,6 +76,7 @@ type fib struct {
 	routeCount     int
 	unfollowed     int // routes left out: of source-specific IPv6 prefixes, TOS no packet can match
 	alts           []tosAlt
+	useNeigh4      bool // net.ipv4.fib_multipath_use_neigh, while building
 
 	pol4, pol6 *policy // nil: the kernel's default rules (local, then main)
 }
@@ -84,7 +85,7 @@ type routeEntry struct {
 	result Result
 	plen   uint8  // prefix length of the route (suppress_prefixlength)
 	noBase bool   // only TOS-specific routes here: other packets fall back to a shorter prefix
-	group  bool   // a nexthop object group: members with a bad gateway neighbour are passed over
+	group  bool   // members with a bad gateway neighbour are passed over (nexthop object groups; fib_multipath_use_neigh)
 	first  uint32 // nexthops[first : first+n]
 	n      uint32
 	alt    uint32 // IPv4 TOS-specific routes of the prefix: alts[alt : alt+nalt]
