@@ -1,9 +1,11 @@
 package nexthop
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"go.uber.org/zap/zaptest"
 )
 
 // Root-only lab helpers: namespaces are created with `ip netns add` (never
@@ -139,4 +142,37 @@ func (ns *labNS) exec(t *testing.T, cmd string) {
 	if out, err := exec.Command("ip", full...).CombinedOutput(); err != nil {
 		t.Fatalf("ip %s: %v: %s", strings.Join(full, " "), err, out)
 	}
+}
+
+// linkNames maps the ifindex of lo and of the links named to their names.
+func linkNames(t *testing.T, ns *labNS, links ...string) map[int32]string {
+	t.Helper()
+	names := map[int32]string{}
+	for _, n := range append([]string{"lo"}, links...) {
+		i, _ := ns.link(t, n)
+		names[i] = n
+	}
+	return names
+}
+
+// startQuiet starts a mirror of ns without the periodic resync, so a test
+// sees only what notifications bring; it is closed at cleanup.
+func startQuiet(t *testing.T, ns *labNS) *Mirror {
+	t.Helper()
+	m, err := Start(context.Background(), Options{Netns: ns.h, Logger: zaptest.NewLogger(t), ResyncInterval: -1})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// keyAddr sets an address of a Flow in trie-key form (IPv4 in the top 32
+// bits of hi).
+func keyAddr(a netip.Addr) (hi, lo uint64) {
+	if a.Is4() {
+		hi, _, _ = prefixKey(netip.PrefixFrom(a, 32))
+		return hi, 0
+	}
+	return addrKey(a)
 }

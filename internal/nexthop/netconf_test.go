@@ -1,12 +1,10 @@
 package nexthop
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"testing"
 
-	"go.uber.org/zap/zaptest"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,28 +25,16 @@ func TestLinkdownAgainstKernel(t *testing.T) {
 	} {
 		ns.ip(t, r)
 	}
-	names := map[int32]string{}
-	for _, n := range []string{"lo", "d1", "d2", "d3"} {
-		i, _ := ns.link(t, n)
-		names[i] = n
-	}
+	names := linkNames(t, ns, "d1", "d2")
 	d1, _ := ns.link(t, "d1")
-	m, err := Start(context.Background(), Options{Netns: ns.h, Logger: zaptest.NewLogger(t), ResyncInterval: -1})
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m := startQuiet(t, ns)
 	ns.ip(t, "link set d1p down")
 	eventually(t, "carrier loss on d1", func() (bool, string) { return !m.Table().LinkUp(d1), "d1 still up" })
 
 	route := func(dst string) string {
 		d := netip.MustParseAddr(dst)
 		fl := Flow{Proto: unix.IPPROTO_UDP}
-		if d.Is6() {
-			fl.DstHi, fl.DstLo = addrKey(d)
-		} else {
-			fl.DstHi, _, _ = prefixKey(netip.PrefixFrom(d, 32))
-		}
+		fl.DstHi, fl.DstLo = keyAddr(d)
 		return siitRoute(m.Table(), names, &fl, d.Is6(), d)
 	}
 	dsts := []string{"198.51.100.7", "192.0.2.10", "2001:db8:100::1", "2001:db8:a::10"}

@@ -1,7 +1,6 @@
 package nexthop
 
 import (
-	"context"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"go.uber.org/zap/zaptest"
 	"golang.org/x/sys/unix"
 )
 
@@ -57,10 +55,7 @@ func nhLab(t *testing.T, compat bool) *labNS {
 func groupSplit(tab *Table, names map[int32]string, dst netip.Addr) map[string]int {
 	v6 := dst.Is6()
 	fl := Flow{Proto: unix.IPPROTO_UDP}
-	fl.DstHi, fl.DstLo = addrKey(dst)
-	if !v6 {
-		fl.DstHi, _, _ = prefixKey(netip.PrefixFrom(dst, 32))
-	}
+	fl.DstHi, fl.DstLo = keyAddr(dst)
 	got := map[string]int{}
 	const n = 1024
 	for i := range uint64(n) {
@@ -84,24 +79,12 @@ func TestNexthopObjectsAgainstKernel(t *testing.T) {
 	for _, compat := range []bool{false, true} {
 		t.Run(fmt.Sprintf("compat=%v", compat), func(t *testing.T) {
 			ns := nhLab(t, compat)
-			names := map[int32]string{}
-			for _, n := range []string{"lo", "d1", "d2", "d3"} {
-				i, _ := ns.link(t, n)
-				names[i] = n
-			}
-			m, err := Start(context.Background(), Options{Netns: ns.h, Logger: zaptest.NewLogger(t), ResyncInterval: -1})
-			if err != nil {
-				t.Fatalf("Start: %v", err)
-			}
-			t.Cleanup(func() { m.Close() })
+			names := linkNames(t, ns, "d1", "d2", "d3")
+			m := startQuiet(t, ns)
 			route := func(dst string) string {
 				d := netip.MustParseAddr(dst)
 				fl := Flow{Proto: unix.IPPROTO_UDP, Sport: 1000, Dport: 2000}
-				if d.Is6() {
-					fl.DstHi, fl.DstLo = addrKey(d)
-				} else {
-					fl.DstHi, _, _ = prefixKey(netip.PrefixFrom(d, 32))
-				}
+				fl.DstHi, fl.DstLo = keyAddr(d)
 				return siitRoute(m.Table(), names, &fl, d.Is6(), d)
 			}
 			for _, dst := range []string{"198.51.100.7", "198.51.100.70", "198.51.100.130", "198.51.100.200",
@@ -402,10 +385,7 @@ func FuzzRouteFromMessage(f *testing.F) {
 		tab := &Table{fib: buildFIB(&st{routes: []rawRoute{r}, nhObjects: objs, links: testLinks()})}
 		tab.Lookup(r.dst.Addr(), 12345)
 		fl := Flow{TOS: uint8(r.tos)}
-		fl.DstHi, fl.DstLo = addrKey(r.dst.Addr())
-		if r.dst.Addr().Is4() {
-			fl.DstHi, _, _ = prefixKey(netip.PrefixFrom(r.dst.Addr(), 32))
-		}
+		fl.DstHi, fl.DstLo = keyAddr(r.dst.Addr())
 		tab.Route(&fl, r.dst.Addr().Is6(), 7)
 	})
 }
@@ -428,16 +408,8 @@ func TestGroupAvoidsBadNeighbour(t *testing.T) {
 	} {
 		ns.ip(t, c)
 	}
-	names := map[int32]string{}
-	for _, n := range []string{"lo", "d1", "d2", "d3"} {
-		i, _ := ns.link(t, n)
-		names[i] = n
-	}
-	m, err := Start(context.Background(), Options{Netns: ns.h, Logger: zaptest.NewLogger(t), ResyncInterval: -1})
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() { m.Close() })
+	names := linkNames(t, ns, "d1", "d2")
+	m := startQuiet(t, ns)
 	// The kernel's own choices over 64 destinations (its hash is of the
 	// addresses): which gateways it uses at all. No source address: the
 	// kernel prefers a nexthop on the device of a local source, and a

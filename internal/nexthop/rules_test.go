@@ -237,11 +237,7 @@ func siitRoute(tab *Table, names map[int32]string, fl *Flow, v6 bool, dst netip.
 func TestPolicyAgainstKernel(t *testing.T) {
 	needRoot(t)
 	ns := policyLab(t)
-	names := map[int32]string{}
-	for _, n := range []string{"lo", "d1", "d2", "d3"} {
-		i, _ := ns.link(t, n)
-		names[i] = n
-	}
+	names := linkNames(t, ns, "d1", "d2", "d3")
 	srcs := map[bool][]string{
 		false: {"192.0.2.200", "192.0.2.201", "203.0.113.250"},
 		true:  {"2001:db8:5::200", "2001:db8:5::201", "2001:db8:6::250"},
@@ -318,13 +314,8 @@ func TestPolicyAgainstKernel(t *testing.T) {
 				}
 			}
 			s, d := netip.MustParseAddr(src), netip.MustParseAddr(dst)
-			if v6 {
-				fl.SrcHi, fl.SrcLo = addrKey(s)
-				fl.DstHi, fl.DstLo = addrKey(d)
-			} else {
-				fl.SrcHi, _, _ = prefixKey(netip.PrefixFrom(s, 32))
-				fl.DstHi, _, _ = prefixKey(netip.PrefixFrom(d, 32))
-			}
+			fl.SrcHi, fl.SrcLo = keyAddr(s)
+			fl.DstHi, fl.DstLo = keyAddr(d)
 			want := kernelRoute(t, ns, v6, args)
 			got := siitRoute(tab, names, &fl, v6, d)
 			if got != want && !(want == "no-route/unreachable" && got == "unreachable") {
@@ -344,11 +335,7 @@ func TestPolicyAgainstKernel(t *testing.T) {
 func TestMirrorFollowsRuleChanges(t *testing.T) {
 	needRoot(t)
 	ns := policyLab(t)
-	m, err := Start(context.Background(), Options{Netns: ns.h, Logger: zaptest.NewLogger(t), ResyncInterval: -1})
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m := startQuiet(t, ns)
 	d3, _ := ns.link(t, "d3")
 	d1, _ := ns.link(t, "d1")
 	fl := Flow{Proto: unix.IPPROTO_UDP}
