@@ -2,21 +2,24 @@ package daemon
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/siit-project/siit/ring"
+	"github.com/siit-project/siit/xlat"
 )
 
 // The slow path hands translated packets to the kernel when the fast path
 // cannot send them itself: the neighbour is not resolved yet, the egress
 // interface is not one siit is attached to, or the packet is for this host.
-// The kernel routes the packet (raw socket with the IP header included),
-// queues it while it resolves the neighbour, and delivers it, so the first
-// packet of a flow is not lost; the worker also asks the next-hop mirror to
-// resolve the neighbour so the following packets take the fast path.
+// The kernel routes the packet (raw socket with the IP header included; its
+// source and TOS passed along, see send), queues it while it resolves the
+// neighbour, and delivers it, so the first packet of a flow is not lost; the
+// worker also asks the next-hop mirror to resolve the neighbour so the
+// following packets take the fast path.
 //
 // Workers never block on it: each worker owns a fixed pool of buffers and two
 // single-producer/single-consumer rings (to the slow path, and free buffers
@@ -107,6 +110,7 @@ func (l *slowLane) put(hdr, pkt []byte, p slowPkt) bool {
 type slowPath struct {
 	fd4, fd6 int
 	lanes    []*slowLane
+	oob      []byte // control messages of the packet being sent
 }
 
 func newSlowPath() (*slowPath, error) {
@@ -125,7 +129,11 @@ func newSlowPath() (*slowPath, error) {
 	_ = unix.SetsockoptInt(fd6, unix.IPPROTO_IPV6, unix.IPV6_HDRINCL, 1)
 	_ = unix.SetsockoptInt(fd4, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_PROBE)
 	_ = unix.SetsockoptInt(fd6, unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, unix.IP_PMTUDISC_PROBE)
-	return &slowPath{fd4: fd4, fd6: fd6}, nil
+	// The packet's own source goes with it (see send), and it is not an
+	// address of this host; IPv4 raw sockets with the header included
+	// accept that as they are, IPv6 ones with FREEBIND.
+	_ = unix.SetsockoptInt(fd6, unix.IPPROTO_IPV6, unix.IPV6_FREEBIND, 1)
+	return &slowPath{fd4: fd4, fd6: fd6, oob: make([]byte, 2*unix.CmsgSpace(unix.SizeofInet6Pktinfo))}, nil
 }
 
 func (s *slowPath) addLane() (*slowLane, error) {
@@ -171,6 +179,13 @@ func (s *slowPath) run(ctx context.Context) {
 	}
 }
 
+// send hands one packet to the kernel, which routes it by its output route
+// lookup. The packet's source address and TOS / traffic class travel as
+// control messages (IP_PKTINFO and IP_TOS, IPV6_PKTINFO and IPV6_TCLASS):
+// a raw socket does not take them from the header it sends, and without
+// them policy routing rules by source or TOS, TOS-specific routes and IPv6
+// source-specific routes would not see them. (The kernel's lookup of a raw
+// packet still knows no protocol or ports.)
 func (s *slowPath) send(pkt []byte, v6 bool) bool {
 	if v6 {
 		if len(pkt) < 40 {
@@ -178,14 +193,47 @@ func (s *slowPath) send(pkt []byte, v6 bool) bool {
 		}
 		var sa unix.SockaddrInet6
 		copy(sa.Addr[:], pkt[24:40])
-		return unix.Sendto(s.fd6, pkt, 0, &sa) == nil
+		var info [unix.SizeofInet6Pktinfo]byte
+		copy(info[:16], pkt[8:24])
+		n := putCmsg(s.oob, unix.IPPROTO_IPV6, unix.IPV6_PKTINFO, info[:])
+		n += putCmsgInt(s.oob[n:], unix.IPPROTO_IPV6, unix.IPV6_TCLASS, int32(xlat.IPv6(pkt).TrafficClass()))
+		_, err := unix.SendmsgN(s.fd6, pkt, s.oob[:n], &sa, 0)
+		return err == nil
 	}
 	if len(pkt) < 20 {
 		return false
 	}
 	var sa unix.SockaddrInet4
 	copy(sa.Addr[:], pkt[16:20])
-	return unix.Sendto(s.fd4, pkt, 0, &sa) == nil
+	var info [unix.SizeofInet4Pktinfo]byte // ifindex, spec_dst (the source to route by), addr
+	copy(info[4:8], pkt[12:16])
+	n := putCmsg(s.oob, unix.IPPROTO_IP, unix.IP_PKTINFO, info[:])
+	n += putCmsgInt(s.oob[n:], unix.IPPROTO_IP, unix.IP_TOS, int32(pkt[1]))
+	_, err := unix.SendmsgN(s.fd4, pkt, s.oob[:n], &sa, 0)
+	return err == nil
+}
+
+// putCmsg writes one control message (struct cmsghdr, then data, padded)
+// into b and returns its space.
+func putCmsg(b []byte, level, typ int32, data []byte) int {
+	h := b[:unix.CmsgSpace(len(data))]
+	clear(h)
+	ne := binary.NativeEndian
+	if unix.SizeofCmsghdr == 16 { // 64-bit: the length is a size_t
+		ne.PutUint64(h, uint64(unix.CmsgLen(len(data))))
+	} else {
+		ne.PutUint32(h, uint32(unix.CmsgLen(len(data))))
+	}
+	ne.PutUint32(h[unix.SizeofCmsghdr-8:], uint32(level))
+	ne.PutUint32(h[unix.SizeofCmsghdr-4:], uint32(typ))
+	copy(h[unix.CmsgLen(0):], data)
+	return len(h)
+}
+
+func putCmsgInt(b []byte, level, typ, v int32) int {
+	var d [4]byte
+	binary.NativeEndian.PutUint32(d[:], uint32(v))
+	return putCmsg(b, level, typ, d[:])
 }
 
 func (s *slowPath) close() {

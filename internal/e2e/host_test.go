@@ -234,16 +234,7 @@ func TestNexthopObjectsLive(t *testing.T) {
 func TestIPv4ViaIPv6Gateway(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, labOpts{noServerRoute: true})
-	var lls []struct {
-		Addr []struct {
-			Local string `json:"local"`
-		} `json:"addr_info"`
-	}
-	out := l.must("ip", "-n", l.R, "-j", "-6", "addr", "show", "dev", "r4", "scope", "link")
-	if err := json.Unmarshal([]byte(out), &lls); err != nil || len(lls) != 1 || len(lls[0].Addr) != 1 {
-		t.Fatalf("link-local address of r4: %v: %s", err, out)
-	}
-	ll := lls[0].Addr[0].Local
+	ll := l.linkLocal(l.R, "r4")
 	l.must("ip", "-n", l.T, "route", "add", "203.0.113.0/24", "via", "inet6", ll, "dev", "t4")
 	const addr = "127.0.0.1:9470"
 	l.startSiit(append(defaultArgs(), "--metrics", addr)...)
@@ -269,6 +260,44 @@ func TestIPv4ViaIPv6Gateway(t *testing.T) {
 	l.must("ip", "-n", l.T, "route", "replace", "203.0.113.0/24", "nhid", "1")
 	l.must("ip", "-n", l.T, "neigh", "flush", "dev", "t4")
 	fastPath("route through a nexthop object")
+}
+
+// TestSlowPathFollowsPolicy: a packet siit hands to the kernel is routed
+// there by its own source and TOS, as siit routed it. A rule sends what the
+// client's translated source sends into table 100, whose route leaves by
+// x1, a link siit does not serve (so the packets take the slow path) toward
+// the router's IPv6 link-local address. Without the source, the kernel
+// would route them by the main table, through t4.
+func TestSlowPathFollowsPolicy(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	l.must("ip", "-n", l.T, "link", "add", "x1", "type", "veth", "peer", "name", "x1p", "netns", l.R)
+	l.must("ip", "-n", l.T, "link", "set", "x1", "up")
+	l.must("ip", "-n", l.R, "link", "set", "x1p", "up")
+	ll := l.linkLocal(l.R, "x1p")
+	l.must("ip", "-n", l.T, "route", "add", "203.0.113.0/24", "via", "inet6", ll, "dev", "x1", "table", "100")
+	l.must("ip", "-n", l.T, "rule", "add", "pref", "100", "from", client4, "lookup", "100")
+	l.startSiit(defaultArgs()...)
+	txX1 := func() uint64 {
+		var st []struct {
+			Stats struct {
+				TX struct {
+					Packets uint64 `json:"packets"`
+				} `json:"tx"`
+			} `json:"stats64"`
+		}
+		out := l.must("ip", "-n", l.T, "-j", "-s", "link", "show", "x1")
+		if err := json.Unmarshal([]byte(out), &st); err != nil || len(st) != 1 {
+			t.Fatalf("x1 counters: %v: %s", err, out)
+		}
+		return st[0].Stats.TX.Packets
+	}
+	l.pingOK(l.C, server6)
+	before := txX1()
+	l.pingOK(l.C, server6, "-c", "20", "-i", "0.05")
+	if sent := txX1() - before; sent < 20 {
+		t.Errorf("x1 sent %d packets for 20 echo requests: the kernel did not route them by their source\n%s", sent, l.siitLog())
+	}
 }
 
 // TestPolicyRoutingLive: policy routing rules added while siit runs route
@@ -471,4 +500,19 @@ func TestDirectedBroadcastToKernel(t *testing.T) {
 	if got := steer("redirected4"); got != redirected {
 		t.Errorf("broadcast echoes were steered for translation: redirected4 %v -> %v", redirected, got)
 	}
+}
+
+// linkLocal returns the IPv6 link-local address of a link.
+func (l *lab) linkLocal(ns, link string) string {
+	l.t.Helper()
+	var lls []struct {
+		Addr []struct {
+			Local string `json:"local"`
+		} `json:"addr_info"`
+	}
+	out := l.must("ip", "-n", ns, "-j", "-6", "addr", "show", "dev", link, "scope", "link")
+	if err := json.Unmarshal([]byte(out), &lls); err != nil || len(lls) != 1 || len(lls[0].Addr) != 1 {
+		l.t.Fatalf("link-local address of %s: %v: %s", link, err, out)
+	}
+	return lls[0].Addr[0].Local
 }
