@@ -357,6 +357,25 @@ func TestPolicyRoutingLive(t *testing.T) {
 	if !pingWorks(true) {
 		t.Fatalf("ping still fails after the source rule was removed\n%s", l.siitLog())
 	}
+	// A source-specific IPv6 route is not followed: counted and logged.
+	unfollowed := func(want float64) {
+		t.Helper()
+		var v float64
+		if !eventually(10*time.Second, func() bool {
+			v, _ = metricSum(l.metricsText(addr), "siit_routes_unfollowed")
+			return v == want
+		}) {
+			t.Errorf("siit_routes_unfollowed = %v, want %v", v, want)
+		}
+	}
+	unfollowed(0)
+	l.must("ip", "-n", l.T, "-6", "route", "add", "2001:db8:99::/48", "from", "2001:db8:77::/48", "via", client6b, "dev", "t6")
+	unfollowed(1)
+	if !strings.Contains(p.log(), "routes not followed") {
+		t.Errorf("no log line about the route not followed:\n%s", p.log())
+	}
+	l.must("ip", "-n", l.T, "-6", "route", "del", "2001:db8:99::/48", "from", "2001:db8:77::/48")
+	unfollowed(0)
 }
 
 // TestDetachOnSignal: SIGTERM and SIGINT detach everything and exit 0;
