@@ -60,7 +60,8 @@ func TestPercentile(t *testing.T) {
 func TestResultsRendering(t *testing.T) {
 	p := QuickPlan()
 	res := &Results{Plan: p, GenCap: map[string]float64{"6->4/84/q1": 4e6}, Cells: []Cell{
-		{Peer: "kernel forwarding", Dir: "6->4", FrameSize: 84, Queues: 1, Rate: search.Stats{Median: 2e6, N: 1}},
+		{Peer: "kernel forwarding", Dir: "6->4", FrameSize: 84, Queues: 1, Rate: search.Stats{Median: 2e6, N: 1},
+			Overload: 2e6, OverloadOffered: 2e6},
 		{Peer: "TAYGA", Dir: "6->4", FrameSize: 84, Queues: 1, Rate: search.Stats{Median: 1e5, N: 1}, Restarts: 1},
 		{Peer: "siit", Dir: "6->4", FrameSize: 84, Queues: 1, Rate: search.Stats{Median: 3e6, N: 1}, Saturated: true,
 			Overload: 3.5e6, OverloadOffered: 4e6},
@@ -71,7 +72,7 @@ func TestResultsRendering(t *testing.T) {
 	for _, want := range []string{
 		"| kernel forwarding | 6->4 | 84 / 64 B | 2.000 | 1.00× | 20.00× |",
 		"| siit | 6->4 | 84 / 64 B | 3.000 (sat.) | 1.50× | 30.00× | 3.500 (4.000) |",
-		"| kernel forwarding | 6->4 | 84 / 64 B | 2.000 | 1.00× | 20.00× | – |",
+		"| kernel forwarding | 6->4 | 84 / 64 B | 2.000 | 1.00× | 20.00× | 2.000 (2.000) |",
 		"| TAYGA | 6->4 | 84 / 64 B | 0.100 (died 1×) | 0.05× | 1.00× |",
 		"| siit --forward-only | 6->4 | 84 / 64 B | not available yet | – | – |",
 	} {
@@ -79,10 +80,22 @@ func TestResultsRendering(t *testing.T) {
 			t.Errorf("missing %q in\n%s", want, tbl)
 		}
 	}
+	rt := res.RatioTable()
+	for _, want := range []string{
+		"| siit vs | target | 6->4 zero loss | 6->4 full load |",
+		"| siit --forward-only | ≥ 0.9× | – | – |",
+		"| kernel forwarding | ≥ 0.7× | 1.50× | 1.75× |",
+		"| TAYGA | ≥ 20× | 30.00× | – |",
+	} {
+		if !strings.Contains(rt, want) {
+			t.Errorf("missing %q in\n%s", want, rt)
+		}
+	}
 	if q := res.QueueTable(); !strings.Contains(q, "| kernel forwarding | 2.000 | 3.000 |") {
 		t.Errorf("queue table:\n%s", q)
 	}
-	if s := res.LabSection("bench/results"); !strings.Contains(s, "rate_vs_size.svg") || !strings.Contains(s, "6->4/84/q1 4.000 Mpps") {
+	if s := res.LabSection("bench/results"); !strings.Contains(s, "rate_vs_size.svg") || !strings.Contains(s, "6->4/84/q1 4.000 Mpps") ||
+		!strings.Contains(s, "#### siit against its baselines (84 B)") {
 		t.Errorf("lab section:\n%s", s)
 	}
 }

@@ -11,7 +11,10 @@ import (
 	"github.com/siit-project/siit/bench/report"
 )
 
-const kernelPeer, taygaPeer = "kernel forwarding", "TAYGA"
+const (
+	kernelPeer, taygaPeer     = "kernel forwarding", "TAYGA"
+	siitPeer, forwardOnlyPeer = "siit", "siit --forward-only"
+)
 
 func (res *Results) find(peer, dir string, size, queues int) *Cell {
 	for i := range res.Cells {
@@ -100,6 +103,50 @@ func (res *Results) MainTable() string {
 		}
 	}
 	return b.String()
+}
+
+// RatioTable compares siit with its baselines per direction (84 B, first
+// queue count), by zero-loss throughput and by what was forwarded at full
+// offered load: the figures issue 4's targets are stated in (≥ 0.9× of
+// --forward-only, ≥ 0.7× of kernel forwarding, ≥ 20× TAYGA).
+func (res *Results) RatioTable() string {
+	q := res.Plan.Queues[0]
+	var dirs []string
+	for _, d := range res.Plan.Dirs {
+		if res.find(siitPeer, d.String(), 84, q) != nil {
+			dirs = append(dirs, d.String())
+		}
+	}
+	if len(dirs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("| siit vs | target |")
+	for _, d := range dirs {
+		fmt.Fprintf(&b, " %s zero loss | %s full load |", d, d)
+	}
+	b.WriteString("\n|---|---:|")
+	b.WriteString(strings.Repeat("---:|---:|", len(dirs)))
+	b.WriteString("\n")
+	for _, base := range []struct{ peer, target string }{
+		{forwardOnlyPeer, "≥ 0.9×"}, {kernelPeer, "≥ 0.7×"}, {taygaPeer, "≥ 20×"},
+	} {
+		fmt.Fprintf(&b, "| %s | %s |", base.peer, base.target)
+		for _, d := range dirs {
+			s, o := res.find(siitPeer, d, 84, q), res.find(base.peer, d, 84, q)
+			fmt.Fprintf(&b, " %s | %s |", ratio(s, o), loadRatio(s, o))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// loadRatio is ratio for the full-load figures.
+func loadRatio(a, b *Cell) string {
+	if a == nil || b == nil || a.NA != "" || b.NA != "" || a.OverloadOffered == 0 || b.Overload == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", a.Overload/b.Overload)
 }
 
 func (res *Results) peersInOrder() []string {
@@ -250,6 +297,9 @@ func (res *Results) LabSection(plotDir string) string {
 		"the DUT's receive processing (and the XDP forwarder, and the kernel's forwarding) runs in the softirq of " +
 		"the generator's CPU: the figure is the lab's ceiling for that DUT. \"died n×\": the DUT process exited " +
 		"under overload and was restarted before the next trial (TAYGA 0.9.2 exits when a write to its tun fails).\n\n")
+	if rt := res.RatioTable(); rt != "" {
+		fmt.Fprintf(&b, "#### siit against its baselines (84 B)\n\n%s\n", rt)
+	}
 	fmt.Fprintf(&b, "#### Throughput vs frame size (6->4, zero loss, Mpps)\n\n%s\n![rate vs frame size](%s/rate_vs_size.svg)\n\n", res.SizeTable(), plotDir)
 	fmt.Fprintf(&b, "#### Throughput vs queues (6->4, 84 B, zero loss, Mpps)\n\n%s\n![rate vs queues](%s/rate_vs_queues.svg)\n", res.QueueTable(), plotDir)
 	if lt := res.lossTable(); lt != "" {
