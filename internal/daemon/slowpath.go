@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -197,8 +198,7 @@ func (s *slowPath) send(pkt []byte, v6 bool) bool {
 		copy(info[:16], pkt[8:24])
 		n := putCmsg(s.oob, unix.IPPROTO_IPV6, unix.IPV6_PKTINFO, info[:])
 		n += putCmsgInt(s.oob[n:], unix.IPPROTO_IPV6, unix.IPV6_TCLASS, int32(xlat.IPv6(pkt).TrafficClass()))
-		_, err := unix.SendmsgN(s.fd6, pkt, s.oob[:n], &sa, 0)
-		return err == nil
+		return sendmsg(s.fd6, pkt, s.oob[:n], &sa)
 	}
 	if len(pkt) < 20 {
 		return false
@@ -209,7 +209,17 @@ func (s *slowPath) send(pkt []byte, v6 bool) bool {
 	copy(info[4:8], pkt[12:16])
 	n := putCmsg(s.oob, unix.IPPROTO_IP, unix.IP_PKTINFO, info[:])
 	n += putCmsgInt(s.oob[n:], unix.IPPROTO_IP, unix.IP_TOS, int32(pkt[1]))
-	_, err := unix.SendmsgN(s.fd4, pkt, s.oob[:n], &sa, 0)
+	return sendmsg(s.fd4, pkt, s.oob[:n], &sa)
+}
+
+// sendmsg sends pkt with its control messages; a kernel that refuses them
+// (a non-local source without FREEBIND support) still gets the packet,
+// routed by its destination only.
+func sendmsg(fd int, pkt, oob []byte, sa unix.Sockaddr) bool {
+	_, err := unix.SendmsgN(fd, pkt, oob, sa, 0)
+	if errors.Is(err, unix.EINVAL) {
+		err = unix.Sendto(fd, pkt, 0, sa)
+	}
 	return err == nil
 }
 
