@@ -77,6 +77,14 @@ func (ns *labNS) ip(t *testing.T, args string) {
 	}
 }
 
+// ips runs `ip -n NS` once per command.
+func (ns *labNS) ips(t *testing.T, cmds ...string) {
+	t.Helper()
+	for _, c := range cmds {
+		ns.ip(t, c)
+	}
+}
+
 func (ns *labNS) link(t *testing.T, name string) (int32, [6]byte) {
 	t.Helper()
 	l, err := ns.nl.LinkByName(name)

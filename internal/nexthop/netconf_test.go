@@ -16,15 +16,13 @@ func TestLinkdownAgainstKernel(t *testing.T) {
 	needRoot(t)
 	ns := newNS(t, "ldn")
 	threeLinks(t, ns)
-	for _, r := range []string{
+	ns.ips(t,
 		"route add 198.51.100.0/24 via 192.0.2.62",
 		"route add default via 192.0.2.126",
 		"route add 203.0.113.0/24 nexthop via 192.0.2.62 dev d1 nexthop via 192.0.2.126 dev d2",
 		"-6 route add 2001:db8:100::/48 via 2001:db8:a::fe",
 		"-6 route add default via 2001:db8:b::fe",
-	} {
-		ns.ip(t, r)
-	}
+	)
 	names := linkNames(t, ns, "d1", "d2")
 	d1, _ := ns.link(t, "d1")
 	m := startQuiet(t, ns)

@@ -20,7 +20,7 @@ func nhLab(t *testing.T, compat bool) *labNS {
 	ns := newNS(t, "nho")
 	ns.exec(t, fmt.Sprintf("sysctl -q -w net.ipv4.nexthop_compat_mode=%d", map[bool]int{false: 0, true: 1}[compat]))
 	threeLinks(t, ns)
-	for _, c := range []string{
+	ns.ips(t,
 		"nexthop add id 1 via 192.0.2.62 dev d1",
 		"nexthop add id 2 via 192.0.2.126 dev d2",
 		"nexthop add id 3 dev d3",
@@ -45,9 +45,7 @@ func nhLab(t *testing.T, compat bool) *labNS {
 		// skips the whole destination prefix, plain route included.
 		"-6 route add 2001:db8:400::/48 from 2001:db8:77::/48 via 2001:db8:b::fe",
 		"-6 route add 2001:db8:400::/48 via 2001:db8:a::fe",
-	} {
-		ns.ip(t, c)
-	}
+	)
 	return ns
 }
 
@@ -399,15 +397,13 @@ func TestGroupAvoidsBadNeighbour(t *testing.T) {
 	needRoot(t)
 	ns := newNS(t, "nbd")
 	threeLinks(t, ns)
-	for _, c := range []string{
+	ns.ips(t,
 		"nexthop add id 1 via 192.0.2.62 dev d1",
 		"nexthop add id 2 via 192.0.2.126 dev d2",
 		"nexthop add id 3 group 1/2",
 		"route add 198.51.100.0/24 nhid 3",
 		"route add 203.0.113.0/24 nexthop via 192.0.2.62 dev d1 nexthop via 192.0.2.126 dev d2",
-	} {
-		ns.ip(t, c)
-	}
+	)
 	names := linkNames(t, ns, "d1", "d2")
 	m := startQuiet(t, ns)
 	// The kernel's own choices over 64 destinations (its hash is of the

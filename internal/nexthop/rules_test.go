@@ -35,7 +35,7 @@ func policyLab(t *testing.T) *labNS {
 	for _, a := range []string{"2001:db8:5::200/128", "2001:db8:5::201/128", "2001:db8:6::250/128"} {
 		ns.ip(t, "addr add "+a+" dev lo nodad")
 	}
-	for _, r := range []string{
+	ns.ips(t,
 		"route add default via 192.0.2.62",
 		"route add 198.51.100.0/24 via 192.0.2.126",
 		"route add 203.0.113.0/25 dev d3",
@@ -66,9 +66,7 @@ func policyLab(t *testing.T) *labNS {
 		"-6 route add unreachable 2001:db8:200:40::/58 table 200",
 		"-6 route add prohibit 2001:db8:100:c000::/50 table 300",
 		"-6 route add 2001:db8:200:80::/57 dev d2 table 300",
-	} {
-		ns.ip(t, r)
-	}
+	)
 	return ns
 }
 
