@@ -77,43 +77,37 @@ func (t *neighTable) put(ifindex int32, hi, lo uint64, mac [6]byte, bad bool) {
 	}
 }
 
-// get returns the MAC of a usable neighbour entry. It does not allocate.
-func (t *neighTable) get(ifindex int32, hi, lo uint64) ([6]byte, bool) {
+// find returns the entry for a neighbour, nil when there is none. It does
+// not allocate.
+func (t *neighTable) find(ifindex int32, hi, lo uint64) *neighSlot {
 	if t == nil || len(t.slots) == 0 {
-		return [6]byte{}, false
+		return nil
 	}
 	i := mix(ifindex, hi, lo) & t.mask
 	for {
 		s := &t.slots[i&t.mask]
 		if !s.used {
-			return [6]byte{}, false
+			return nil
 		}
 		if s.hi == hi && s.lo == lo && s.ifindex == ifindex {
-			if s.bad {
-				return [6]byte{}, false
-			}
-			return s.mac, true
+			return s
 		}
 		i++
 	}
+}
+
+// get returns the MAC of a usable neighbour entry.
+func (t *neighTable) get(ifindex int32, hi, lo uint64) ([6]byte, bool) {
+	if s := t.find(ifindex, hi, lo); s != nil && !s.bad {
+		return s.mac, true
+	}
+	return [6]byte{}, false
 }
 
 // isBad reports whether the kernel has an entry for the neighbour whose
 // state is not NUD_VALID (incomplete or failed resolution). No entry at all
 // is not bad: the kernel would try it.
 func (t *neighTable) isBad(ifindex int32, hi, lo uint64) bool {
-	if t == nil || len(t.slots) == 0 {
-		return false
-	}
-	i := mix(ifindex, hi, lo) & t.mask
-	for {
-		s := &t.slots[i&t.mask]
-		if !s.used {
-			return false
-		}
-		if s.hi == hi && s.lo == lo && s.ifindex == ifindex {
-			return s.bad
-		}
-		i++
-	}
+	s := t.find(ifindex, hi, lo)
+	return s != nil && s.bad
 }

@@ -53,19 +53,14 @@ func netconfFromMessage(b []byte) (k netconfKey, ignore, ok bool) {
 	return k, ignore, hasIndex && hasIgnore && (k.ifindex > 0 || k.ifindex == netconfAll)
 }
 
-// netconfmsg is the header of a netconf dump request for one family.
-type netconfmsg struct{ family uint8 }
-
-func (netconfmsg) Len() int            { return 4 }
-func (h netconfmsg) Serialize() []byte { return []byte{h.family, 0, 0, 0} }
-
 // dumpNetconf reads ignore_routes_with_linkdown of both families, "all"
 // and every device; only the true ones are kept.
 func (m *Mirror) dumpNetconf() (map[netconfKey]bool, error) {
 	out := map[netconfKey]bool{}
 	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
 		part := map[netconfKey]bool{}
-		err := m.dumpRaw("netconf", unix.RTM_GETNETCONF, netconfmsg{fam}, unix.RTM_NEWNETCONF, func() { clear(part) }, func(msg []byte) {
+		// struct netconfmsg (the family), padded to 4 bytes.
+		err := m.dumpRaw("netconf", unix.RTM_GETNETCONF, dumpHdr{fam, 0, 0, 0}, unix.RTM_NEWNETCONF, func() { clear(part) }, func(msg []byte) {
 			if k, ignore, ok := netconfFromMessage(msg); ok && ignore {
 				part[k] = true
 			}

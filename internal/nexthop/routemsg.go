@@ -26,9 +26,8 @@ import (
 // subscribes to nexthop objects and re-reads them.
 
 const (
-	rtaNHID     = 30 // RTA_NH_ID
-	nhaFDB      = 11 // NHA_FDB
-	nhaResGroup = 12 // NHA_RES_GROUP
+	rtaNHID = 30 // RTA_NH_ID
+	nhaFDB  = 11 // NHA_FDB
 )
 
 // nhObject is a nexthop object (RTM_NEWNEXTHOP).
@@ -97,12 +96,8 @@ func routeFromMessage(b []byte) (rawRoute, bool) {
 			r.priority = int(attrU32(v))
 		case unix.RTA_OIF:
 			single.ifindex = int32(attrU32(v))
-		case unix.RTA_GATEWAY:
-			single.gw = attrAddr(v)
-		case unix.RTA_VIA:
-			single.gw = viaAddr(v)
-		case unix.RTA_ENCAP_TYPE:
-			single.encap = attrEncap(v)
+		case unix.RTA_GATEWAY, unix.RTA_VIA, unix.RTA_ENCAP_TYPE:
+			single.setAttr(a)
 		case unix.RTA_MULTIPATH:
 			multipath = v
 		case unix.RTA_METRICS:
@@ -128,6 +123,20 @@ func routeFromMessage(b []byte) (rawRoute, bool) {
 		r.nhs = []rawNexthop{single}
 	}
 	return r, true
+}
+
+// setAttr applies a nexthop attribute of a route, alone or in
+// RTA_MULTIPATH: gateway (RTA_GATEWAY, or RTA_VIA of either family) and
+// tunnel encapsulation; others are ignored.
+func (nh *rawNexthop) setAttr(a attr) {
+	switch a.typ {
+	case unix.RTA_GATEWAY:
+		nh.gw = attrAddr(a.v)
+	case unix.RTA_VIA:
+		nh.gw = viaAddr(a.v)
+	case unix.RTA_ENCAP_TYPE:
+		nh.encap = attrEncap(a.v)
+	}
 }
 
 // attrU32 is a 32-bit attribute, 0 when it is too short.
@@ -185,14 +194,7 @@ func parseMultipath(b []byte) ([]rawNexthop, bool) {
 			return nil, false
 		}
 		for _, a := range attrs {
-			switch a.typ {
-			case unix.RTA_GATEWAY:
-				nh.gw = attrAddr(a.v)
-			case unix.RTA_VIA:
-				nh.gw = viaAddr(a.v)
-			case unix.RTA_ENCAP_TYPE:
-				nh.encap = attrEncap(a.v)
-			}
+			nh.setAttr(a)
 		}
 		out = append(out, nh)
 		b = b[min((l+3)&^3, len(b)):]
@@ -317,18 +319,18 @@ func (m *Mirror) dumpRaw(what string, req uint16, hdr nl.NetlinkRequestData, wan
 	})
 }
 
-// nhmsg is the (all-zero: every family, no filter) header of a nexthop
-// dump request.
-type nhmsg struct{}
+// dumpHdr is the fixed header of a dump request, as bytes.
+type dumpHdr []byte
 
-func (nhmsg) Len() int          { return 8 }
-func (nhmsg) Serialize() []byte { return make([]byte, 8) }
+func (h dumpHdr) Len() int          { return len(h) }
+func (h dumpHdr) Serialize() []byte { return h }
 
 // dumpNexthops reads every nexthop object. A kernel without nexthop objects
 // (before 5.3) answers with an error: then there are none.
 func (m *Mirror) dumpNexthops() (map[uint32]nhObject, error) {
 	objs := map[uint32]nhObject{}
-	err := m.dumpRaw("nexthops", unix.RTM_GETNEXTHOP, nhmsg{}, unix.RTM_NEWNEXTHOP, func() { clear(objs) }, func(msg []byte) {
+	// struct nhmsg, all zero: every family, no filter.
+	err := m.dumpRaw("nexthops", unix.RTM_GETNEXTHOP, make(dumpHdr, 8), unix.RTM_NEWNEXTHOP, func() { clear(objs) }, func(msg []byte) {
 		if o, ok := nhObjectFromMessage(msg); ok {
 			objs[o.id] = o
 		}

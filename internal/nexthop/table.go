@@ -172,20 +172,7 @@ func (t *Table) f() *fib {
 // uint32. flowHash selects among equal-cost nexthops; pass a hash of the flow
 // (addresses, protocol, ports) so a flow keeps its path.
 func (t *Table) Lookup4(dst uint32, flowHash uint32) (Hop, Result) {
-	f := t.f()
-	hi := uint64(dst) << 32
-	if !f.local4.empty() && f.local4.lookup(hi, 0) >= 0 {
-		return Hop{}, Local
-	}
-	e := f.v4.lookup(hi, 0)
-	if e >= 0 && f.routes[e].noBase {
-		e = f.resolve(&f.v4, e, hi, 0, 0)
-	}
-	if e < 0 {
-		return Hop{}, NoRoute
-	}
-	khi, klo := v4Key(dst)
-	return t.finish(f, &f.routes[e], flowHash, khi, klo, addrFrom4(dst))
+	return t.lookup4tos(dst, 0, flowHash)
 }
 
 // lookup4tos is Lookup4 for a packet with IPv4 TOS tos.
@@ -195,7 +182,10 @@ func (t *Table) lookup4tos(dst uint32, tos uint8, flowHash uint32) (Hop, Result)
 	if !f.local4.empty() && f.local4.lookup(hi, 0) >= 0 {
 		return Hop{}, Local
 	}
-	e := f.resolve(&f.v4, f.v4.lookup(hi, 0), hi, 0, tos)
+	e := f.v4.lookup(hi, 0)
+	if e >= 0 && f.routes[e].nalt != 0 { // TOS-specific routes (rare): see resolve
+		e = f.resolve(&f.v4, e, hi, 0, tos)
+	}
 	if e < 0 {
 		return Hop{}, NoRoute
 	}
