@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/siit-project/siit/bench/report"
+	"github.com/siit-project/siit/bench/xdpprog"
 )
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -25,6 +26,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	micro := fs.Bool("micro", true, "also run go test -bench of ./xlat/... and ./ring/... into the micro section")
 	cpus := fs.String("cpus", "0", "generator CPUs for the main table")
 	only := fs.String("only", "", "comma-separated peers to measure (default all): kernel forwarding, XDP redirect forwarder, TAYGA, siit --forward-only, siit")
+	sink := fs.String("sink", "tc", "how the far ends count what the DUT forwards: tc (tcx ingress, the same skb path "+
+		"for every DUT) or xdp (an XDP program; on veth it copies frames that AF_XDP copy mode or a tun sent, "+
+		"at the DUT's expense)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -33,12 +37,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		plan = FullPlan()
 	}
 	plan.SiitBin = *siitBin
+	var err error
+	if plan.Sink, err = xdpprog.ParseSinkMode(*sink); err != nil {
+		return usageError{err}
+	}
 	if *only != "" {
 		for _, n := range strings.Split(*only, ",") {
 			plan.Only = append(plan.Only, strings.TrimSpace(n))
 		}
 	}
-	var err error
 	if plan.CPUs, err = parseCPUs(*cpus); err != nil {
 		return err
 	}

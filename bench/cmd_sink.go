@@ -23,6 +23,8 @@ func cmdSink(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	interval := fs.Duration("interval", time.Second, "report interval")
 	dur := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	dropOther := fs.Bool("drop-other", false, "drop non-test frames too (default: pass them to the stack)")
+	modeName := fs.String("mode", "xdp", "where to count: xdp (an XDP program) or tc (tcx ingress; on veth, frames "+
+		"redirected with XDP arrive only with GRO on)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -31,6 +33,10 @@ func cmdSink(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *expect != 0 && *expect != 4 && *expect != 6 {
 		return usageError{errors.New("-expect must be 4, 6 or 0")}
+	}
+	mode, err := xdpprog.ParseSinkMode(*modeName)
+	if err != nil {
+		return usageError{err}
 	}
 	var ns *netns.NS
 	if *nsName != "" {
@@ -49,7 +55,7 @@ func cmdSink(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		DropOther: *dropOther}); err != nil {
 		return err
 	}
-	attach := func() error { return s.Attach(ifc.Index) }
+	attach := func() error { return s.AttachMode(ifc.Index, mode) }
 	if ns != nil {
 		err = ns.Do(attach)
 	} else {
@@ -65,7 +71,7 @@ func cmdSink(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		defer samples.Close()
 	}
-	fmt.Fprintf(stderr, "counting on %s (ifindex %d); Ctrl-C to stop\n", *iface, ifc.Index)
+	fmt.Fprintf(stderr, "counting on %s (ifindex %d, %s); Ctrl-C to stop\n", *iface, ifc.Index, mode)
 	if *dur > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *dur)

@@ -32,14 +32,15 @@ type Plan struct {
 	CPUs          []int   // generator CPUs (one thread each) for the main table
 	SiitBin       string
 	Tag           string
-	Only          []string // if set, measure only the peers with these names (e.g. "siit")
+	Only          []string         // if set, measure only the peers with these names (e.g. "siit")
+	Sink          xdpprog.SinkMode // how the far ends count (results before this field existed: XDP)
 }
 
 // QuickPlan stays under three minutes on the 2-core development machine.
 func QuickPlan() Plan {
 	return Plan{Mode: "quick", Trial: 300 * time.Millisecond, Repeats: 1, Resolution: 0.05, Steps: 8,
 		Dirs: []lab.Direction{lab.Dir64, lab.Dir46}, Sizes: []int{84, 1518}, Queues: []int{1, 2},
-		LatencyAt: 0.5, CPUs: []int{0}, SiitBin: "bin/siit"}
+		LatencyAt: 0.5, CPUs: []int{0}, SiitBin: "bin/siit", Sink: xdpprog.SinkTC}
 }
 
 // FullPlan is the RFC 8219 set: all frame sizes, both directions and bidirectional, 0.1 % loss variant, loss
@@ -49,7 +50,7 @@ func FullPlan() Plan {
 		Dirs:  []lab.Direction{lab.Dir64, lab.Dir46, lab.DirBoth},
 		Sizes: []int{84, 128, 256, 512, 1024, 1280, 1518}, Queues: []int{1, 2},
 		LossFractions: []float64{1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1},
-		LatencyAt:     0.5, CPUs: []int{0}, SiitBin: "bin/siit"}
+		LatencyAt:     0.5, CPUs: []int{0}, SiitBin: "bin/siit", Sink: xdpprog.SinkTC}
 }
 
 // Cell is one measured configuration.
@@ -152,7 +153,7 @@ func RunPlan(ctx context.Context, p Plan, progress io.Writer) (*Results, error) 
 }
 
 func (r *runner) withLab(ctx context.Context, queues int) error {
-	l, err := lab.Setup(fmt.Sprintf("%s-q%d", r.plan.Tag, queues), queues)
+	l, err := lab.Setup(fmt.Sprintf("%s-q%d", r.plan.Tag, queues), queues, r.plan.Sink)
 	if err != nil {
 		return err
 	}

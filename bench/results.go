@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/siit-project/siit/bench/report"
+	"github.com/siit-project/siit/bench/xdpprog"
 )
 
 const (
@@ -278,8 +279,14 @@ func (res *Results) LabSection(plotDir string) string {
 	fmt.Fprintf(&b, "- Date: %s; run time %.0f s\n", res.Started.UTC().Format("2006-01-02 15:04 MST"), res.Elapsed.Seconds())
 	fmt.Fprintf(&b, "- Machine: %s; kernel: %s; shared with other workloads, so figures carry noise\n", res.Machine, res.Kernel)
 	fmt.Fprintf(&b, "- Trials of %v, UDP, 256 source ports × 16 source addresses per direction; binary search to %.0f %% "+
-		"resolution, %d search(es) per cell (median, min–max); generator: %d thread(s) on CPU(s) %v\n\n",
+		"resolution, %d search(es) per cell (median, min–max); generator: %d thread(s) on CPU(s) %v\n",
 		p.Trial, 100*p.Resolution, p.Repeats, len(p.CPUs), p.CPUs)
+	if p.Sink == xdpprog.SinkTC {
+		b.WriteString("- Sinks at the tc (tcx) ingress of the far ends (`-sink tc`): every DUT's frames reach them as skbs\n\n")
+	} else {
+		b.WriteString("- Sinks as XDP programs on the far ends (`-sink xdp`): on veth they copy the frames of AF_XDP " +
+			"copy-mode and tun transmitters (siit, TAYGA) once more, at the DUT's expense\n\n")
+	}
 	b.WriteString(res.MainTable())
 	b.WriteString("\nGenerator capacity (generator → sink on the DUT's own ports, nothing forwarded):")
 	keys := make([]string, 0, len(res.GenCap))

@@ -45,16 +45,18 @@ type Port struct {
 type Lab struct {
 	Tag              string
 	Queues           int
+	Sink             xdpprog.SinkMode // how the far ends (PA, PB) count what the DUT forwards
 	A, DUT, B        *netns.NS
 	PA, PD6, PD4, PB *Port
 }
 
-// Setup builds the lab with veths of the given number of queues. tag must be short (it names namespaces).
-func Setup(tag string, queues int) (l *Lab, err error) {
+// Setup builds the lab with veths of the given number of queues and sinks of the given mode on the far ends.
+// tag must be short (it names namespaces).
+func Setup(tag string, queues int, sink xdpprog.SinkMode) (l *Lab, err error) {
 	if queues < 1 {
 		queues = 1
 	}
-	l = &Lab{Tag: tag, Queues: queues}
+	l = &Lab{Tag: tag, Queues: queues, Sink: sink}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -104,6 +106,14 @@ func Setup(tag string, queues int) (l *Lab, err error) {
 	}{{l.A, IfA}, {l.B, IfB}} {
 		if _, err = p.ns.Exec("ip", "link", "set", p.name, "up"); err != nil {
 			return nil, err
+		}
+		// A tc sink needs GRO on: without it (or an XDP program) a veth drops the frames its peer
+		// redirects with XDP. Only a change made while the veth is up tells the peer (the DUT's port)
+		// that it may now redirect to it.
+		if sink == xdpprog.SinkTC {
+			if _, err = p.ns.Exec("ethtool", "-K", p.name, "gro", "on"); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if l.PA, err = l.port(l.A, IfA); err != nil {
@@ -156,7 +166,7 @@ func (l *Lab) attachSink(p *Port) error {
 	if err != nil {
 		return err
 	}
-	if err := p.NS.Do(func() error { return s.Attach(p.Index) }); err != nil {
+	if err := p.NS.Do(func() error { return s.AttachMode(p.Index, l.Sink) }); err != nil {
 		s.Close()
 		return err
 	}

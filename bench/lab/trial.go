@@ -285,6 +285,16 @@ func (r *Runner) Trial(ctx context.Context, rate float64) (search.Trial, error) 
 		return res, err
 	}
 	res.Received = received
+	for i, c := range r.Last {
+		// GRO at a tc sink merged frames into one skb: they are counted, but only the first was checked.
+		if c.Merged > 0 {
+			r.Invalid += c.Merged
+			if r.FirstError == nil {
+				r.FirstError = fmt.Errorf("%s leg: GRO merged frames into %d skbs at the sink; only the first "+
+					"frame of each was checked", r.legs[i].tmpl.Spec.Src, c.Merged)
+			}
+		}
+	}
 	r.validate()
 	if r.Progress != nil {
 		r.Progress(res)

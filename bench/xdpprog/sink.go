@@ -30,6 +30,7 @@ type Counters struct {
 	LatCount, LatSum      uint64 // latency samples (frames stamped with a transmit time) and their sum in ns
 	LatMin, LatMax        uint64
 	Sampled, SampleLost   uint64
+	Merged                uint64 // tc mode: skbs that GRO built from several frames (all of them are in Frames)
 	LatHist               [LatBuckets]uint64
 	PerCPUStamped         []uint64 // index: CPU
 }
@@ -64,12 +65,68 @@ func LoadSink() (*Sink, error) {
 // Program returns the sink's XDP program.
 func (s *Sink) Program() *ebpf.Program { return s.objs.BenchSink }
 
+// ProgramFor returns the sink's program for mode m.
+func (s *Sink) ProgramFor(m SinkMode) *ebpf.Program {
+	if m == SinkTC {
+		return s.objs.BenchSinkTc
+	}
+	return s.objs.BenchSink
+}
+
+// SinkMode is where a sink receives frames.
+type SinkMode int
+
+const (
+	// SinkXDP runs the sink as the interface's XDP program. On veth, frames that arrive as an skb with a
+	// kmalloc'ed head (from AF_XDP copy mode or a tun) are first copied into a page for XDP, work that veth
+	// charges to the transmitter.
+	SinkXDP SinkMode = iota
+	// SinkTC runs the sink at the interface's tc ingress (tcx): every frame arrives as an skb, the same way
+	// whatever transmitted it. On veth, the interface needs GRO on (or an XDP program) to receive frames
+	// that its peer redirects with XDP.
+	SinkTC
+)
+
+func (m SinkMode) String() string {
+	if m == SinkTC {
+		return "tc"
+	}
+	return "xdp"
+}
+
+// ParseSinkMode parses "tc" or "xdp".
+func ParseSinkMode(s string) (SinkMode, error) {
+	switch s {
+	case "tc":
+		return SinkTC, nil
+	case "xdp":
+		return SinkXDP, nil
+	}
+	return 0, fmt.Errorf("sink mode %q: want tc or xdp", s)
+}
+
 // Attach attaches the sink to ifindex of the calling thread's namespace with a BPF link (native mode when the
 // driver has it). The link goes away with Close or when the process dies.
-func (s *Sink) Attach(ifindex int) error {
-	l, err := link.AttachXDP(link.XDPOptions{Program: s.objs.BenchSink, Interface: ifindex})
-	if err != nil {
-		return fmt.Errorf("attach sink to ifindex %d (is another XDP program attached?): %w", ifindex, err)
+func (s *Sink) Attach(ifindex int) error { return s.AttachMode(ifindex, SinkXDP) }
+
+// AttachMode attaches the sink to ifindex of the calling thread's namespace in mode m, with a BPF link that goes
+// away with Close or when the process dies.
+func (s *Sink) AttachMode(ifindex int, m SinkMode) error {
+	if s.link != nil {
+		return errors.New("sink already attached")
+	}
+	var l link.Link
+	var err error
+	if m == SinkTC {
+		l, err = link.AttachTCX(link.TCXOptions{Program: s.objs.BenchSinkTc, Interface: ifindex, Attach: ebpf.AttachTCXIngress})
+		if err != nil {
+			return fmt.Errorf("attach sink to the tc ingress of ifindex %d (tcx needs Linux 6.6): %w", ifindex, err)
+		}
+	} else {
+		l, err = link.AttachXDP(link.XDPOptions{Program: s.objs.BenchSink, Interface: ifindex})
+		if err != nil {
+			return fmt.Errorf("attach sink to ifindex %d (is another XDP program attached?): %w", ifindex, err)
+		}
 	}
 	s.link = l
 	return nil
@@ -156,6 +213,7 @@ func (s *Sink) Counters() (Counters, error) {
 		c.LatMax = max(c.LatMax, p.LatMax)
 		c.Sampled += p.Sampled
 		c.SampleLost += p.SampleLost
+		c.Merged += p.Merged
 		for b, v := range p.LatHist {
 			c.LatHist[b] += v
 		}

@@ -31,6 +31,7 @@ type sinkCounters struct {
 	LatMax       uint64
 	Sampled      uint64
 	SampleLost   uint64
+	Merged       uint64
 	MaxSeq       [64]uint32
 	Seen         [64]uint8
 	LatHist      [256]uint64
@@ -43,6 +44,7 @@ const (
 	sinkMapCounters     = "counters"
 	sinkMapSamples      = "samples"
 	sinkProgBenchSink   = "bench_sink"
+	sinkProgBenchSinkTc = "bench_sink_tc"
 	sinkVarExpectFamily = "expect_family"
 	sinkVarPassOther    = "pass_other"
 	sinkVarSampleEvery  = "sample_every"
@@ -91,7 +93,8 @@ type sinkSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sinkProgramSpecs struct {
-	BenchSink *ebpf.ProgramSpec `ebpf:"bench_sink"`
+	BenchSink   *ebpf.ProgramSpec `ebpf:"bench_sink"`
+	BenchSinkTc *ebpf.ProgramSpec `ebpf:"bench_sink_tc"`
 }
 
 // sinkMapSpecs contains maps before they are loaded into the kernel.
@@ -157,12 +160,14 @@ type sinkVariables struct {
 //
 // It can be passed to loadSinkObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sinkPrograms struct {
-	BenchSink *ebpf.Program `ebpf:"bench_sink"`
+	BenchSink   *ebpf.Program `ebpf:"bench_sink"`
+	BenchSinkTc *ebpf.Program `ebpf:"bench_sink_tc"`
 }
 
 func (p *sinkPrograms) Close() error {
 	return _SinkClose(
 		p.BenchSink,
+		p.BenchSinkTc,
 	)
 }
 

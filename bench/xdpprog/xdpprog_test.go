@@ -5,9 +5,12 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/siit-project/siit/bench/frames"
 )
@@ -117,63 +120,102 @@ func TestGenLimit(t *testing.T) {
 // IPv4 header checksum.
 func TestSinkCountsExactly(t *testing.T) {
 	needRoot(t)
-	s, err := LoadSink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Configure(SinkConfig{Trial: 3, ExpectFamily: 4}); err != nil {
-		t.Fatal(err)
-	}
-	tp := template(t, "203.0.113.1", "192.0.2.1", frames.UDP, 64)
-	// One run per frame: a run of several repetitions that a signal
-	// interrupts (EINTR) is retried from the start by the library, counting
-	// the frames it had already run twice.
-	run := func(frame []byte, n uint32) {
-		t.Helper()
-		for range n {
-			ret, err := s.Program().Run(&ebpf.RunOptions{Data: frame, Repeat: 1})
+	for _, m := range []struct {
+		mode       SinkMode
+		drop, pass uint32
+	}{{SinkXDP, 1, 2}, {SinkTC, 2, 0}} { // XDP_DROP, XDP_PASS; TC_ACT_SHOT, TC_ACT_OK
+		t.Run(m.mode.String(), func(t *testing.T) {
+			s, err := LoadSink()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ret != 1 { // XDP_DROP
-				t.Fatalf("sink verdict %d for a test frame", ret)
+			defer s.Close()
+			if err := s.Configure(SinkConfig{Trial: 3, ExpectFamily: 4, SampleEvery: 1000}); err != nil {
+				t.Fatal(err)
 			}
-		}
-	}
-	f := make([]byte, len(tp.Frame))
-	tp.Render(f, 5, 3, 0, 0)
-	run(f, 12345)
-	stale := make([]byte, len(f))
-	tp.Render(stale, 6, 2, 0, 0)
-	run(stale, 7)
-	tp6 := template(t, "2001:db8::1", "2001:db8::2", frames.UDP, 84)
-	f6 := make([]byte, len(tp6.Frame))
-	tp6.Render(f6, 1, 3, 1, 0)
-	run(f6, 11)
-	bad := append([]byte(nil), f...)
-	bad[frames.EthLen+8]-- // TTL changed, header checksum not updated
-	run(bad, 2)
+			samples, err := s.Samples()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer samples.Close()
+			prog := s.ProgramFor(m.mode)
+			// Samples are one in N per CPU: run everything on one CPU.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			var set, old unix.CPUSet
+			if err := unix.SchedGetaffinity(0, &old); err != nil {
+				t.Fatal(err)
+			}
+			set.Set(0)
+			if err := unix.SchedSetaffinity(0, &set); err != nil {
+				t.Fatal(err)
+			}
+			defer unix.SchedSetaffinity(0, &old)
+			tp := template(t, "203.0.113.1", "192.0.2.1", frames.UDP, 64)
+			// One run per frame: a run of several repetitions that a signal
+			// interrupts (EINTR) is retried from the start by the library, counting
+			// the frames it had already run twice.
+			run := func(frame []byte, n uint32) {
+				t.Helper()
+				for range n {
+					ret, err := prog.Run(&ebpf.RunOptions{Data: frame, Repeat: 1})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ret != m.drop {
+						t.Fatalf("sink verdict %d for a test frame, want %d", ret, m.drop)
+					}
+				}
+			}
+			f := make([]byte, len(tp.Frame))
+			tp.Render(f, 5, 3, 0, 0)
+			run(f, 12345)
+			// Every 1000th frame was copied to the ring, whole.
+			for i := range 12 {
+				smp, ok, err := samples.Read(time.Second)
+				if err != nil || !ok {
+					t.Fatalf("sample %d: ok %v err %v", i, ok, err)
+				}
+				if !bytes.Equal(smp.Frame, f) {
+					t.Fatalf("sample %d:\n got % x\nwant % x", i, smp.Frame, f)
+				}
+			}
+			if _, ok, _ := samples.Read(10 * time.Millisecond); ok {
+				t.Fatal("more than one sample in 1000 frames")
+			}
+			stale := make([]byte, len(f))
+			tp.Render(stale, 6, 2, 0, 0)
+			run(stale, 7)
+			tp6 := template(t, "2001:db8::1", "2001:db8::2", frames.UDP, 84)
+			f6 := make([]byte, len(tp6.Frame))
+			tp6.Render(f6, 1, 3, 1, 0)
+			run(f6, 11)
+			bad := append([]byte(nil), f...)
+			bad[frames.EthLen+8]-- // TTL changed, header checksum not updated
+			run(bad, 2)
 
-	c, err := s.Counters()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Frames != 12345+7+11+2 || c.Stamped != 12345+11+2 || c.Stale != 7 || c.WrongFamily != 11 || c.BadIPChecksum != 2 {
-		t.Fatalf("counters %+v", c)
-	}
-	if err := s.Reset(); err != nil {
-		t.Fatal(err)
-	}
-	if c, _ = s.Counters(); c.Frames != 0 {
-		t.Fatalf("after reset: %d frames", c.Frames)
-	}
-	// A non-test frame (ARP) is passed to the stack by default.
-	arp := make([]byte, 60)
-	arp[12], arp[13] = 0x08, 0x06
-	ret, err := s.Program().Run(&ebpf.RunOptions{Data: arp})
-	if err != nil || ret != 2 {
-		t.Fatalf("ARP verdict %d err %v, want XDP_PASS", ret, err)
+			c, err := s.Counters()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Frames != 12345+7+11+2 || c.Stamped != 12345+11+2 || c.Stale != 7 || c.WrongFamily != 11 ||
+				c.BadIPChecksum != 2 || c.Sampled != 12 || c.Merged != 0 || c.Bytes != uint64(12345*len(f)+7*len(f)+11*len(f6)+2*len(f)) {
+				t.Fatalf("counters %+v", c)
+			}
+			if err := s.Reset(); err != nil {
+				t.Fatal(err)
+			}
+			if c, _ = s.Counters(); c.Frames != 0 {
+				t.Fatalf("after reset: %d frames", c.Frames)
+			}
+			// A non-test frame (ARP) is passed to the stack by default.
+			arp := make([]byte, 60)
+			arp[12], arp[13] = 0x08, 0x06
+			ret, err := prog.Run(&ebpf.RunOptions{Data: arp})
+			if err != nil || ret != m.pass {
+				t.Fatalf("ARP verdict %d err %v, want %d", ret, err, m.pass)
+			}
+		})
 	}
 }
 

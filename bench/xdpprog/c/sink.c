@@ -3,11 +3,17 @@
  * the family and the IPv4 header checksum in BPF, tracks reordering per (CPU, stream), fills a latency histogram
  * from the stamp's transmit time, and copies one frame in `sample_every` to a ring buffer so userspace can
  * validate it completely (addresses, L4 checksum). Test frames are dropped; other frames (ARP, ND, ...) are
- * passed to the stack when pass_other is set so the receiving host stays reachable. */
+ * passed to the stack when pass_other is set so the receiving host stays reachable.
+ *
+ * Two entry points share the work and the maps: bench_sink runs as the interface's XDP program, bench_sink_tc at
+ * its tc (tcx) ingress. On veth the receiver runs in the transmitter's context, and an XDP program there copies
+ * every frame that arrives as an skb with a kmalloc'ed head (an AF_XDP copy-mode or tun transmitter) into a fresh
+ * page first; at tc ingress every transmitter's frames take the same skb path. */
 #include "common.h"
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/in.h>
+#include <linux/pkt_cls.h>
 
 #define LAT_BUCKETS 256
 #define SAMPLE_MAX 2048 /* power of two: the length mask below keeps the verifier's bounds */
@@ -29,6 +35,7 @@ struct counters {
 	__u64 lat_max;
 	__u64 sampled;
 	__u64 sample_lost;
+	__u64 merged; /* tc: skbs that GRO built from several frames (each frame is counted in frames) */
 	__u32 max_seq[MAX_STREAMS];
 	__u8 seen[MAX_STREAMS];
 	__u64 lat_hist[LAT_BUCKETS];
@@ -87,20 +94,22 @@ static __always_inline int ip4_csum_ok(void *ip, void *end)
 	return csum_fold(sum) == 0xffff;
 }
 
-SEC("xdp")
-int bench_sink(struct xdp_md *ctx)
+enum sink_verdict { SINK_DROP, SINK_PASS, SINK_ABORT };
+
+/* sink_frame counts one received unit: len bytes (segs frames when GRO merged them) whose head is data..end. is_xdp
+ * selects the helper that copies samples; the function is inlined with a constant, so the other branch folds away. */
+static __always_inline int sink_frame(void *ctx, const int is_xdp, void *data, void *end, __u64 len, __u32 segs)
 {
 	__u32 zero = 0;
 	struct counters *c = bpf_map_lookup_elem(&counters, &zero);
 	if (!c)
-		return XDP_ABORTED;
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	__u64 len = end - data;
-	c->frames++;
+		return SINK_ABORT;
+	c->frames += segs;
 	c->bytes += len;
+	if (segs > 1)
+		c->merged++;
 
-	if (sample_every && (c->frames % sample_every) == 0) {
+	if (sample_every && (c->frames % sample_every) < segs) {
 		struct sample *s = bpf_ringbuf_reserve(&samples, sizeof(*s), 0);
 		if (s) {
 			__u32 n = len > SAMPLE_MAX ? SAMPLE_MAX : (__u32)len;
@@ -108,7 +117,8 @@ int bench_sink(struct xdp_md *ctx)
 			s->rx_ns = bpf_ktime_get_ns();
 			s->len = n;
 			s->cpu = bpf_get_smp_processor_id();
-			if (bpf_xdp_load_bytes(ctx, 0, s->data, n) == 0) {
+			long err = is_xdp ? bpf_xdp_load_bytes(ctx, 0, s->data, n) : bpf_skb_load_bytes(ctx, 0, s->data, n);
+			if (err == 0) {
 				bpf_ringbuf_submit(s, 0);
 				c->sampled++;
 			} else {
@@ -165,10 +175,10 @@ int bench_sink(struct xdp_md *ctx)
 	if ((void *)(s + STAMP_LEN) > end || s[0] != STAMP_MAGIC0 || s[1] != STAMP_MAGIC1)
 		goto other;
 	if (s[2] != (__u8)trial) {
-		c->stale++;
-		return XDP_DROP;
+		c->stale += segs;
+		return SINK_DROP;
 	}
-	c->stamped++;
+	c->stamped += segs;
 	c->stamped_bytes += len;
 	if (expect_family && family != expect_family)
 		c->wrong_family++;
@@ -199,10 +209,45 @@ int bench_sink(struct xdp_md *ctx)
 		if (b < LAT_BUCKETS)
 			c->lat_hist[b]++;
 	}
-	return XDP_DROP;
+	return SINK_DROP;
 
 other:
-	return pass_other ? XDP_PASS : XDP_DROP;
+	return pass_other ? SINK_PASS : SINK_DROP;
+}
+
+SEC("xdp")
+int bench_sink(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	switch (sink_frame(ctx, 1, data, end, end - data, 1)) {
+	case SINK_DROP:
+		return XDP_DROP;
+	case SINK_PASS:
+		return XDP_PASS;
+	default:
+		return XDP_ABORTED;
+	}
+}
+
+/* The headers the sink reads: Ethernet, IPv6 or IPv4 with options, TCP with options, the stamp. */
+#define SINK_HEAD (14 + 60 + 60 + STAMP_LEN)
+
+SEC("tc")
+int bench_sink_tc(struct __sk_buff *skb)
+{
+	__u32 len = skb->len;
+	if ((long)skb->data_end - (long)skb->data < len && (long)skb->data_end - (long)skb->data < SINK_HEAD)
+		bpf_skb_pull_data(skb, len < SINK_HEAD ? len : SINK_HEAD); /* on failure the checks below see less */
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u32 segs = skb->gso_segs;
+	switch (sink_frame(skb, 0, data, end, len, segs > 1 ? segs : 1)) {
+	case SINK_PASS:
+		return TC_ACT_OK;
+	default:
+		return TC_ACT_SHOT;
+	}
 }
 
 char __license[] SEC("license") = "Dual MIT/GPL";
