@@ -1,4 +1,4 @@
-// Package bench implements `siit bench`: a traffic generator and a counting sink built on XDP, and a lab
+// Package bench implements `siit bench`: a traffic generator built on XDP, a counting sink (XDP or tc), and a lab
 // harness that measures siit side by side with kernel forwarding, an XDP forwarder and TAYGA following RFC 8219,
 // writing BENCHMARKS.md.
 //
