@@ -86,23 +86,28 @@ func Throughput(ctx context.Context, dut DUT, c Config) (Result, error) {
 		c.GenShortfall = 0.03
 	}
 	var res Result
-	// try runs one trial; pass means no more loss than tolerated, reached that the rate was really offered.
-	try := func(rate float64) (pass, reached bool, err error) {
+	// most is the highest rate the generator has offered through this DUT so far.
+	var most float64
+	// try runs one trial; pass means no more loss than tolerated, reached that the rate was really offered, and
+	// atMost that the generator offered about as much as it ever did through this DUT.
+	try := func(rate float64) (pass, reached, atMost bool, err error) {
 		t, err := dut.Trial(ctx, rate)
 		if err != nil {
-			return false, false, err
+			return false, false, false, err
 		}
 		res.Steps = append(res.Steps, t)
+		most = max(most, t.Offered)
 		reached = t.Offered >= (1-c.GenShortfall)*rate
+		atMost = t.Offered >= (1-c.GenShortfall)*most
 		pass = t.Sent > 0 && t.Loss() <= c.LossTolerance
 		if pass && t.Offered > res.Rate {
 			res.Rate, res.RxRate = t.Offered, t.RxRate()
 		}
-		return pass, reached, nil
+		return pass, reached, atMost, nil
 	}
 
 	// First the generator's capacity: a DUT that keeps up there is generator-limited.
-	pass, reached, err := try(c.Max)
+	pass, reached, _, err := try(c.Max)
 	if err != nil || pass && reached {
 		res.GenLimited = pass
 		return res, err
@@ -112,7 +117,10 @@ func Throughput(ctx context.Context, dut DUT, c Config) (Result, error) {
 		short = 1
 	}
 	// Descend by factors of 4 until a rate passes, then bisect (geometric while the bracket is wide). A pass the
-	// generator fell short of counts at the offered rate; two in a row mean saturation and end the search.
+	// generator fell short of counts at the offered rate. Two in a row at about the most the generator ever
+	// offered through this DUT mean saturation and end the search. A paced generator can also fall short well
+	// below that (it drops its schedule when preempted): then the requested rate is out of reach but higher
+	// offered rates are not, so the search goes on below it.
 	lo, hi := 0.0, c.Max
 	if pass {
 		lo = res.Rate
@@ -127,17 +135,24 @@ func Throughput(ctx context.Context, dut DUT, c Config) (Result, error) {
 		default:
 			rate = (lo + hi) / 2
 		}
-		pass, reached, err := try(rate)
+		pass, reached, atMost, err := try(rate)
 		if err != nil {
 			return res, err
 		}
 		switch {
-		case pass && !reached:
+		case pass && !reached && atMost:
 			if short++; short >= 2 {
 				res.Saturated = true
 				return res, nil
 			}
 			lo = max(lo, res.Rate) // no verdict on rate itself: hi stays
+		case pass && !reached:
+			short = 0
+			if res.Rate > lo {
+				lo = res.Rate
+			} else {
+				hi = rate // nothing learnt, and rate cannot be offered: search below it
+			}
 		case pass:
 			short = 0
 			lo = rate

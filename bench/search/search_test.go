@@ -119,6 +119,37 @@ func TestThroughputSurvivesOneShortTrial(t *testing.T) {
 	}
 }
 
+// pacedShort offers only a fraction of any paced rate (a generator that drops its schedule when preempted) but
+// its full capacity at full speed.
+type pacedShort struct {
+	fakeDUT
+	frac float64
+}
+
+func (d *pacedShort) Trial(ctx context.Context, rate float64) (Trial, error) {
+	if rate < d.gen {
+		rate *= d.frac
+	}
+	t, err := d.fakeDUT.Trial(ctx, rate)
+	t.Requested = rate / d.frac
+	return t, err
+}
+
+// A generator that falls short of paced rates far below what it offers at full speed does not make the search
+// stop at the first such pass as if the lab were saturated.
+func TestThroughputPacingShortfallIsNotSaturation(t *testing.T) {
+	for _, frac := range []float64{0.91, 0.8} {
+		d := &pacedShort{fakeDUT: fakeDUT{capacity: 800_000, gen: 4_000_000}, frac: frac}
+		r, err := Throughput(context.Background(), d, Config{Max: 4_000_000, Min: 1000, Resolution: 0.05, MaxSteps: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Saturated || r.GenLimited || r.Rate > 800_000 || r.Rate < 0.85*800_000 {
+			t.Fatalf("frac %v: got %+v (%d trials), want about 800k, not saturated", frac, r, d.trials)
+		}
+	}
+}
+
 func TestThroughputDeadDUTAndErrors(t *testing.T) {
 	d := &fakeDUT{capacity: 0, gen: 1e6}
 	r, err := Throughput(context.Background(), d, Config{Max: 1e6, Min: 1e3, MaxSteps: 50})
