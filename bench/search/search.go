@@ -60,9 +60,10 @@ type Result struct {
 	Rate       float64 // highest offered rate that passed
 	RxRate     float64 // received rate at that trial
 	GenLimited bool    // passed at the generator's capacity: the DUT may be faster
-	// Saturated: a trial passed but the generator could not offer the requested rate; no higher rate can be
-	// offered through this DUT (on veth, the DUT's receive path runs on the generator's CPU), so the search
-	// stopped there and Rate is the highest rate the lab can push through it without loss.
+	// Saturated: two trials in a row passed but the generator could not offer the requested rate, while it
+	// offered about the most it ever did through this DUT; no higher rate can be offered through it (on veth,
+	// the DUT's receive path runs on the generator's CPU), so the search stopped there and Rate is the highest
+	// rate the lab can push through it without loss.
 	Saturated bool
 	Steps     []Trial
 }
