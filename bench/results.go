@@ -79,7 +79,12 @@ func (res *Results) MainTable() string {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | ", c.Peer, c.Dir, size, rateText(&c))
 			if res.Plan.Loss01 {
 				if c.NA == "" {
-					fmt.Fprintf(&b, "%s | ", mpps(c.Rate01.Median))
+					// With the range: on a noisy host it can overlap the zero-loss range, or lie below it.
+					r01 := mpps(c.Rate01.Median)
+					if c.Rate01.N > 1 {
+						r01 += fmt.Sprintf(" (%s–%s)", mpps(c.Rate01.Min), mpps(c.Rate01.Max))
+					}
+					fmt.Fprintf(&b, "%s | ", r01)
 				} else {
 					b.WriteString("– | ")
 				}
