@@ -102,13 +102,16 @@ type Results struct {
 // peers returns the devices under test in table order.
 func (p Plan) peers() []lab.Peer {
 	var free []string
+	var freeCPUs []int
 	for c := range numCPU() {
 		if !slices.Contains(p.CPUs, c) {
 			free = append(free, strconv.Itoa(c))
+			freeCPUs = append(freeCPUs, c)
 		}
 	}
 	cpus := strings.Join(free, ",")
-	all := []lab.Peer{&lab.Kernel{}, &lab.XDPFwd{}, &lab.Tayga{},
+	// The userspace DUTs run on the CPUs the generator leaves free.
+	all := []lab.Peer{&lab.Kernel{}, &lab.XDPFwd{}, &lab.Tayga{CPUs: freeCPUs},
 		&lab.Siit{Bin: p.SiitBin, ForwardOnly: true, CPUs: cpus}, &lab.Siit{Bin: p.SiitBin, CPUs: cpus}}
 	if len(p.Only) == 0 {
 		return all

@@ -3,6 +3,7 @@ package lab
 import (
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -124,6 +125,7 @@ func (x *XDPFwd) Stop(*Lab) error {
 // network-specific prefix.
 type Tayga struct {
 	Bin    string // default "tayga" from PATH
+	CPUs   []int  // CPUs TAYGA may run on, as siit's workers (nil: any)
 	r      routes
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -189,6 +191,16 @@ func (t *Tayga) spawn(l *Lab) error {
 	t.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := t.cmd.Start(); err != nil {
 		return fmt.Errorf("start tayga: %w", err)
+	}
+	if len(t.CPUs) > 0 { // TAYGA has one thread: pinned before it opens the tun, it never runs elsewhere
+		var set unix.CPUSet
+		for _, c := range t.CPUs {
+			set.Set(c)
+		}
+		if err := unix.SchedSetaffinity(t.cmd.Process.Pid, &set); err != nil {
+			t.cmd.Process.Kill()
+			return fmt.Errorf("pin tayga to cpus %v: %w", t.CPUs, err)
+		}
 	}
 	t.exited = make(chan struct{})
 	go func(c *exec.Cmd, done chan struct{}) { c.Wait(); close(done) }(t.cmd, t.exited)
