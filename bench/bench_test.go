@@ -92,8 +92,11 @@ func TestFullResultsRendering(t *testing.T) {
 	res := &Results{Plan: FullPlan(), GenCap: map[string]float64{}, Cells: []Cell{
 		{Peer: "siit", Dir: "6->4", FrameSize: 84, Queues: 1, Rate: search.Stats{Median: 716e3, Min: 620e3, Max: 785e3, N: 3},
 			Rate01: search.Stats{Median: 621e3, Min: 580e3, Max: 800e3, N: 3}},
+		{Peer: "siit", Dir: "bidir", FrameSize: 84, Queues: 1, Rate: search.Stats{Median: 310e3, N: 1}, GenShort: true,
+			Rate01: search.Stats{Median: 323e3, N: 1}},
 	}}
-	contains(t, res.MainTable(), "| siit | 6->4 | 84 / 64 B | 0.716 (0.620–0.785) | 0.621 (0.580–0.800) | ")
+	contains(t, res.MainTable(), "| siit | 6->4 | 84 / 64 B | 0.716 (0.620–0.785) | 0.621 (0.580–0.800) | ",
+		"| siit | bidir | 84 / 64 B | 0.310 (gen. short) | 0.323 | ")
 	contains(t, res.LabSection("r"), "- Sinks at the tc (tcx) ingress of the far ends (`-sink tc`)")
 	res.Plan.Sink = xdpprog.SinkXDP
 	contains(t, res.LabSection("r"), "- Sinks as XDP programs on the far ends (`-sink xdp`)")

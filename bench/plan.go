@@ -65,6 +65,7 @@ type Cell struct {
 	Rate01     search.Stats // 0.1 % loss throughput
 	GenLimited bool
 	Saturated  bool // zero loss at the most the lab could offer through this DUT (shared CPU on veth)
+	GenShort   bool // the paced generator offered well below the rates asked for: the DUT may pass more
 	Restarts   int  // times the peer died under overload and was restarted
 	GenCap     float64
 	LatMin     float64 // ns
@@ -294,6 +295,7 @@ func (r *runner) measure(ctx context.Context, l *lab.Lab, peer lab.Peer, dir lab
 	cell.Rate, cell.GenLimited = stats, limited
 	for _, a := range all {
 		cell.Saturated = cell.Saturated || a.Saturated
+		cell.GenShort = cell.GenShort || a.Short
 	}
 	r.logf("%s: zero-loss throughput %.3f Mpps%s%s", label, stats.Median/1e6,
 		map[bool]string{true: " (generator-limited)"}[limited], map[bool]string{true: " (saturated)"}[cell.Saturated])

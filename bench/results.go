@@ -48,6 +48,8 @@ func rateText(c *Cell) string {
 		s += " ≥ (generator-limited)"
 	} else if c.Saturated {
 		s += " (sat.)"
+	} else if c.GenShort {
+		s += " (gen. short)"
 	}
 	if c.Restarts > 0 {
 		s += fmt.Sprintf(" (died %d×)", c.Restarts)
@@ -307,7 +309,10 @@ func (res *Results) LabSection(plotDir string) string {
 		"(the offered rate is lower where the DUT's receive work shares the generator's CPU). " +
 		"\"sat.\": the trial had zero loss but the generator could not offer more through this DUT, because on veth " +
 		"the DUT's receive processing (and the XDP forwarder, and the kernel's forwarding) runs in the softirq of " +
-		"the generator's CPU: the figure is the lab's ceiling for that DUT. \"died n×\": the DUT process exited " +
+		"the generator's CPU: the figure is the lab's ceiling for that DUT. \"gen. short\": the paced generator " +
+		"offered less than three quarters of the rate the search asked for, so the DUT was never offered more; it " +
+		"may pass more (bidirectional trials from one generator CPU, whose two threads share it). " +
+		"\"died n×\": the DUT process exited " +
 		"under overload and was restarted before the next trial (TAYGA 0.9.2 exits when a write to its tun fails).\n\n")
 	if rt := res.RatioTable(); rt != "" {
 		fmt.Fprintf(&b, "#### siit against its baselines (84 B)\n\n%s\n", rt)

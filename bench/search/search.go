@@ -65,8 +65,14 @@ type Result struct {
 	// the DUT's receive path runs on the generator's CPU), so the search stopped there and Rate is the highest
 	// rate the lab can push through it without loss.
 	Saturated bool
-	Steps     []Trial
+	// Short: Rate comes from a trial at which a paced generator offered less than three quarters of the rate
+	// asked for, and no trial did better, so the DUT was never offered more: it may pass more than Rate.
+	Short bool
+	Steps []Trial
 }
+
+// shortFraction: a passing trial that offered less than this fraction of the requested rate makes Result.Short.
+const shortFraction = 0.75
 
 // ErrBadConfig reports unusable search bounds.
 var ErrBadConfig = errors.New("throughput search: need 0 < Min <= Max")
@@ -103,6 +109,7 @@ func Throughput(ctx context.Context, dut DUT, c Config) (Result, error) {
 		pass = t.Sent > 0 && t.Loss() <= c.LossTolerance
 		if pass && t.Offered > res.Rate {
 			res.Rate, res.RxRate = t.Offered, t.RxRate()
+			res.Short = t.Offered < shortFraction*rate && !atMost
 		}
 		return pass, reached, atMost, nil
 	}

@@ -144,9 +144,19 @@ func TestThroughputPacingShortfallIsNotSaturation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Saturated || r.GenLimited || r.Rate > 800_000 || r.Rate < 0.85*800_000 {
+		if r.Saturated || r.GenLimited || r.Short || r.Rate > 800_000 || r.Rate < 0.85*800_000 {
 			t.Fatalf("frac %v: got %+v (%d trials), want about 800k, not saturated", frac, r, d.trials)
 		}
+	}
+	// A generator that paces only half the rate asked for (two legs' threads sharing one CPU) never offers
+	// the DUT's capacity: the result says so.
+	d := &pacedShort{fakeDUT: fakeDUT{capacity: 800_000, gen: 4_000_000}, frac: 0.5}
+	r, err := Throughput(context.Background(), d, Config{Max: 4_000_000, Min: 1000, Resolution: 0.05, MaxSteps: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Saturated || !r.Short || r.Rate > 800_000 {
+		t.Fatalf("half-pacing generator: got %+v (%d trials), want Short", r, d.trials)
 	}
 }
 
