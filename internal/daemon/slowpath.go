@@ -112,6 +112,7 @@ type slowPath struct {
 	fd4, fd6 int
 	lanes    []*slowLane
 	oob      []byte // control messages of the packet being sent
+	noProto4 bool   // the kernel refused IP_PROTOCOL (an older kernel): send IPv4 without it
 }
 
 func newSlowPath() (*slowPath, error) {
@@ -134,7 +135,7 @@ func newSlowPath() (*slowPath, error) {
 	// address of this host; IPv4 raw sockets with the header included
 	// accept that as they are, IPv6 ones with FREEBIND.
 	_ = unix.SetsockoptInt(fd6, unix.IPPROTO_IPV6, unix.IPV6_FREEBIND, 1)
-	return &slowPath{fd4: fd4, fd6: fd6, oob: make([]byte, 2*unix.CmsgSpace(unix.SizeofInet6Pktinfo))}, nil
+	return &slowPath{fd4: fd4, fd6: fd6, oob: make([]byte, 3*unix.CmsgSpace(unix.SizeofInet6Pktinfo))}, nil
 }
 
 func (s *slowPath) addLane() (*slowLane, error) {
@@ -181,12 +182,13 @@ func (s *slowPath) run(ctx context.Context) {
 }
 
 // send hands one packet to the kernel, which routes it by its output route
-// lookup. The packet's source address and TOS / traffic class travel as
-// control messages (IP_PKTINFO and IP_TOS, IPV6_PKTINFO and IPV6_TCLASS):
-// a raw socket does not take them from the header it sends, and without
-// them policy routing rules by source or TOS, TOS-specific routes and IPv6
-// source-specific routes would not see them. (The kernel's lookup of a raw
-// packet still knows no protocol or ports.)
+// lookup. What that lookup needs from the packet travels beside it, since a
+// raw socket does not take it from the header it sends: the source address
+// and TOS / traffic class as control messages (IP_PKTINFO and IP_TOS,
+// IPV6_PKTINFO and IPV6_TCLASS), the protocol as IP_PROTOCOL for IPv4 and in
+// the port field of the destination for IPv6. Policy routing rules by source,
+// TOS or protocol, TOS-specific routes and IPv6 source-specific routes then
+// see them. (The lookup of a raw packet still knows no ports.)
 func (s *slowPath) send(pkt []byte, v6 bool) bool {
 	if v6 {
 		if len(pkt) < 40 {
@@ -194,11 +196,17 @@ func (s *slowPath) send(pkt []byte, v6 bool) bool {
 		}
 		var sa unix.SockaddrInet6
 		copy(sa.Addr[:], pkt[24:40])
+		sa.Port = int(upperProto6(pkt))
 		var info [unix.SizeofInet6Pktinfo]byte
 		copy(info[:16], pkt[8:24])
 		n := putCmsg(s.oob, unix.IPPROTO_IPV6, unix.IPV6_PKTINFO, info[:])
 		n += putCmsgInt(s.oob[n:], unix.IPPROTO_IPV6, unix.IPV6_TCLASS, int32(xlat.IPv6(pkt).TrafficClass()))
-		return sendmsg(s.fd6, pkt, s.oob[:n], &sa)
+		err := sendmsg(s.fd6, pkt, s.oob[:n], &sa)
+		if errors.Is(err, unix.EINVAL) {
+			sa.Port = 0
+			err = unix.Sendto(s.fd6, pkt, 0, &sa)
+		}
+		return err == nil
 	}
 	if len(pkt) < 20 {
 		return false
@@ -209,18 +217,37 @@ func (s *slowPath) send(pkt []byte, v6 bool) bool {
 	copy(info[4:8], pkt[12:16])
 	n := putCmsg(s.oob, unix.IPPROTO_IP, unix.IP_PKTINFO, info[:])
 	n += putCmsgInt(s.oob[n:], unix.IPPROTO_IP, unix.IP_TOS, int32(pkt[1]))
-	return sendmsg(s.fd4, pkt, s.oob[:n], &sa)
-}
-
-// sendmsg sends pkt with its control messages; a kernel that refuses them
-// (a non-local source without FREEBIND support) still gets the packet,
-// routed by its destination only.
-func sendmsg(fd int, pkt, oob []byte, sa unix.Sockaddr) bool {
-	_, err := unix.SendmsgN(fd, pkt, oob, sa, 0)
-	if errors.Is(err, unix.EINVAL) {
-		err = unix.Sendto(fd, pkt, 0, sa)
+	if !s.noProto4 {
+		m := n + putCmsgInt(s.oob[n:], unix.IPPROTO_IP, unix.IP_PROTOCOL, int32(pkt[9]))
+		if err := sendmsg(s.fd4, pkt, s.oob[:m], &sa); !errors.Is(err, unix.EINVAL) {
+			return err == nil
+		}
+	}
+	err := sendmsg(s.fd4, pkt, s.oob[:n], &sa)
+	if err == nil {
+		s.noProto4 = true // refused with IP_PROTOCOL only: this kernel does not know it
+	} else if errors.Is(err, unix.EINVAL) {
+		err = unix.Sendto(s.fd4, pkt, 0, &sa)
 	}
 	return err == nil
+}
+
+// upperProto6 returns the protocol an IPv6 packet carries, looking past a
+// fragment header (the only extension header translated packets have).
+func upperProto6(pkt []byte) uint8 {
+	if p := pkt[6]; p != unix.IPPROTO_FRAGMENT || len(pkt) < 48 {
+		return p
+	}
+	return pkt[40]
+}
+
+// sendmsg sends pkt with its control messages. The kernel refuses them with
+// EINVAL when it does not know one, or for a non-local source without
+// FREEBIND support; the caller then sends the packet without them, routed by
+// its destination only.
+func sendmsg(fd int, pkt, oob []byte, sa unix.Sockaddr) error {
+	_, err := unix.SendmsgN(fd, pkt, oob, sa, 0)
+	return err
 }
 
 // putCmsg writes one control message (struct cmsghdr, then data, padded)

@@ -27,3 +27,20 @@ func TestPutCmsg(t *testing.T) {
 		t.Errorf("second message %+v %x", h, msgs[1].Data)
 	}
 }
+
+// TestUpperProto6: the protocol the slow path gives the kernel's route lookup
+// for an IPv6 packet is the one after a fragment header, if there is one.
+func TestUpperProto6(t *testing.T) {
+	pkt := make([]byte, 48)
+	pkt[6] = unix.IPPROTO_UDP
+	if p := upperProto6(pkt); p != unix.IPPROTO_UDP {
+		t.Errorf("plain UDP: %d", p)
+	}
+	pkt[6], pkt[40] = unix.IPPROTO_FRAGMENT, unix.IPPROTO_TCP
+	if p := upperProto6(pkt); p != unix.IPPROTO_TCP {
+		t.Errorf("TCP fragment: %d", p)
+	}
+	if p := upperProto6(pkt[:44]); p != unix.IPPROTO_FRAGMENT { // truncated fragment header: left as it is
+		t.Errorf("truncated fragment header: %d", p)
+	}
+}

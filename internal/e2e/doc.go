@@ -31,6 +31,7 @@
 //	TestNexthopObjectsLive          routes through nexthop objects (compat mode 0) as the objects change
 //	TestIPv4ViaIPv6Gateway          IPv4 via an IPv6 link-local gateway (BGP unnumbered) on the fast path
 //	TestSlowPathFollowsPolicy       packets handed to the kernel are routed there by their source too
+//	TestSlowPathFollowsProtocolRules   ... and by their protocol, both families
 //	TestDetachOnSignal, TestSIGKILLFailsOpen               clean detach, fail-open when killed
 //	TestRunBadInput                 one error line, non-zero exit, nothing attached
 //	TestConfigCLI, TestConfigFile   CLI against the daemon, -f, SIGHUP reload, bad reload, file handle
