@@ -62,9 +62,6 @@ func LoadSink() (*Sink, error) {
 	return s, nil
 }
 
-// Program returns the sink's XDP program.
-func (s *Sink) Program() *ebpf.Program { return s.objs.BenchSink }
-
 // ProgramFor returns the sink's program for mode m.
 func (s *Sink) ProgramFor(m SinkMode) *ebpf.Program {
 	if m == SinkTC {
