@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/siit-project/siit/bench/frames"
+	"github.com/siit-project/siit/bench/search"
 	"github.com/siit-project/siit/bench/xdpprog"
 )
 
@@ -30,6 +31,21 @@ func setupLab(t *testing.T) *Lab {
 		}
 	})
 	return l
+}
+
+// oneTrial runs one trial of cfg at rate through the lab and returns it with the runner's tallies.
+func oneTrial(t *testing.T, l *Lab, cfg TrialConfig, rate float64) (search.Trial, *Runner) {
+	t.Helper()
+	r, err := l.NewRunner(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tr, err := r.Trial(context.Background(), rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, r
 }
 
 // The generator offers exactly the requested count, and the sink on the far end of a veth counts exactly the
@@ -70,16 +86,8 @@ func TestKernelPeerForwards(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Stop(l)
-	r, err := l.NewRunner(TrialConfig{Dir: DirBoth, FrameSize: 128, Proto: frames.UDP, Flows: 8,
-		Duration: 100 * time.Millisecond, SampleEvery: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	tr, err := r.Trial(context.Background(), 10000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, r := oneTrial(t, l, TrialConfig{Dir: DirBoth, FrameSize: 128, Proto: frames.UDP, Flows: 8,
+		Duration: 100 * time.Millisecond, SampleEvery: 4}, 10000)
 	if tr.Sent != 1000 || tr.Received == 0 || r.Invalid != 0 {
 		t.Fatalf("sent %d received %d invalid %d (%v)", tr.Sent, tr.Received, r.Invalid, r.FirstError)
 	}
@@ -108,32 +116,16 @@ func TestFarSinksCountEveryForwarder(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, proto := range []frames.Proto{frames.UDP, frames.TCP} {
-					r, err := l.NewRunner(TrialConfig{Dir: DirBoth, FrameSize: 128, Proto: proto, Flows: 4,
-						Duration: 100 * time.Millisecond, SampleEvery: 4})
-					if err != nil {
-						t.Fatal(err)
-					}
-					tr, err := r.Trial(context.Background(), 10000)
-					r.Close()
-					if err != nil {
-						t.Fatal(err)
-					}
+					tr, r := oneTrial(t, l, TrialConfig{Dir: DirBoth, FrameSize: 128, Proto: proto, Flows: 4,
+						Duration: 100 * time.Millisecond, SampleEvery: 4}, 10000)
 					if tr.Sent != 1000 || tr.Received != tr.Sent || r.Invalid != 0 || r.Validated == 0 {
 						t.Errorf("%s, %s: sent %d received %d, validated %d invalid %d (%v)", p.Name(), proto,
 							tr.Sent, tr.Received, r.Validated, r.Invalid, r.FirstError)
 					}
 					// At full speed frames arrive in batches that GRO could merge (it merges TCP segments with
 					// contiguous sequence numbers; the generator's all carry 0). Loss is allowed here.
-					r, err = l.NewRunner(TrialConfig{Dir: DirBoth, FrameSize: 128, Proto: proto, Flows: 4,
-						Duration: 100 * time.Millisecond})
-					if err != nil {
-						t.Fatal(err)
-					}
-					tr, err = r.Trial(context.Background(), 0)
-					r.Close()
-					if err != nil {
-						t.Fatal(err)
-					}
+					tr, r = oneTrial(t, l, TrialConfig{Dir: DirBoth, FrameSize: 128, Proto: proto, Flows: 4,
+						Duration: 100 * time.Millisecond}, 0)
 					if tr.Received == 0 || r.Invalid != 0 {
 						t.Errorf("%s, %s at full speed: received %d of %d, invalid %d (%v)", p.Name(), proto,
 							tr.Received, tr.Sent, r.Invalid, r.FirstError)
@@ -166,16 +158,8 @@ func TestTaygaPeerTranslatesPinned(t *testing.T) {
 	if set.Count() != 1 || !set.IsSet(tg.CPUs[0]) {
 		t.Fatalf("tayga may run on %d CPUs, want only CPU %d", set.Count(), tg.CPUs[0])
 	}
-	r, err := l.NewRunner(TrialConfig{Dir: DirBoth, FrameSize: 84, Proto: frames.UDP, Flows: 8,
-		Duration: 200 * time.Millisecond, Translating: true, SampleEvery: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	tr, err := r.Trial(context.Background(), 5000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, r := oneTrial(t, l, TrialConfig{Dir: DirBoth, FrameSize: 84, Proto: frames.UDP, Flows: 8,
+		Duration: 200 * time.Millisecond, Translating: true, SampleEvery: 4}, 5000)
 	// TAYGA loses a few frames even at low rates; what arrives must be translated correctly.
 	if tr.Sent != 1000 || tr.Received < 900 || r.Invalid != 0 || r.Validated == 0 {
 		t.Fatalf("sent %d received %d, validated %d invalid %d (%v)", tr.Sent, tr.Received, r.Validated, r.Invalid, r.FirstError)
