@@ -297,8 +297,9 @@ func (r *runner) measure(ctx context.Context, l *lab.Lab, peer lab.Peer, dir lab
 		cell.Saturated = cell.Saturated || a.Saturated
 		cell.GenShort = cell.GenShort || a.Short
 	}
-	r.logf("%s: zero-loss throughput %.3f Mpps%s%s", label, stats.Median/1e6,
-		map[bool]string{true: " (generator-limited)"}[limited], map[bool]string{true: " (saturated)"}[cell.Saturated])
+	r.logf("%s: zero-loss throughput %.3f Mpps%s%s%s", label, stats.Median/1e6,
+		map[bool]string{true: " (generator-limited)"}[limited], map[bool]string{true: " (saturated)"}[cell.Saturated],
+		map[bool]string{true: " (generator short of the rates asked for)"}[cell.GenShort])
 	if full {
 		t, err := run.Trial(ctx, 0)
 		if err != nil {

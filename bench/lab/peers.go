@@ -3,13 +3,14 @@ package lab
 import (
 	"errors"
 	"fmt"
-	"golang.org/x/sys/unix"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/siit-project/siit/bench/xdpprog"
 )
@@ -192,7 +193,7 @@ func (t *Tayga) spawn(l *Lab) error {
 	if err := t.cmd.Start(); err != nil {
 		return fmt.Errorf("start tayga: %w", err)
 	}
-	if len(t.CPUs) > 0 { // TAYGA has one thread: pinned before it opens the tun, it never runs elsewhere
+	if len(t.CPUs) > 0 { // TAYGA has one thread: pinned as it starts, it handles every packet there
 		var set unix.CPUSet
 		for _, c := range t.CPUs {
 			set.Set(c)
