@@ -114,13 +114,14 @@ func (s *Sink) AttachMode(ifindex int, m SinkMode) error {
 	}
 	var l link.Link
 	var err error
+	prog := s.ProgramFor(m)
 	if m == SinkTC {
-		l, err = link.AttachTCX(link.TCXOptions{Program: s.objs.BenchSinkTc, Interface: ifindex, Attach: ebpf.AttachTCXIngress})
+		l, err = link.AttachTCX(link.TCXOptions{Program: prog, Interface: ifindex, Attach: ebpf.AttachTCXIngress})
 		if err != nil {
 			return fmt.Errorf("attach sink to the tc ingress of ifindex %d (tcx needs Linux 6.6): %w", ifindex, err)
 		}
 	} else {
-		l, err = link.AttachXDP(link.XDPOptions{Program: s.objs.BenchSink, Interface: ifindex})
+		l, err = link.AttachXDP(link.XDPOptions{Program: prog, Interface: ifindex})
 		if err != nil {
 			return fmt.Errorf("attach sink to ifindex %d (is another XDP program attached?): %w", ifindex, err)
 		}
