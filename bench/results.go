@@ -311,7 +311,7 @@ func (res *Results) LabSection(plotDir string) string {
 		"the DUT's receive processing (and the XDP forwarder, and the kernel's forwarding) runs in the softirq of " +
 		"the generator's CPU: the figure is the lab's ceiling for that DUT. \"gen. short\": the paced generator " +
 		"offered less than three quarters of the rate the search asked for, so the DUT was never offered more; it " +
-		"may pass more (bidirectional trials from one generator CPU, whose two threads share it). " +
+		"may pass more. " +
 		"\"died n×\": the DUT process exited " +
 		"under overload and was restarted before the next trial (TAYGA 0.9.2 exits when a write to its tun fails).\n\n")
 	if rt := res.RatioTable(); rt != "" {
@@ -362,7 +362,8 @@ markers is kept.
   tables name the IPv6-side size.
 - Throughput (RFC 2544 §26.1, RFC 8219 §7.1): binary search for the highest offered rate with zero loss (and, in
   full mode, with at most 0.1 % loss), first trying the generator's measured capacity; per direction (6->4: IPv6
-  side to IPv4 side; 4->6) and, in full mode, bidirectional (the rate is the sum of both directions).
+  side to IPv4 side; 4->6) and, in full mode, bidirectional (the rate is the sum of both directions; every
+  generator thread alternates frames of the two legs, so they get equal rates from any number of generator CPUs).
 - Latency and PDV (RFC 8219 §7.2, §7.3): one trial at half the zero-loss throughput with every frame timestamped
   (bpf_ktime_get_ns at transmit and at receive); histogram with 4 buckets per octave; PDV = p99.9 − min.
 - Baselines in the same run: kernel forwarding of the same frames (IPv6 routed as IPv6, IPv4 as IPv4), a plain XDP

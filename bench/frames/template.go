@@ -263,8 +263,13 @@ func (t *Template) Family() int {
 // Render writes into dst (len(t.Frame) bytes) the frame the generator sends for sequence number seq: flow
 // seq%Flows, the stamp (trial, stream, seq, ts) and checksums computed from scratch.
 func (t *Template) Render(dst []byte, seq uint64, trial, stream uint8, ts uint64) {
+	t.RenderFlow(dst, uint32(seq%uint64(t.Spec.Flows)), seq, trial, stream, ts)
+}
+
+// RenderFlow is Render with the flow (0..Flows-1) given rather than derived from seq: a generator that
+// interleaves the templates of several legs moves every leg to its next flow once per round.
+func (t *Template) RenderFlow(dst []byte, flow uint32, seq uint64, trial, stream uint8, ts uint64) {
 	copy(dst, t.Frame)
-	flow := uint32(seq % uint64(t.Spec.Flows))
 	binary.BigEndian.PutUint16(dst[t.PortOff:], t.Spec.SrcPort+uint16(flow))
 	dst[t.AddrOff] = t.AddrBase + uint8(flow%uint32(t.AddrSpan()))
 	st := dst[t.StampOff:]

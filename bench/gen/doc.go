@@ -5,6 +5,8 @@
 //   - A Stream is one loaded generator program with its frame length and templates (one stream for synthetic
 //     traffic; one per distinct frame length for a pcap replay). Streams are sent round-robin, each in rounds of
 //     its template count, so a replay keeps the capture's order within a frame length.
+//   - An interleaved stream (NewInterleaved) alternates the templates of several legs in one program run, each leg
+//     through its own port (devmap) and trimmed to its frame length, so every thread sends every leg at one rate.
 //   - Count mode sends exactly Count frames in total (the program enforces a per-CPU limit, so an interrupted
 //     and restarted syscall cannot overshoot); Duration mode sends until the deadline; both stop on ctx.
 //   - Every BPF_PROG_RUN call costs milliseconds of set-up (page pool), so a thread makes one long call per

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,7 +24,8 @@ type Stream struct {
 	Templates int    // number of templates configured in Prog (frames per round)
 }
 
-// NewStream loads a generator program configured for the given templates, all of len(frame) bytes.
+// NewStream loads a generator program configured for the given templates, all of len(frame) bytes before
+// their Trim.
 func NewStream(frame []byte, tmpls []xdpprog.GenTemplate, flows, addrSpan uint32, trial uint8) (*Stream, error) {
 	p, err := xdpprog.LoadGen()
 	if err != nil {
@@ -39,6 +41,45 @@ func NewStream(frame []byte, tmpls []xdpprog.GenTemplate, flows, addrSpan uint32
 // NewSynthetic loads a stream sending frames built from t.
 func NewSynthetic(t *frames.Template, trial uint8) (*Stream, error) {
 	return NewStream(t.Frame, []xdpprog.GenTemplate{xdpprog.FromTemplate(t)}, uint32(t.Spec.Flows), uint32(t.AddrSpan()), trial)
+}
+
+// NewInterleaved loads one stream that sends frames built from each of ts in turn: ts[0] out of the device the
+// stream runs on, ts[i] (i > 0) through the program's port i (set it with Prog.SetPort before running). One thread sends all the legs of a
+// bidirectional test at the same rate each, however many CPUs the generator has. The templates must share the
+// flow settings; their frames may differ in length (the IPv4 leg of an RFC 8219 test is 20 bytes shorter),
+// the longest is the run's page and the others are trimmed from it.
+func NewInterleaved(ts []*frames.Template, trial uint8) (*Stream, error) {
+	if len(ts) == 0 || len(ts) > xdpprog.MaxPorts+1 {
+		return nil, fmt.Errorf("interleaved stream: %d templates, want 1..%d", len(ts), xdpprog.MaxPorts+1)
+	}
+	page, head := ts[0].Frame, 0
+	for _, t := range ts {
+		if t.Spec.Flows != ts[0].Spec.Flows || t.AddrSpan() != ts[0].AddrSpan() {
+			return nil, errors.New("interleaved stream: the templates differ in flows or address flows")
+		}
+		if len(t.Frame) > len(page) {
+			page = t.Frame
+		}
+		head = max(head, len(t.Head))
+	}
+	tmpls := make([]xdpprog.GenTemplate, len(ts))
+	for i, t := range ts {
+		g := xdpprog.FromTemplate(t)
+		// Pages are reused across templates: each must rewrite everything up to the longest head (a longer
+		// head leaves its own bytes there) and find the page's bytes beyond it.
+		ext := make([]byte, head)
+		copy(ext, g.Head)
+		if len(t.Frame) > len(g.Head) {
+			copy(ext[len(g.Head):], t.Frame[len(g.Head):min(head, len(t.Frame))])
+		}
+		if head < len(t.Frame) && !bytes.Equal(t.Frame[head:], page[head:len(t.Frame)]) {
+			return nil, fmt.Errorf("interleaved stream: frame %d differs from the longest beyond the headers", i)
+		}
+		g.Head = ext[:min(head, xdpprog.TemplateHead)]
+		g.Port, g.Trim = uint8(i), uint16(len(page)-len(t.Frame))
+		tmpls[i] = g
+	}
+	return NewStream(page, tmpls, uint32(ts[0].Spec.Flows), uint32(ts[0].AddrSpan()), trial)
 }
 
 // Close releases the stream's program.

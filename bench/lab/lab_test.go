@@ -78,6 +78,39 @@ func TestGeneratorAndSinkExactOverVeth(t *testing.T) {
 	}
 }
 
+// One generator CPU drives both legs of a bidirectional trial (one thread alternating a 6->4 and a 4->6
+// template, the latter through a port in the other namespace and 20 bytes shorter): each leg gets exactly half
+// the frames, and they arrive whole.
+func TestBidirFromOneGeneratorCPU(t *testing.T) {
+	l := setupLab(t)
+	for _, size := range []int{84, 1518} {
+		r, err := l.NewRunner(TrialConfig{Dir: DirBoth, FrameSize: size, Proto: frames.UDP, Flows: 16, AddrFlows: 4,
+			Duration: 100 * time.Millisecond, AtDUT: true, SampleEvery: 4, CPUs: []int{0}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := r.Trial(context.Background(), 40000)
+		r.Close() // the next size attaches its own sinks to the DUT's ports
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Sent != 4000 || tr.Received != 4000 {
+			t.Fatalf("%d B: sent %d received %d, want exactly 4000", size, tr.Sent, tr.Received)
+		}
+		for i, c := range r.Last {
+			if c.Stamped != 2000 || c.WrongFamily != 0 || c.BadIPChecksum != 0 || c.Reordered != 0 {
+				t.Fatalf("%d B, leg %d: sink counters %+v, want 2000 frames", size, i, c)
+			}
+			if want := uint64(size - 4 - 20*i); c.StampedBytes != 2000*want {
+				t.Fatalf("%d B, leg %d: %d bytes, want 2000 frames of %d", size, i, c.StampedBytes, want)
+			}
+		}
+		if r.Validated == 0 || r.Invalid != 0 {
+			t.Fatalf("%d B: validated %d, invalid %d (%v)", size, r.Validated, r.Invalid, r.FirstError)
+		}
+	}
+}
+
 // Kernel forwarding of the lab's frames reaches the far sink unchanged in family.
 func TestKernelPeerForwards(t *testing.T) {
 	l := setupLab(t)

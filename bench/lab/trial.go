@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/siit-project/siit/bench/frames"
@@ -51,7 +50,7 @@ type TrialConfig struct {
 	Flows     int // source ports per direction
 	AddrFlows int // source addresses per direction (last octet)
 	Duration  time.Duration
-	CPUs      []int // generator threads; bidir gives A the even and B the odd positions when there are two or more
+	CPUs      []int // generator threads, each sending every leg
 	Timestamp bool  // stamp transmit times (latency trials)
 	// Translating: the sinks expect the other family (a translator); false for forwarders.
 	Translating bool
@@ -64,21 +63,20 @@ type TrialConfig struct {
 // leg is one direction of a trial.
 type leg struct {
 	from, to *Port
-	stream   *gen.Stream
 	tmpl     *frames.Template
 	expect   frames.Expect
 	sink     *xdpprog.Sink
 	samples  *xdpprog.SampleReader
-	cpus     []int
 }
 
 // Runner runs trials of one configuration through the lab; it implements search.DUT.
 type Runner struct {
-	lab   *Lab
-	cfg   TrialConfig
-	legs  []*leg
-	owned []*xdpprog.Sink // sinks this runner attached (AtDUT)
-	trial uint8
+	lab    *Lab
+	cfg    TrialConfig
+	legs   []*leg
+	stream *gen.Stream     // sends every leg (see NewRunner)
+	owned  []*xdpprog.Sink // sinks this runner attached (AtDUT)
+	trial  uint8
 
 	// After each trial: the legs' sink counters (for latency) and the validation tally.
 	Last       []xdpprog.Counters
@@ -103,29 +101,18 @@ func (l *Lab) NewRunner(cfg TrialConfig) (r *Runner, err error) {
 		cfg.CPUs = []int{0}
 	}
 	r = &Runner{lab: l, cfg: cfg}
+	built := r // the error returns below set r to nil
 	defer func() {
 		if err != nil {
-			r.Close()
-			r = nil
+			built.Close()
 		}
 	}()
-	var cpusA, cpusB []int
-	for i, c := range cfg.CPUs {
-		if cfg.Dir == DirBoth && len(cfg.CPUs) > 1 && i%2 == 1 {
-			cpusB = append(cpusB, c)
-		} else {
-			cpusA = append(cpusA, c)
-		}
-	}
-	if cfg.Dir != DirBoth || len(cfg.CPUs) == 1 {
-		cpusB = cpusA
-	}
 	if cfg.Dir == Dir64 || cfg.Dir == DirBoth {
 		to := l.PB
 		if cfg.AtDUT {
 			to = l.PD6
 		}
-		lg, err := r.newLeg(l.PA, l.PD6, to, src64, dst64, cfg.FrameSize, cpusA)
+		lg, err := r.newLeg(l.PA, l.PD6, to, src64, dst64, cfg.FrameSize)
 		if err != nil {
 			return nil, err
 		}
@@ -136,16 +123,30 @@ func (l *Lab) NewRunner(cfg TrialConfig) (r *Runner, err error) {
 		if cfg.AtDUT {
 			to = l.PD4
 		}
-		lg, err := r.newLeg(l.PB, l.PD4, to, src46, dst46, cfg.FrameSize-20, cpusB)
+		lg, err := r.newLeg(l.PB, l.PD4, to, src46, dst46, cfg.FrameSize-20)
 		if err != nil {
 			return nil, err
 		}
 		r.legs = append(r.legs, lg)
 	}
+	// Every generator thread sends every leg, alternating frames (one stream with a template per leg), so
+	// the legs get the same rate however many generator CPUs there are, and one CPU can drive both.
+	ts := make([]*frames.Template, len(r.legs))
+	for i, lg := range r.legs {
+		ts[i] = lg.tmpl
+	}
+	if r.stream, err = gen.NewInterleaved(ts, 0); err != nil {
+		return nil, err
+	}
+	for i, lg := range r.legs[1:] { // the first leg leaves from the device the stream runs on
+		if err := lg.from.NS.Do(func() error { return r.stream.Prog.SetPort(uint8(i+1), lg.from.Index) }); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
-func (r *Runner) newLeg(from, next, to *Port, src, dst netip.Addr, size int, cpus []int) (*leg, error) {
+func (r *Runner) newLeg(from, next, to *Port, src, dst netip.Addr, size int) (*leg, error) {
 	t, err := frames.Build(frames.Spec{
 		Proto: r.cfg.Proto, SrcMAC: from.MAC, DstMAC: next.MAC, Src: src, Dst: dst,
 		SrcPort: 1024, DstPort: 9, FrameSize: size, Flows: r.cfg.Flows, AddrFlows: r.cfg.AddrFlows,
@@ -154,20 +155,15 @@ func (r *Runner) newLeg(from, next, to *Port, src, dst netip.Addr, size int, cpu
 	if err != nil {
 		return nil, err
 	}
-	lg := &leg{from: from, to: to, tmpl: t, cpus: cpus, expect: expectAt(t, r.cfg.Translating && !r.cfg.AtDUT)}
-	if lg.stream, err = gen.NewSynthetic(t, 0); err != nil {
-		return nil, err
-	}
+	lg := &leg{from: from, to: to, tmpl: t, expect: expectAt(t, r.cfg.Translating && !r.cfg.AtDUT)}
 	lg.sink = to.sink
 	if lg.sink == nil { // a DUT port: attach a sink for the life of the runner
 		s, err := xdpprog.LoadSink()
 		if err != nil {
-			lg.stream.Close()
 			return nil, err
 		}
 		if err := to.NS.Do(func() error { return s.Attach(to.Index) }); err != nil {
 			s.Close()
-			lg.stream.Close()
 			return nil, err
 		}
 		r.owned = append(r.owned, s)
@@ -175,7 +171,6 @@ func (r *Runner) newLeg(from, next, to *Port, src, dst netip.Addr, size int, cpu
 	}
 	if r.cfg.SampleEvery > 0 {
 		if lg.samples, err = lg.sink.Samples(); err != nil {
-			lg.stream.Close()
 			return nil, err
 		}
 	}
@@ -217,12 +212,14 @@ func (r *Runner) Close() error {
 		if lg.samples != nil {
 			errs = append(errs, lg.samples.Close())
 		}
-		errs = append(errs, lg.stream.Close())
+	}
+	if r.stream != nil {
+		errs = append(errs, r.stream.Close())
 	}
 	for _, s := range r.owned {
 		errs = append(errs, s.Close())
 	}
-	r.legs, r.owned = nil, nil
+	r.legs, r.owned, r.stream = nil, nil, nil
 	return errors.Join(errs...)
 }
 
@@ -236,17 +233,18 @@ func (r *Runner) Trial(ctx context.Context, rate float64) (search.Trial, error) 
 			return res, err
 		}
 	}
-	// Full speed (rate <= 0 or +Inf) runs for the duration; a paced trial sends an exact count.
-	perLeg, count, dur := rate/float64(len(r.legs)), uint64(0), time.Duration(0)
+	// Full speed (rate <= 0 or +Inf) runs for the duration; a paced trial sends an exact count, the same for
+	// every leg.
+	count, dur := uint64(0), time.Duration(0)
 	if rate <= 0 || math.IsInf(rate, 1) {
-		perLeg, dur = 0, r.cfg.Duration
+		rate, dur = 0, r.cfg.Duration
 	} else {
-		count = max(uint64(perLeg*r.cfg.Duration.Seconds()), 1)
+		count = max(uint64(rate/float64(len(r.legs))*r.cfg.Duration.Seconds()), 1) * uint64(len(r.legs))
+	}
+	if err := r.stream.Prog.SetTrial(r.trial); err != nil {
+		return res, err
 	}
 	for _, lg := range r.legs {
-		if err := lg.stream.Prog.SetTrial(r.trial); err != nil {
-			return res, err
-		}
 		if err := lg.sink.Reset(); err != nil {
 			return res, err
 		}
@@ -255,30 +253,17 @@ func (r *Runner) Trial(ctx context.Context, rate float64) (search.Trial, error) 
 			return res, err
 		}
 	}
-	results := make([]gen.Result, len(r.legs))
-	errs := make([]error, len(r.legs))
-	var wg sync.WaitGroup
-	for i, lg := range r.legs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = gen.Run(ctx, gen.Config{
-				Ifindex: lg.from.Index, Streams: []*gen.Stream{lg.stream}, CPUs: lg.cpus,
-				Rate: perLeg, Count: count, Duration: dur, ThreadSetup: lg.from.NS.Enter,
-			})
-		}()
+	from := r.legs[0].from
+	g, err := gen.Run(ctx, gen.Config{
+		Ifindex: from.Index, Streams: []*gen.Stream{r.stream}, CPUs: r.cfg.CPUs,
+		Rate: rate, Count: count, Duration: dur, ThreadSetup: from.NS.Enter,
+	})
+	if err != nil {
+		return res, fmt.Errorf("lab trial at %.0f fps: %w", res.Requested, err)
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return res, fmt.Errorf("lab trial at %.0f fps: %w", rate, err)
-	}
-	var elapsed time.Duration
-	for _, g := range results {
-		res.Sent += g.Sent
-		elapsed = max(elapsed, g.Elapsed)
-	}
-	if elapsed > 0 {
-		res.Offered = float64(res.Sent) / elapsed.Seconds()
+	res.Sent = g.Sent
+	if g.Elapsed > 0 {
+		res.Offered = float64(res.Sent) / g.Elapsed.Seconds()
 	}
 	received, err := r.settle(ctx, res.Sent)
 	if err != nil {

@@ -27,6 +27,7 @@ const (
 const (
 	MaxCPUs      = 256
 	MaxTemplates = 64
+	MaxPorts     = 3 // GenTemplate.Port 1..MaxPorts
 	TemplateHead = 128
 	cpuStateSize = 64
 )
@@ -44,6 +45,12 @@ type GenTemplate struct {
 	L4Base    uint32
 	IPBase    uint32
 	AddrBase  uint8
+	// Port 0 sends the frame out of the run's device (XDP_TX); k > 0 redirects it to the device set with
+	// SetPort(k, ...), which may be in another namespace.
+	Port uint8
+	// Trim cuts this many bytes off the tail of the run's frame: a template shorter than the run's frame
+	// (Head must still cover everything in which the two differ; see RunLive).
+	Trim uint16
 }
 
 // Gen is a loaded generator program.
@@ -89,6 +96,10 @@ func (g *Gen) Configure(tmpls []GenTemplate, flows, addrSpan uint32, trial uint8
 		k.Flags = t.Flags
 		k.PortOff, k.AddrOff, k.L4CsumOff, k.IpCsumOff = t.PortOff, t.AddrOff, t.L4CsumOff, t.IPCsumOff
 		k.StampOff, k.BasePort, k.L4Base, k.IpBase, k.AddrBase = t.StampOff, t.BasePort, t.L4Base, t.IPBase, t.AddrBase
+		if t.Port > MaxPorts {
+			return fmt.Errorf("configure generator: template %d sends through port %d, want 0..%d", i, t.Port, MaxPorts)
+		}
+		k.Port, k.Trim = t.Port, t.Trim
 		copy(k.Data[:], t.Head)
 	}
 	if flows == 0 {
@@ -123,10 +134,14 @@ func (g *Gen) SetTrial(trial uint8) error {
 	return nil
 }
 
-// SetRedirect makes the program return XDP_REDIRECT to ifindex instead of XDP_TX (0: back to XDP_TX).
-func (g *Gen) SetRedirect(ifindex int) error {
-	if err := g.objs.RedirectIfindex.Set(uint32(ifindex)); err != nil {
-		return fmt.Errorf("set generator redirect: %w", err)
+// SetPort makes ifindex the device of templates with Port k (1..MaxPorts). The index is resolved in the
+// network namespace of the calling thread, so a port may be in another namespace than the run's device.
+func (g *Gen) SetPort(k uint8, ifindex int) error {
+	if k < 1 || k > MaxPorts {
+		return fmt.Errorf("set generator port %d: want 1..%d", k, MaxPorts)
+	}
+	if err := g.objs.TxPorts.Put(uint32(k), uint32(ifindex)); err != nil {
+		return fmt.Errorf("set generator port %d to ifindex %d: %w", k, ifindex, err)
 	}
 	return nil
 }
@@ -185,7 +200,8 @@ func (g *Gen) SetPace(cpu int, pps float64) error {
 
 // RunLive runs the program repeat times in live-frame mode: every frame it returns XDP_TX for leaves through
 // ifindex (of the calling thread's namespace). frame is the initial page content; its length is the length of
-// every frame. batch is the kernel's page batch (0: default 64). A signal to the calling thread ends the run
+// every frame before a template's Trim. Pages are set up from frame once and then reused, and every template
+// rewrites only its Head: beyond the longest Head, every template's frame must hold the bytes of frame. batch is the kernel's page batch (0: default 64). A signal to the calling thread ends the run
 // early with an error wrapping unix.EINTR; the frames sent are visible in Sent either way.
 func (g *Gen) RunLive(ifindex, rxQueue int, frame []byte, repeat, batch uint32) error {
 	if repeat == 0 {
@@ -205,17 +221,18 @@ func (g *Gen) RunLive(ifindex, rxQueue int, frame []byte, repeat, batch uint32) 
 var ErrNotTransmitted = errors.New("generator program did not transmit")
 
 // RunOnce runs the program once on frame without live frames (nothing is sent) and returns the frame it wrote.
+// A template that redirects to a port needs that port set.
 // The current CPU's limit must allow one more frame.
 func (g *Gen) RunOnce(frame []byte) ([]byte, error) {
-	out := make([]byte, len(frame)+256)
-	ret, err := g.objs.BenchGen.Run(&ebpf.RunOptions{Data: frame, DataOut: out})
+	opts := &ebpf.RunOptions{Data: frame, DataOut: make([]byte, len(frame)+256)}
+	ret, err := g.objs.BenchGen.Run(opts)
 	if err != nil {
 		return nil, fmt.Errorf("test-run generator: %w", err)
 	}
 	if ret != 3 && ret != 4 { // XDP_TX, XDP_REDIRECT
 		return nil, fmt.Errorf("%w: verdict %d", ErrNotTransmitted, ret)
 	}
-	return out[:len(frame)], nil
+	return opts.DataOut, nil // as long as the program left it (a template's Trim)
 }
 
 // FromTemplate converts a frames.Template for the generator program; ts adds the transmit time to stamps.

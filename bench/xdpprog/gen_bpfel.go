@@ -35,7 +35,8 @@ type genTmpl struct {
 	L4Base    uint32
 	IpBase    uint32
 	AddrBase  uint8
-	Pad       [3]uint8
+	Port      uint8
+	Trim      uint16
 	Data      [128]uint8
 }
 
@@ -43,14 +44,14 @@ type genTmpl struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	genMapCpuState        = "cpu_state"
-	genProgBenchGen       = "bench_gen"
-	genVarAddrSpan        = "addr_span"
-	genVarNflows          = "nflows"
-	genVarNtmpl           = "ntmpl"
-	genVarRedirectIfindex = "redirect_ifindex"
-	genVarTmpls           = "tmpls"
-	genVarTrial           = "trial"
+	genMapCpuState  = "cpu_state"
+	genMapTxPorts   = "tx_ports"
+	genProgBenchGen = "bench_gen"
+	genVarAddrSpan  = "addr_span"
+	genVarNflows    = "nflows"
+	genVarNtmpl     = "ntmpl"
+	genVarTmpls     = "tmpls"
+	genVarTrial     = "trial"
 )
 
 // loadGen returns the embedded CollectionSpec for gen.
@@ -103,18 +104,18 @@ type genProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type genMapSpecs struct {
 	CpuState *ebpf.MapSpec `ebpf:"cpu_state"`
+	TxPorts  *ebpf.MapSpec `ebpf:"tx_ports"`
 }
 
 // genVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type genVariableSpecs struct {
-	AddrSpan        *ebpf.VariableSpec `ebpf:"addr_span"`
-	Nflows          *ebpf.VariableSpec `ebpf:"nflows"`
-	Ntmpl           *ebpf.VariableSpec `ebpf:"ntmpl"`
-	RedirectIfindex *ebpf.VariableSpec `ebpf:"redirect_ifindex"`
-	Tmpls           *ebpf.VariableSpec `ebpf:"tmpls"`
-	Trial           *ebpf.VariableSpec `ebpf:"trial"`
+	AddrSpan *ebpf.VariableSpec `ebpf:"addr_span"`
+	Nflows   *ebpf.VariableSpec `ebpf:"nflows"`
+	Ntmpl    *ebpf.VariableSpec `ebpf:"ntmpl"`
+	Tmpls    *ebpf.VariableSpec `ebpf:"tmpls"`
+	Trial    *ebpf.VariableSpec `ebpf:"trial"`
 }
 
 // genObjects contains all objects after they have been loaded into the kernel.
@@ -138,11 +139,13 @@ func (o *genObjects) Close() error {
 // It can be passed to loadGenObjects or ebpf.CollectionSpec.LoadAndAssign.
 type genMaps struct {
 	CpuState *ebpf.Map `ebpf:"cpu_state"`
+	TxPorts  *ebpf.Map `ebpf:"tx_ports"`
 }
 
 func (m *genMaps) Close() error {
 	return _GenClose(
 		m.CpuState,
+		m.TxPorts,
 	)
 }
 
@@ -150,12 +153,11 @@ func (m *genMaps) Close() error {
 //
 // It can be passed to loadGenObjects or ebpf.CollectionSpec.LoadAndAssign.
 type genVariables struct {
-	AddrSpan        *ebpf.Variable `ebpf:"addr_span"`
-	Nflows          *ebpf.Variable `ebpf:"nflows"`
-	Ntmpl           *ebpf.Variable `ebpf:"ntmpl"`
-	RedirectIfindex *ebpf.Variable `ebpf:"redirect_ifindex"`
-	Tmpls           *ebpf.Variable `ebpf:"tmpls"`
-	Trial           *ebpf.Variable `ebpf:"trial"`
+	AddrSpan *ebpf.Variable `ebpf:"addr_span"`
+	Nflows   *ebpf.Variable `ebpf:"nflows"`
+	Ntmpl    *ebpf.Variable `ebpf:"ntmpl"`
+	Tmpls    *ebpf.Variable `ebpf:"tmpls"`
+	Trial    *ebpf.Variable `ebpf:"trial"`
 }
 
 // genPrograms contains all programs after they have been loaded into the kernel.

@@ -8,7 +8,12 @@
  * the program stops sending (XDP_DROP, which only recycles the page) once `sent` reaches `limit`, so a caller
  * gets an exact frame count even when the syscall is interrupted and restarted, and it paces itself to one frame
  * per `interval`, so a single long BPF_PROG_RUN call (each call costs milliseconds of set-up) sends at an even
- * rate; the caller ends the call with a signal. */
+ * rate; the caller ends the call with a signal.
+ *
+ * A template may leave through another device than the one the run is on (its `port`, a key of tx_ports, a devmap
+ * that may hold devices of other namespaces) and may be shorter than the run's frames (`trim` bytes are cut off
+ * the tail). So one thread can send both legs of a bidirectional test, alternating templates, with the 20-byte
+ * difference between its IPv6 and IPv4 frames. */
 #include "common.h"
 
 #define TMPL_BYTES 128
@@ -35,7 +40,8 @@ struct tmpl {
 	__u32 l4_base; /* folded ones' complement sum (native words) with varied fields and checksum zero */
 	__u32 ip_base;
 	__u8 addr_base;
-	__u8 pad[3];
+	__u8 port; /* 0: XDP_TX out of the run's device; k: redirect to tx_ports[k] */
+	__u16 trim; /* bytes cut off the tail of the run's frame */
 	__u8 data[TMPL_BYTES];
 };
 
@@ -53,7 +59,6 @@ struct cpu_state {
 __u32 ntmpl = 1;
 __u32 nflows = 1;
 __u32 addr_span = 1;
-__u32 redirect_ifindex = 0;
 __u32 trial = 0;
 struct tmpl tmpls[MAX_TMPLS];
 
@@ -65,6 +70,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cpu_state);
 } cpu_state SEC(".maps");
+
+#define MAX_PORTS 4
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, MAX_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} tx_ports SEC(".maps");
 
 #define OFF_OK(data, end, off, n) ((data) + (off) + (n) <= (end))
 
@@ -111,7 +125,7 @@ int bench_gen(struct xdp_md *ctx)
 
 	__u32 flags = t->flags;
 	__u32 nf = nflows ? nflows : 1;
-	__u32 flow = (__u32)seq % nf;
+	__u32 flow = (__u32)seq / n % nf; /* every template (leg) goes through all the flows */
 	__u32 l4 = t->l4_base;
 	__u32 ip = t->ip_base;
 
@@ -171,8 +185,10 @@ int bench_gen(struct xdp_md *ctx)
 		*(__u16 *)(data + off) = ~csum_fold(ip);
 	}
 
-	if (redirect_ifindex)
-		return bpf_redirect(redirect_ifindex, 0);
+	if (t->trim && bpf_xdp_adjust_tail(ctx, -(int)t->trim))
+		return XDP_ABORTED;
+	if (t->port)
+		return bpf_redirect_map(&tx_ports, t->port, 0);
 	return XDP_TX;
 }
 
