@@ -44,10 +44,10 @@ func NewSynthetic(t *frames.Template, trial uint8) (*Stream, error) {
 }
 
 // NewInterleaved loads one stream that sends frames built from each of ts in turn: ts[0] out of the device the
-// stream runs on, ts[i] (i > 0) through the program's port i (set it with Prog.SetPort before running). One thread sends all the legs of a
-// bidirectional test at the same rate each, however many CPUs the generator has. The templates must share the
-// flow settings; their frames may differ in length (the IPv4 leg of an RFC 8219 test is 20 bytes shorter),
-// the longest is the run's page and the others are trimmed from it.
+// stream runs on, ts[i] (i > 0) through the program's port i (set it with Prog.SetPort before running). One
+// thread sends all the legs of a bidirectional test at the same rate each, however many CPUs the generator has.
+// The templates must share the flow settings; their frames may differ in length (the IPv4 leg of an RFC 8219
+// test is 20 bytes shorter): the longest is the run's page and the others are trimmed from it.
 func NewInterleaved(ts []*frames.Template, trial uint8) (*Stream, error) {
 	if len(ts) == 0 || len(ts) > xdpprog.MaxPorts+1 {
 		return nil, fmt.Errorf("interleaved stream: %d templates, want 1..%d", len(ts), xdpprog.MaxPorts+1)

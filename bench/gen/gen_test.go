@@ -114,7 +114,8 @@ func TestInterleavedLegs(t *testing.T) {
 		s.Close()
 		t.Fatal("frames with different payloads interleaved")
 	}
-	if _, err := NewInterleaved([]*frames.Template{a, buildTemplate(t, "203.0.113.1", "192.0.2.1", frames.UDP, 180, 2)}, 0); err == nil {
+	c := buildTemplate(t, "203.0.113.1", "192.0.2.1", frames.UDP, 180, 2)
+	if _, err := NewInterleaved([]*frames.Template{a, c}, 0); err == nil {
 		t.Fatal("templates with different flows interleaved")
 	}
 }

@@ -27,7 +27,7 @@ const (
 const (
 	MaxCPUs      = 256
 	MaxTemplates = 64
-	MaxPorts     = 3 // GenTemplate.Port 1..MaxPorts
+	MaxPorts     = 3 // GenTemplate.Port 1..MaxPorts; c/gen.c's tx_ports has MaxPorts+1 slots (0 is XDP_TX)
 	TemplateHead = 128
 	cpuStateSize = 64
 )
@@ -198,11 +198,12 @@ func (g *Gen) SetPace(cpu int, pps float64) error {
 	return nil
 }
 
-// RunLive runs the program repeat times in live-frame mode: every frame it returns XDP_TX for leaves through
-// ifindex (of the calling thread's namespace). frame is the initial page content; its length is the length of
-// every frame before a template's Trim. Pages are set up from frame once and then reused, and every template
-// rewrites only its Head: beyond the longest Head, every template's frame must hold the bytes of frame. batch is the kernel's page batch (0: default 64). A signal to the calling thread ends the run
-// early with an error wrapping unix.EINTR; the frames sent are visible in Sent either way.
+// RunLive runs the program repeat times in live-frame mode: every frame it returns XDP_TX for leaves through ifindex
+// (of the calling thread's namespace). frame is the initial page content; its length is the length of every frame
+// before a template's Trim. Pages are set up from frame once and then reused, and every template rewrites only its
+// Head: beyond the longest Head, every template's frame must hold the bytes of frame. batch is the kernel's page batch
+// (0: default 64). A signal to the calling thread ends the run early with an error wrapping unix.EINTR; the frames sent
+// are visible in Sent either way.
 func (g *Gen) RunLive(ifindex, rxQueue int, frame []byte, repeat, batch uint32) error {
 	if repeat == 0 {
 		return nil

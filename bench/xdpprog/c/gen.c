@@ -71,11 +71,12 @@ struct {
 	__type(value, struct cpu_state);
 } cpu_state SEC(".maps");
 
-#define MAX_PORTS 4
+/* Keys 1..3 are ports (Go's MaxPorts); a template with port 0 leaves by XDP_TX and needs no slot. */
+#define TX_PORT_SLOTS 4
 
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
-	__uint(max_entries, MAX_PORTS);
+	__uint(max_entries, TX_PORT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u32);
 } tx_ports SEC(".maps");
