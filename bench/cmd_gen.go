@@ -32,13 +32,22 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	addrFlows := fs.Int("addr-flows", 1, "values taken by the last source address octet")
 	sport := fs.Int("sport", 1024, "first source port")
 	dport := fs.Int("dport", 9, "destination port")
-	rate := fs.Float64("rate", 0, "frames per second in total (0: full speed)")
-	count := fs.Uint64("count", 0, "frames to send in total (0: until -duration)")
+	rate := fs.Float64("rate", 0, "frames per second in total, both legs with -i2 (0: full speed)")
+	count := fs.Uint64("count", 0, "frames to send in total, both legs with -i2 (0: until -duration)")
 	dur := fs.Duration("duration", 5*time.Second, "how long to send when -count is 0")
 	cpus := fs.String("cpus", "0", "CPUs running one sending thread each, e.g. 0,1")
 	ts := fs.Bool("ts", false, "stamp the transmit time in every frame (for the sink's latency)")
 	trial := fs.Uint("trial", 1, "trial id written into stamps (the sink counts only its own trial id)")
 	pcapFile := fs.String("pcap", "", "replay the Ethernet frames of this pcap file instead of a template")
+	// The second port of a bidirectional test (RFC 8219 §4): its own frames, alternating with the first port's.
+	iface2 := fs.String("i2", "", "second port: also send the return leg out of this interface (bidirectional test)")
+	nsName2 := fs.String("netns2", "", "named network namespace of -i2 (default: -netns)")
+	src2 := fs.String("src2", "203.0.113.1", "source address of the -i2 leg")
+	dst2 := fs.String("dst2", "192.0.2.1", "destination address of the -i2 leg")
+	srcMAC2 := fs.String("src-mac2", "", "source MAC of the -i2 leg (default: -i2's)")
+	dstMAC2 := fs.String("dst-mac2", "", "destination MAC of the -i2 leg, i.e. the DUT's other port (required with -i2)")
+	size2 := fs.Int("size2", 0, "frame size of the -i2 leg (0: -size, 20 bytes less for IPv4 and more for IPv6 when "+
+		"the legs' families differ, RFC 8219)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -64,39 +73,60 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}()
 	frameSize := *size
+	var ifc2 *net.Interface
+	var ns2 *netns.NS
+	if *iface2 != "" {
+		if *pcapFile != "" {
+			return usageError{errors.New("-i2 sends templates; it cannot be combined with -pcap")}
+		}
+		ns2 = ns
+		if *nsName2 != "" {
+			ns2 = &netns.NS{Name: *nsName2}
+		}
+		if ifc2, err = lookupIface(ns2, *iface2); err != nil {
+			return err
+		}
+	}
 	if *pcapFile != "" {
 		if streams, frameSize, err = pcapStreams(*pcapFile, uint8(*trial)); err != nil {
 			return err
 		}
 	} else {
-		spec := frames.Spec{FrameSize: *size, Flows: *flows, AddrFlows: *addrFlows, SrcPort: uint16(*sport),
-			DstPort: uint16(*dport), Timestamp: *ts, SrcMAC: ifc.HardwareAddr}
-		if spec.Proto, err = frames.ParseProto(*proto); err != nil {
+		common := frames.Spec{Flows: *flows, AddrFlows: *addrFlows, SrcPort: uint16(*sport), DstPort: uint16(*dport),
+			Timestamp: *ts}
+		if common.Proto, err = frames.ParseProto(*proto); err != nil {
 			return usageError{err}
 		}
-		if spec.Src, err = netip.ParseAddr(*src); err != nil {
-			return usageError{fmt.Errorf("parse -src: %w", err)}
-		}
-		if spec.Dst, err = netip.ParseAddr(*dst); err != nil {
-			return usageError{fmt.Errorf("parse -dst: %w", err)}
-		}
-		if *srcMAC != "" {
-			if spec.SrcMAC, err = net.ParseMAC(*srcMAC); err != nil {
-				return usageError{fmt.Errorf("parse -src-mac: %w", err)}
-			}
-		}
-		if spec.DstMAC, err = net.ParseMAC(*dstMAC); err != nil {
-			return usageError{fmt.Errorf("parse -dst-mac (the DUT's MAC is required): %w", err)}
-		}
-		t, err := frames.Build(spec)
+		t, err := legTemplate(common, "", ifc, *src, *dst, *srcMAC, *dstMAC, *size, nil)
 		if err != nil {
-			return usageError{err}
+			return err
 		}
-		s, err := gen.NewSynthetic(t, uint8(*trial))
+		legs := []*frames.Template{t}
+		if ifc2 != nil {
+			t2, err := legTemplate(common, "2", ifc2, *src2, *dst2, *srcMAC2, *dstMAC2, *size2, t)
+			if err != nil {
+				return err
+			}
+			legs = append(legs, t2)
+			frameSize = (frameSize + t2.Spec.FrameSize) / 2
+		}
+		s, err := gen.NewInterleaved(legs, uint8(*trial))
 		if err != nil {
 			return err
 		}
 		streams = append(streams, s)
+		if ifc2 != nil {
+			// The devmap entry names -i2 by its index in its own namespace: resolve it there.
+			setPort := func() error { return s.Prog.SetPort(1, ifc2.Index) }
+			if ns2 != nil {
+				err = ns2.Do(setPort)
+			} else {
+				err = setPort()
+			}
+			if err != nil {
+				return err
+			}
+		}
 	}
 	cfg := gen.Config{Ifindex: ifc.Index, Streams: streams, CPUs: cpuList, Rate: *rate, Count: *count}
 	if *count == 0 {
@@ -105,7 +135,11 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if ns != nil {
 		cfg.ThreadSetup = ns.Enter
 	}
-	fmt.Fprintf(stderr, "sending on %s (ifindex %d) with %d thread(s)...\n", *iface, ifc.Index, len(cpuList))
+	on := fmt.Sprintf("%s (ifindex %d)", *iface, ifc.Index)
+	if ifc2 != nil {
+		on += fmt.Sprintf(" and %s (ifindex %d), alternating", *iface2, ifc2.Index)
+	}
+	fmt.Fprintf(stderr, "sending on %s with %d thread(s)...\n", on, len(cpuList))
 	res, err := gen.Run(ctx, cfg)
 	if err != nil {
 		return err
@@ -115,7 +149,61 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for i, n := range res.PerThread {
 		fmt.Fprintf(stdout, "  cpu %d: %d frames\n", cpuList[i], n)
 	}
+	if ifc2 != nil {
+		for leg, name := range []string{*iface, *iface2} {
+			fmt.Fprintf(stdout, "  leg %d (out of %s): %d frames\n", leg+1, name, legShare(res.PerThread, 2, leg))
+		}
+	}
 	return nil
+}
+
+// legTemplate builds the frames of one leg from the flags shared by the legs (common) and the leg's own (their
+// names end in sfx). For a second leg, size 0 takes the first leg's (first) size: 20 bytes less when this leg is
+// IPv4 and the first IPv6, 20 more the other way round, so that both carry the same payload (RFC 8219).
+func legTemplate(common frames.Spec, sfx string, ifc *net.Interface, src, dst, srcMAC, dstMAC string, size int,
+	first *frames.Template) (*frames.Template, error) {
+	spec := common
+	spec.SrcMAC = ifc.HardwareAddr
+	var err error
+	if spec.Src, err = netip.ParseAddr(src); err != nil {
+		return nil, usageError{fmt.Errorf("parse -src%s: %w", sfx, err)}
+	}
+	if spec.Dst, err = netip.ParseAddr(dst); err != nil {
+		return nil, usageError{fmt.Errorf("parse -dst%s: %w", sfx, err)}
+	}
+	if srcMAC != "" {
+		if spec.SrcMAC, err = net.ParseMAC(srcMAC); err != nil {
+			return nil, usageError{fmt.Errorf("parse -src-mac%s: %w", sfx, err)}
+		}
+	}
+	if spec.DstMAC, err = net.ParseMAC(dstMAC); err != nil {
+		return nil, usageError{fmt.Errorf("parse -dst-mac%s (the DUT's MAC is required): %w", sfx, err)}
+	}
+	spec.FrameSize = size
+	if size == 0 && first != nil {
+		spec.FrameSize = first.Spec.FrameSize
+		switch f := first.Family(); {
+		case f == 6 && spec.Src.Is4():
+			spec.FrameSize -= 20
+		case f == 4 && spec.Src.Is6():
+			spec.FrameSize += 20
+		}
+	}
+	t, err := frames.Build(spec)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("leg%s: %w", sfx, err)}
+	}
+	return t, nil
+}
+
+// legShare is how many of the frames the threads sent (perThread) belong to leg k of n: every thread's program
+// counts its own sequence from 0 and sends leg seq % n.
+func legShare(perThread []uint64, n, k int) uint64 {
+	var sum uint64
+	for _, v := range perThread {
+		sum += (v + uint64(n-1-k)) / uint64(n)
+	}
+	return sum
 }
 
 func lookupIface(ns *netns.NS, name string) (*net.Interface, error) {
