@@ -181,13 +181,11 @@ func legTemplate(common frames.Spec, sfx string, ifc *net.Interface, src, dst, s
 	}
 	spec.FrameSize = size
 	if size == 0 && first != nil {
-		spec.FrameSize = first.Spec.FrameSize
-		switch f := first.Family(); {
-		case f == 6 && spec.Src.Is4():
-			spec.FrameSize -= 20
-		case f == 4 && spec.Src.Is6():
-			spec.FrameSize += 20
+		fam := 6
+		if spec.Src.Is4() {
+			fam = 4
 		}
+		spec.FrameSize = frames.PairedSize(first.Spec.FrameSize, first.Family(), fam)
 	}
 	t, err := frames.Build(spec)
 	if err != nil {

@@ -3,7 +3,7 @@
 // writing BENCHMARKS.md.
 //
 // Entry point: Main(args, stdout, stderr) with args being the words after `bench` (`gen ...`, `sink ...`,
-// `run ...`, `help`); it returns the process exit code. cmd/siit dispatches `siit bench ...` to it. The daemon
+// `throughput ...`, `run ...`, `help`); it returns the process exit code. cmd/siit dispatches `siit bench ...` to it. The daemon
 // never imports this package.
 //
 // Sub-packages: frames (templates, parsing), xdpprog (BPF programs), gen (generator threads), search (RFC 2544

@@ -15,11 +15,13 @@ import (
 const usage = `usage: siit bench <command> [flags]
 
 commands:
-  gen    send test traffic out of an interface (XDP live frames), like pktgen
-  sink   count (and check) test traffic arriving on an interface
-  run    build the netns lab and measure siit, kernel forwarding, an XDP forwarder and TAYGA (RFC 8219),
-         writing BENCHMARKS.md; "run quick" (< 3 min) or "run full"
-  help   this text; "siit bench <command> -h" for a command's flags
+  gen         send test traffic out of an interface (XDP live frames), like pktgen
+  sink        count (and check) test traffic arriving on an interface
+  throughput  zero-loss throughput search (RFC 2544 / RFC 8219) through a device under test cabled to two
+              ports: any DUT, on this machine or another
+  run         build the netns lab and measure siit, kernel forwarding, an XDP forwarder and TAYGA (RFC 8219),
+              writing BENCHMARKS.md; "run quick" (< 3 min) or "run full"
+  help        this text; "siit bench <command> -h" for a command's flags
 `
 
 // Main runs `siit bench` with args (the words after "bench") and returns the exit code.
@@ -40,6 +42,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = cmdSink(ctx, args[1:], stdout, stderr)
 	case "run":
 		err = cmdRun(ctx, args[1:], stdout, stderr)
+	case "throughput":
+		err = cmdThroughput(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

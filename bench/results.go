@@ -377,4 +377,6 @@ markers is kept.
     make bench-full   # RFC 8219 set: ./tools/bench.sh full
 
 Both need root, clang is not needed (BPF objects are committed), TAYGA from apt for its row.
+The same search runs against any device under test, outside the lab too (a tester with two ports cabled to the
+DUT): ` + "`siit bench throughput`" + `, see README.md.
 `

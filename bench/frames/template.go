@@ -298,3 +298,15 @@ func (t *Template) RenderFlow(dst []byte, flow uint32, seq uint64, trial, stream
 		binary.BigEndian.PutUint16(dst[t.IPCsumOff:], Checksum(l3[:IPv4Len]))
 	}
 }
+
+// PairedSize is the size of a frame of family to (4 or 6) that carries the same payload as a frame of size bytes
+// of family from: RFC 8219 pairs an IPv6 frame with the IPv4 frame 20 bytes shorter (the header difference).
+func PairedSize(size, from, to int) int {
+	switch {
+	case from == 6 && to == 4:
+		return size - 20
+	case from == 4 && to == 6:
+		return size + 20
+	}
+	return size
+}

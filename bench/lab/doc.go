@@ -21,4 +21,8 @@
 //
 // Lab implements search.DUT through Trial: exact frame counts from the generator, received test frames of the
 // current trial counted by the sinks.
+//
+// External makes the same kind of Lab out of two tester ports cabled to a DUT the package does not build (`siit
+// bench throughput`): no namespaces of its own, sinks on the two ports, and Traffic set to the DUT's addresses.
+// The sinks check translated frames against the mirror leg (see Traffic), so any pool6 or EAMT setup works.
 package lab

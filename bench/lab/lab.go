@@ -48,6 +48,8 @@ type Lab struct {
 	Sink             xdpprog.SinkMode // how the far ends (PA, PB) count what the DUT forwards
 	A, DUT, B        *netns.NS
 	PA, PD6, PD4, PB *Port
+	Traffic          Traffic // the addresses trials send (DefaultTraffic unless changed before NewRunner)
+	external         bool    // built by External: the namespaces are the user's
 }
 
 // Setup builds the lab with veths of the given number of queues and sinks of the given mode on the far ends.
@@ -56,7 +58,7 @@ func Setup(tag string, queues int, sink xdpprog.SinkMode) (l *Lab, err error) {
 	if queues < 1 {
 		queues = 1
 	}
-	l = &Lab{Tag: tag, Queues: queues, Sink: sink}
+	l = &Lab{Tag: tag, Queues: queues, Sink: sink, Traffic: DefaultTraffic()}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -153,7 +155,7 @@ func (l *Lab) port(ns *netns.NS, name string) (*Port, error) {
 	err := ns.Do(func() error {
 		ifc, err := net.InterfaceByName(name)
 		if err != nil {
-			return fmt.Errorf("look up lab interface %s: %w", name, err)
+			return fmt.Errorf("look up interface %s in netns %s: %w", name, ns, err)
 		}
 		p.Index, p.MAC = ifc.Index, ifc.HardwareAddr
 		return nil
@@ -183,12 +185,60 @@ func (l *Lab) Close() error {
 			p.sink = nil
 		}
 	}
+	if l.external {
+		return errors.Join(errs...)
+	}
 	for _, ns := range []*netns.NS{l.A, l.DUT, l.B} {
 		if ns != nil {
 			errs = append(errs, ns.Close())
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ExternalPort is a tester port cabled to a device under test that the lab does not build (another machine, or
+// namespaces set up by hand): the interface, its namespace (nil: the current one) and the MAC address of the
+// DUT port at the other end of the cable.
+type ExternalPort struct {
+	NS     *netns.NS
+	Name   string
+	DUTMAC net.HardwareAddr
+}
+
+// External makes a Lab of two tester ports facing an external DUT, so that Runner trials (and the searches
+// built on them) run through it: leg A leaves a towards a.DUTMAC and is counted at b, leg B the reverse. It
+// attaches sinks of the given mode to both ports until Close, which leaves the namespaces and interfaces alone.
+// The ports must differ (each counts one leg). Set Traffic to the DUT's addresses before NewRunner.
+func External(a, b ExternalPort, sink xdpprog.SinkMode) (l *Lab, err error) {
+	if a.NS.String() == b.NS.String() && a.Name == b.Name {
+		return nil, fmt.Errorf("external DUT: both legs on %s in netns %s; use two ports, each counts one leg", a.Name, a.NS)
+	}
+	for _, p := range []ExternalPort{a, b} {
+		if len(p.DUTMAC) != 6 {
+			return nil, fmt.Errorf("external DUT: the DUT MAC behind %s must be a 6-byte Ethernet address", p.Name)
+		}
+	}
+	l = &Lab{Tag: "external", Queues: 1, Sink: sink, A: a.NS, B: b.NS, Traffic: DefaultTraffic(), external: true}
+	defer func() {
+		if err != nil {
+			l.Close()
+			l = nil
+		}
+	}()
+	if l.PA, err = l.port(a.NS, a.Name); err != nil {
+		return nil, err
+	}
+	if l.PB, err = l.port(b.NS, b.Name); err != nil {
+		return nil, err
+	}
+	l.PD6 = &Port{Name: "DUT port facing " + a.Name, MAC: a.DUTMAC}
+	l.PD4 = &Port{Name: "DUT port facing " + b.Name, MAC: b.DUTMAC}
+	for _, p := range []*Port{l.PA, l.PB} {
+		if err = l.attachSink(p); err != nil {
+			return nil, fmt.Errorf("attach a sink to %s: %w", p.Name, err)
+		}
+	}
+	return l, nil
 }
 
 // XDPAttached reports whether an XDP program is attached to the DUT interface name.

@@ -34,18 +34,44 @@ func (d Direction) String() string {
 	return "bidir"
 }
 
-// Lab traffic addresses (see doc.go).
-var (
-	src64 = netip.MustParseAddr("2001:db8:64::c000:201")
-	dst64 = netip.MustParseAddr("2001:db8:64::cb00:7101")
-	src46 = netip.MustParseAddr("203.0.113.1")
-	dst46 = netip.MustParseAddr("192.0.2.1")
-)
+// Traffic is what the legs of a trial carry: leg A leaves port A from ASrc to ADst, leg B leaves port B from
+// BSrc to BDst. The legs mirror each other through the DUT: a translator turns leg A's frames into frames from
+// BDst to BSrc (its other side's view of the same two hosts) and leg B's into frames from ADst to ASrc, which is
+// what the sinks check translated frames against. A forwarder delivers each leg unchanged.
+type Traffic struct {
+	ASrc, ADst, BSrc, BDst netip.Addr
+}
+
+// DefaultTraffic is the lab's (see doc.go): hosts 192.0.2.1 and 203.0.113.1, which the IPv6 side sees under
+// pool6 2001:db8:64::/96.
+func DefaultTraffic() Traffic {
+	return Traffic{
+		ASrc: netip.MustParseAddr("2001:db8:64::c000:201"), ADst: netip.MustParseAddr("2001:db8:64::cb00:7101"),
+		BSrc: netip.MustParseAddr("203.0.113.1"), BDst: netip.MustParseAddr("192.0.2.1"),
+	}
+}
+
+// check reports addresses that cannot make a trial.
+func (t Traffic) check() error {
+	for _, p := range [][2]netip.Addr{{t.ASrc, t.ADst}, {t.BSrc, t.BDst}} {
+		if !p[0].IsValid() || !p[1].IsValid() || p[0].Is4() != p[1].Is4() || p[0].Zone() != "" || p[1].Zone() != "" {
+			return fmt.Errorf("lab traffic: %v -> %v is not a pair of addresses of one family", p[0], p[1])
+		}
+	}
+	return nil
+}
+
+func family(a netip.Addr) int {
+	if a.Is4() {
+		return 4
+	}
+	return 6
+}
 
 // TrialConfig fixes everything of a trial but its rate.
 type TrialConfig struct {
 	Dir       Direction
-	FrameSize int // RFC 2544 size on the IPv6 side; IPv4 frames are 20 bytes shorter (RFC 8219)
+	FrameSize int // RFC 2544 size of leg A's frames; leg B's carry the same payload (frames.PairedSize, RFC 8219)
 	Proto     frames.Proto
 	Flows     int // source ports per direction
 	AddrFlows int // source addresses per direction (last octet)
@@ -100,6 +126,12 @@ func (l *Lab) NewRunner(cfg TrialConfig) (r *Runner, err error) {
 	if len(cfg.CPUs) == 0 {
 		cfg.CPUs = []int{0}
 	}
+	if err := l.Traffic.check(); err != nil {
+		return nil, err
+	}
+	if cfg.AtDUT && l.external {
+		return nil, errors.New("lab runner: an external DUT's ports carry no sinks of ours (AtDUT)")
+	}
 	r = &Runner{lab: l, cfg: cfg}
 	built := r // the error returns below set r to nil
 	defer func() {
@@ -112,7 +144,7 @@ func (l *Lab) NewRunner(cfg TrialConfig) (r *Runner, err error) {
 		if cfg.AtDUT {
 			to = l.PD6
 		}
-		lg, err := r.newLeg(l.PA, l.PD6, to, src64, dst64, cfg.FrameSize)
+		lg, err := r.newLeg(l.PA, l.PD6, to, l.Traffic.ASrc, l.Traffic.ADst, cfg.FrameSize)
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +155,8 @@ func (l *Lab) NewRunner(cfg TrialConfig) (r *Runner, err error) {
 		if cfg.AtDUT {
 			to = l.PD4
 		}
-		lg, err := r.newLeg(l.PB, l.PD4, to, src46, dst46, cfg.FrameSize-20)
+		size := frames.PairedSize(cfg.FrameSize, family(l.Traffic.ASrc), family(l.Traffic.BSrc))
+		lg, err := r.newLeg(l.PB, l.PD4, to, l.Traffic.BSrc, l.Traffic.BDst, size)
 		if err != nil {
 			return nil, err
 		}
@@ -155,7 +188,7 @@ func (r *Runner) newLeg(from, next, to *Port, src, dst netip.Addr, size int) (*l
 	if err != nil {
 		return nil, err
 	}
-	lg := &leg{from: from, to: to, tmpl: t, expect: expectAt(t, r.cfg.Translating && !r.cfg.AtDUT)}
+	lg := &leg{from: from, to: to, tmpl: t, expect: r.lab.Traffic.expect(from == r.lab.PB, r.cfg.Translating && !r.cfg.AtDUT)}
 	lg.sink = to.sink
 	if lg.sink == nil { // a DUT port: attach a sink for the life of the runner
 		s, err := xdpprog.LoadSink()
@@ -177,32 +210,18 @@ func (r *Runner) newLeg(from, next, to *Port, src, dst netip.Addr, size int) (*l
 	return lg, nil
 }
 
-// expectAt returns what frames built from t look like at the far sink.
-func expectAt(t *frames.Template, translating bool) frames.Expect {
-	e := frames.Expect{Family: t.Family(), Dst: t.Spec.Dst,
-		SrcPrefix: netip.PrefixFrom(t.Spec.Src, t.Spec.Src.BitLen()-8).Masked()}
-	if !translating {
-		return e
+// expect returns what the frames of leg A (legB false) or B look like at the far sink: the mirror leg's
+// addresses reversed when the DUT translates, else the leg's own; sources vary in their last octet (AddrFlows).
+func (t Traffic) expect(legB, translating bool) frames.Expect {
+	own, mirror := [2]netip.Addr{t.ASrc, t.ADst}, [2]netip.Addr{t.BSrc, t.BDst}
+	if legB {
+		own, mirror = mirror, own
 	}
-	pool := netip.MustParsePrefix(Pool6)
-	if t.Family() == 6 { // 6->4: extract the IPv4 addresses
-		e.Family = 4
-		d := t.Spec.Dst.As16()
-		s := t.Spec.Src.As16()
-		e.Dst = netip.AddrFrom4([4]byte(d[12:]))
-		e.SrcPrefix = netip.PrefixFrom(netip.AddrFrom4([4]byte(s[12:])), 24).Masked()
-		return e
+	s, d := own[0], own[1]
+	if translating {
+		s, d = mirror[1], mirror[0]
 	}
-	e.Family = 6
-	embed := func(a netip.Addr) netip.Addr {
-		b := pool.Addr().As16()
-		v4 := a.As4()
-		copy(b[12:], v4[:])
-		return netip.AddrFrom16(b)
-	}
-	e.Dst = embed(t.Spec.Dst)
-	e.SrcPrefix = netip.PrefixFrom(embed(t.Spec.Src), 120).Masked()
-	return e
+	return frames.Expect{Family: family(d), Dst: d, SrcPrefix: netip.PrefixFrom(s, s.BitLen()-8).Masked()}
 }
 
 // Close releases generators and the sinks the runner attached.

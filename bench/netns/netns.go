@@ -4,6 +4,9 @@
 // runs a function on a locked OS thread that has entered the namespace and restores the thread afterwards;
 // Enter moves the calling goroutine's thread into the namespace for good (the goroutine must stay locked and the
 // runtime discards the thread when the goroutine exits). Everything needs root.
+//
+// A nil *NS is the caller's own namespace: Do runs the function directly, Enter does nothing, Exec and Command
+// run the command as it is, Close does nothing. Code that takes an optional namespace needs no special case.
 package netns
 
 import (
@@ -23,6 +26,14 @@ type NS struct {
 	Name string
 }
 
+// String is the namespace's name, "(current)" for nil.
+func (n *NS) String() string {
+	if n == nil {
+		return "(current)"
+	}
+	return n.Name
+}
+
 // Create adds a named network namespace with its loopback up.
 func Create(name string) (*NS, error) {
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
@@ -38,6 +49,9 @@ func Create(name string) (*NS, error) {
 
 // Close deletes the namespace.
 func (n *NS) Close() error {
+	if n == nil {
+		return nil
+	}
 	if out, err := exec.Command("ip", "netns", "del", n.Name).CombinedOutput(); err != nil {
 		return fmt.Errorf("delete netns %s: %w: %s", n.Name, err, bytes.TrimSpace(out))
 	}
@@ -46,16 +60,18 @@ func (n *NS) Close() error {
 
 // Exec runs a command inside the namespace and returns its combined output.
 func (n *NS) Exec(args ...string) ([]byte, error) {
-	full := append([]string{"netns", "exec", n.Name}, args...)
-	out, err := exec.Command("ip", full...).CombinedOutput()
+	out, err := n.Command(args...).CombinedOutput()
 	if err != nil {
-		return out, fmt.Errorf("in netns %s run %q: %w: %s", n.Name, strings.Join(args, " "), err, bytes.TrimSpace(out))
+		return out, fmt.Errorf("in netns %s run %q: %w: %s", n, strings.Join(args, " "), err, bytes.TrimSpace(out))
 	}
 	return out, nil
 }
 
 // Command returns an unstarted command that will run inside the namespace.
 func (n *NS) Command(args ...string) *exec.Cmd {
+	if n == nil {
+		return exec.Command(args[0], args[1:]...)
+	}
 	return exec.Command("ip", append([]string{"netns", "exec", n.Name}, args...)...)
 }
 
@@ -74,12 +90,18 @@ func (n *NS) setns() error {
 // Enter locks the calling goroutine to its thread and moves the thread into the namespace. The goroutine must
 // not unlock the thread: when it exits, the runtime destroys the thread.
 func (n *NS) Enter() error {
+	if n == nil {
+		return nil
+	}
 	runtime.LockOSThread()
 	return n.setns()
 }
 
 // Do runs f in the namespace on a dedicated locked thread, then restores the thread's namespace.
 func (n *NS) Do(f func() error) error {
+	if n == nil {
+		return f()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
