@@ -51,6 +51,8 @@ func cmdThroughput(ctx context.Context, args []string, stdout, stderr io.Writer)
 		"offers at full speed, best of three trials)")
 	cpus := fs.String("cpus", "0", "CPUs running one generator thread each, e.g. 0,1")
 	sinkName := fs.String("sink", "xdp", "how the tester ports count: xdp (an XDP program) or tc (tcx ingress)")
+	latAt := fs.Float64("latency", 0, "after each search, one trial with every frame timestamped at this fraction "+
+		"of the throughput found (1: at the throughput, RFC 8219 §7.2; 0: no latency trial)")
 	validate := fs.Uint("validate", 64, "check one received frame in N per CPU completely: family, addresses, "+
 		"checksums (0: off)")
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -80,9 +82,9 @@ func cmdThroughput(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	if *loss < 0 || *loss >= 1 || *resolution <= 0 || *resolution >= 1 || *steps < 1 || *repeat < 1 || *maxRate < 0 ||
-		*dur <= 0 {
+		*dur <= 0 || *latAt < 0 || *latAt > 1 {
 		return usageError{errors.New("want 0 <= -loss < 1, 0 < -resolution < 1, -steps >= 1, -repeat >= 1, -max >= 0, " +
-			"-duration > 0")}
+			"-duration > 0, 0 <= -latency <= 1")}
 	}
 	var tr lab.Traffic
 	for _, a := range []struct {
@@ -191,6 +193,17 @@ func cmdThroughput(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "%-6d %-5s %12.3f %12.3f %12.3f %12.3f %7d  %s\n", size, *dirName, stats.Median/1e6,
 			stats.Median/1e6/float64(len(sizesSent)), stats.Median*float64(avg+20)*8/1e9, rx/1e6, trials,
 			strings.Join(notes, "; "))
+		if *latAt > 0 && stats.Median > 0 {
+			lat, lost, err := latencyTrial(ctx, l, lab.TrialConfig{Dir: dir, FrameSize: size, Proto: p, Flows: *flows,
+				AddrFlows: *addrFlows, Duration: *dur, CPUs: cpuList, Translating: !*forward, Timestamp: true},
+				stats.Median**latAt)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%-6d %-5s latency at %.3f Mpps (%d frames, loss %.4f %%): min %.1f µs, median %.1f µs, "+
+				"p99 %.1f µs, p99.9 %.1f µs, PDV %.1f µs\n", size, *dirName, stats.Median**latAt/1e6, lat.N, 100*lost,
+				lat.Min/1e3, lat.P50/1e3, lat.P99/1e3, lat.P999/1e3, lat.PDV/1e3)
+		}
 	}
 	if *validate > 0 {
 		fmt.Fprintf(stdout, "validated %d sampled frames: %d invalid\n", validated, invalid)
@@ -240,4 +253,18 @@ func abs(v float64) float64 {
 		return -v
 	}
 	return v
+}
+
+// latencyTrial runs one timestamped trial of cfg at rate and returns the latencies and the loss ratio.
+func latencyTrial(ctx context.Context, l *lab.Lab, cfg lab.TrialConfig, rate float64) (latencies, float64, error) {
+	run, err := l.NewRunner(cfg)
+	if err != nil {
+		return latencies{}, 0, err
+	}
+	defer run.Close()
+	t, err := run.Trial(ctx, rate)
+	if err != nil {
+		return latencies{}, 0, err
+	}
+	return latencyOf(run.Last), t.Loss(), nil
 }

@@ -353,26 +353,39 @@ func (r *runner) latency(ctx context.Context, l *lab.Lab, peer lab.Peer, dir lab
 	if pid := peer.PID(); pid != 0 && t.Received > 0 {
 		cell.CPUns = float64(procCPU(pid)-cpu0) / float64(t.Received)
 	}
-	var hist [xdpprog.LatBuckets]uint64
-	var n uint64
-	for _, c := range run.Last {
-		for b, v := range c.LatHist {
-			hist[b] += v
-			n += v
-		}
-		if c.LatMin > 0 && (cell.LatMin == 0 || float64(c.LatMin) < cell.LatMin) {
-			cell.LatMin = float64(c.LatMin)
-		}
-	}
-	cell.LatP50, cell.LatP99, cell.LatP999 = percentile(hist[:], n, 0.5), percentile(hist[:], n, 0.99), percentile(hist[:], n, 0.999)
-	if cell.LatP999 > cell.LatMin {
-		cell.PDV = cell.LatP999 - cell.LatMin
-	}
+	lat := latencyOf(run.Last)
+	cell.LatMin, cell.LatP50, cell.LatP99, cell.LatP999, cell.PDV = lat.Min, lat.P50, lat.P99, lat.P999, lat.PDV
 	cell.Validated += run.Validated
 	cell.Invalid += run.Invalid
 	r.logf("%s %s %d B latency at %.3f Mpps: min %.1f µs, median %.1f µs, p99.9 %.1f µs", peer.Name(), dir, size,
 		rate/1e6, cell.LatMin/1e3, cell.LatP50/1e3, cell.LatP999/1e3)
 	return nil
+}
+
+// latencies summarises the latency histograms of a trial's sinks, in ns.
+type latencies struct {
+	Min, P50, P99, P999 float64
+	PDV                 float64 // P999 - Min (RFC 8219 §7.3 with the 99.9th percentile)
+	N                   uint64  // timestamped frames received
+}
+
+func latencyOf(last []xdpprog.Counters) latencies {
+	var hist [xdpprog.LatBuckets]uint64
+	var l latencies
+	for _, c := range last {
+		for b, v := range c.LatHist {
+			hist[b] += v
+			l.N += v
+		}
+		if c.LatMin > 0 && (l.Min == 0 || float64(c.LatMin) < l.Min) {
+			l.Min = float64(c.LatMin)
+		}
+	}
+	l.P50, l.P99, l.P999 = percentile(hist[:], l.N, 0.5), percentile(hist[:], l.N, 0.99), percentile(hist[:], l.N, 0.999)
+	if l.P999 > l.Min {
+		l.PDV = l.P999 - l.Min
+	}
+	return l
 }
 
 // percentile returns the upper bound of the histogram bucket holding quantile q.
