@@ -192,24 +192,29 @@ func (t *trie) buildJump(minNodes int) {
 	}
 	t.jump = make([]jumpEntry, 1<<jumpBits)
 	for b := range t.jump {
-		hi := uint64(b) << (64 - jumpBits)
-		e := jumpEntry{start: -1, best: -1}
-		for i := t.root; i >= 0; {
-			n := &t.nodes[i]
-			if n.plen >= jumpBits {
-				// Its match and its child choice depend on
-				// bits beyond the block: the lookup goes on here.
-				e.start = i
-				break
-			}
-			if !covers(n.hi, n.lo, n.plen, hi, 0) {
-				break
-			}
-			if n.val >= 0 {
-				e.best = n.val
-			}
-			i = n.child[bitAt(hi, 0, n.plen)]
-		}
-		t.jump[b] = e
+		t.jump[b] = t.jumpFor(uint64(b))
 	}
+}
+
+// jumpFor walks the trie for jump block b.
+func (t *trie) jumpFor(b uint64) jumpEntry {
+	hi := b << (64 - jumpBits)
+	e := jumpEntry{start: -1, best: -1}
+	for i := t.root; i >= 0; {
+		n := &t.nodes[i]
+		if n.plen >= jumpBits {
+			// Its match and its child choice depend on
+			// bits beyond the block: the lookup goes on here.
+			e.start = i
+			break
+		}
+		if !covers(n.hi, n.lo, n.plen, hi, 0) {
+			break
+		}
+		if n.val >= 0 {
+			e.best = n.val
+		}
+		i = n.child[bitAt(hi, 0, n.plen)]
+	}
+	return e
 }
