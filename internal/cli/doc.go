@@ -25,9 +25,7 @@
 // EAMT in binary. Help and error texts are siit's
 // own words; layouts that scripts parse follow Jool's.
 //
-// Deliberate differences from jool_siit 4.1.9: unknown options before MODE
-// exit with 64 instead of 0; -h is help; malformed prefixes such as
+// Deliberate differences from jool_siit 4.1.9: malformed prefixes such as
 // "192.0.2.0/24/2" are rejected instead of truncated; `file display` (a
-// hidden operation) prints the running configuration as a JSON file; -V
-// prints siit's version.
+// hidden operation) prints the running configuration as a JSON file.
 package cli

@@ -13,9 +13,9 @@ import (
 	"github.com/siit-project/siit/internal/control"
 )
 
-// Version is what -V/--version prints. The daemon integrator may set it at
-// start-up (e.g. from build information).
-var Version = "siit 0.1.0 (jool_siit 4.1.9 compatible)"
+// Version is what -V/--version prints: the version of Jool whose client siit
+// stands in for, in the form jool_siit prints it, since scripts check it.
+var Version = "4.1.9.0"
 
 // BugAddress ends every help text.
 var BugAddress = "the siit project's issue tracker"
@@ -150,13 +150,15 @@ func Main(argv0 string, args []string, stdout, stderr io.Writer) int {
 
 // parseGlobalOptions handles the options before MODE, like getopt_long with
 // "+?Vi:f:" (it stops at the first non-option). It returns the index of
-// the first non-option argument.
+// the first non-option argument. A malformed option gets getopt's message
+// on stderr and the help on stdout, and the exit status is 0, as in Jool's
+// client.
 func (c *ctx) parseGlobalOptions(args []string) (next int, done bool, status int) {
 	longs := []string{"help", "version", "usage", "instance", "file", "socket"}
 	bad := func(format string, a ...any) (int, bool, int) {
 		fmt.Fprintf(c.stderr, "%s: %s\n", c.prog, fmt.Sprintf(format, a...))
 		c.showHelp()
-		return 0, true, exitUsage
+		return 0, true, 0
 	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -196,9 +198,11 @@ func (c *ctx) parseGlobalOptions(args []string) (next int, done bool, status int
 				i++
 				val = args[i]
 			}
-		case len(a) == 2 && a[0] == '-' || len(a) > 2 && a[0] == '-' && (a[1] == 'i' || a[1] == 'f'):
+		case len(a) >= 2 && a[0] == '-':
+			// A cluster ("-Vx") is read from its first option: -? and -V
+			// end the command, -i and -f take the rest as their value.
 			switch a[1] {
-			case '?', 'h':
+			case '?':
 				opt = "help"
 			case 'V':
 				opt = "version"
@@ -215,8 +219,6 @@ func (c *ctx) parseGlobalOptions(args []string) (next int, done bool, status int
 			default:
 				return bad("invalid option -- '%c'", a[1])
 			}
-		case len(a) > 2 && a[0] == '-':
-			return bad("invalid option -- '%c'", a[1])
 		default:
 			return i, false, 0
 		}

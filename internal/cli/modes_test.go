@@ -26,8 +26,8 @@ func TestTopLevel(t *testing.T) {
 	if r := e.run("--usage"); r.code != 0 || !strings.HasPrefix(r.out, "jool_siit (\n        [<ARGP1>] <MODE>") {
 		t.Errorf("--usage: %+v", r)
 	}
-	e.fails(64, "unrecognized option '--bogus'", "--bogus")
-	e.fails(64, "option requires an argument -- 'i'", "-i")
+	e.fails(0, "unrecognized option '--bogus'", "--bogus")
+	e.fails(0, "option requires an argument -- 'i'", "-i")
 	e.fails(234, "Unexpected token: 'x'\nAvailable options: instance stats address global eamt blacklist4 denylist4 file \n", "x", "y")
 	e.fails(234, "More arguments expected.\nPossible follow-ups: display update \n", "global")
 	e.fails(234, "More arguments expected.\nPossible follow-ups: instance stats", "-i", "foo")
