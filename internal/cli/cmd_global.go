@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/siit-project/siit/internal/config"
-	"github.com/siit-project/siit/xlat"
 )
 
 func globalDisplay(c *ctx, args []string) int {
@@ -42,10 +41,10 @@ func globalUpdate(c *ctx, g config.Global, args []string) int {
 	if !have {
 		return c.fail(fmt.Errorf("missing value of key %s; usage: global update %s VALUE (%s)", g.Name, g.Name, g.Doc))
 	}
-	// Check the syntax here so that mistakes are reported even without a
-	// daemon; the daemon checks again against the instance's other globals.
-	probe := xlat.DefaultGlobals()
-	if err := config.SetGlobal(&probe, g.Name, value); err != nil {
+	// Check the syntax here, as Jool's client does, so that typing mistakes
+	// are reported even without a daemon. The daemon validates the value,
+	// as Jool's kernel module does.
+	if err := config.CheckGlobalSyntax(g.Name, value); err != nil {
 		return c.fail(err)
 	}
 	// --force is accepted for compatibility: no SIIT global needs it in siit

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -47,5 +48,48 @@ func TestBadTopLevelOptionsShowHelp(t *testing.T) {
 		if r.code != 0 || r.err != "jool_siit: "+c.msg+"\n" || !strings.HasPrefix(r.out, "Usage\n=====\njool_siit (\n") {
 			t.Errorf("%v: exit %d, stderr %q, stdout %.40q; want 0, %q and the help", c.args, r.code, r.err, r.out, c.msg)
 		}
+	}
+}
+
+// TestRefusalsExitWithTheErrno: what Jool's kernel module refuses makes
+// jool_siit exit with the errno itself; what its client refuses, with 256
+// minus the errno. The daemon plays the kernel module's part.
+func TestRefusalsExitWithTheErrno(t *testing.T) {
+	e := newEnv(t)
+	e.ok("instance", "add", "--pool6", "64:ff9b::/96")
+	e.ok("eamt", "add", "2001:db8:6::/120", "192.0.2.0/24")
+	const file = `{"instance": "default", "framework": "netfilter", "global": {%s}}`
+	cases := []struct {
+		code int
+		args []string
+	}{
+		// The kernel module's refusals.
+		{17, []string{"instance", "add"}},
+		{17, []string{"eamt", "add", "2001:db8:6::/120", "192.0.2.0/24"}},
+		{3, []string{"-i", "nope", "eamt", "display"}},
+		{3, []string{"-i", "nope", "global", "update", "tos", "5"}},
+		{3, []string{"eamt", "remove", "2001:db8:9::/120"}},
+		{3, []string{"denylist4", "remove", "203.0.113.0/24"}},
+		{3, []string{"instance", "remove", "nope"}},
+		{22, []string{"global", "update", "lowest-ipv6-mtu", "1279"}},
+		{22, []string{"global", "update", "pool6", "64:ff9b::/95"}},
+		{22, []string{"global", "update", "pool6", "64:ff9b::1/96"}},
+		{22, []string{"instance", "add", "x", "--pool6", "64:ff9b::/95"}},
+		{22, []string{"eamt", "add", "2001:db8:7::1/120", "198.51.100.0/24"}},
+		{22, []string{"denylist4", "add", "203.0.113.1/24"}},
+		{22, []string{"address", "query", "2001:db8:77::5"}},
+		{22, []string{"file", "handle", e.writeFile("mtu.json", fmt.Sprintf(file, `"lowest-ipv6-mtu": 1000`))}},
+		{22, []string{"file", "handle", e.writeFile("len.json", fmt.Sprintf(file, `"pool6": "64:ff9b::/95"`))}},
+		// The client's.
+		{234, []string{"global", "update", "tos", "300"}},
+		{234, []string{"global", "update", "eam-hairpin-mode", "bogus"}},
+		{234, []string{"global", "update", "rfc6791v4-prefix", "1.2.3.4/40"}},
+		{234, []string{"eamt", "add", "2001:db8::/129", "192.0.2.0/24"}},
+		{234, []string{"instance", "add", "x", "--netfilter", "--iptables"}},
+		{234, []string{"file", "handle", e.writeFile("tos.json", fmt.Sprintf(file, `"tos": 256`))}},
+		{234, []string{"file", "handle", e.writeFile("key.json", fmt.Sprintf(file, `"foo": 1`))}},
+	}
+	for _, c := range cases {
+		e.fails(c.code, "Error: ", c.args...)
 	}
 }

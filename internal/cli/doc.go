@@ -7,15 +7,18 @@
 // unique-prefix abbreviation of modes, operations and global keys; per
 // operation GNU-argp-style options (--help, --usage, --version, long option
 // abbreviation); the same table, CSV and stats formats; and the same exit
-// statuses (0 on success, 234 for invalid arguments and refused changes, 64
-// for malformed options, 253 when there is no daemon to talk to, otherwise
-// 256 minus the errno of the failure).
+// statuses: 0 on success, 234 for arguments or files that do not parse, 64
+// for malformed options, 253 when there is no daemon to talk to, the errno
+// itself when the daemon refuses a request as Jool's kernel module would
+// (22 for an unacceptable value, 17 for something that exists, 3 for
+// something missing), otherwise 256 minus the errno of the failure.
 //
 // Main is the entry point cmd/siit calls for everything that is not
 // `siit run`. It talks to the daemon through package control's Client, on
-// --socket PATH, $SIIT_SOCKET or /run/siit/siit.sock. Argument errors are
-// reported before the daemon is contacted; the daemon validates everything
-// again and is the authority. `file handle FILE` sends a regular file as it
+// --socket PATH, $SIIT_SOCKET or /run/siit/siit.sock. Syntax errors are
+// reported before the daemon is contacted, as Jool's client reports them;
+// whether a value is acceptable is the daemon's call, as it is Jool's kernel
+// module's. `file handle FILE` sends a regular file as it
 // is and the daemon parses it (a million-entry file is parsed once, and the
 // client does almost nothing); its errors read as if the client had parsed
 // it ("FILE: line N: ..."), also when no daemon runs: the client then parses

@@ -59,7 +59,7 @@ func TestFileHandleErrorsAsBefore(t *testing.T) {
 	dup := e.writeFile("dup.json", `{"instance": "default", "framework": "netfilter", "eamt": [
 		{"ipv6 prefix": "2001:db8::/120", "ipv4 prefix": "192.0.2.0/24"},
 		{"ipv6 prefix": "2001:db8:1::/120", "ipv4 prefix": "192.0.2.0/24"}]}`)
-	e.fails(256-int(syscall.EEXIST), "eamt: eam #2: add eam 192.0.2.0/24 <-> 2001:db8:1::/120: existing entry", "file", "handle", dup)
+	e.fails(int(syscall.EEXIST), "eamt: eam #2: add eam 192.0.2.0/24 <-> 2001:db8:1::/120: existing entry", "file", "handle", dup)
 	e.fails(234, "does not match the instance named in the file", "-i", "other", "file", "handle", e.writeFile("g.json", goodFile))
 	e.fails(int(syscall.EISDIR), "cannot read file \""+e.dir+"\": is a directory", "file", "handle", e.dir)
 }

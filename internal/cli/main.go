@@ -20,8 +20,9 @@ var Version = "4.1.9.0"
 // BugAddress ends every help text.
 var BugAddress = "the siit project's issue tracker"
 
-// Exit statuses. Jool's client returns its (negative) error codes as the
-// exit status: EINVAL gives 234, a missing kernel module 253.
+// Exit statuses. Jool's client exits with its own (negative) error codes,
+// EINVAL giving 234 and a missing kernel module 253, and with the errno
+// itself when the kernel module refuses a request (see control.Error.Kernel).
 const (
 	exitInvalid    = 256 - int(syscall.EINVAL) // 234
 	exitNotRunning = 256 - int(syscall.ESRCH)  // 253
@@ -62,6 +63,10 @@ func (c *ctx) fail(err error) int {
 		return exitInvalid
 	}
 	fmt.Fprintf(c.stderr, "Error: %v\n", err)
+	var ce *control.Error
+	if errors.As(err, &ce) && ce.Kernel {
+		return int(ce.Errno)
+	}
 	return 256 - int(control.ErrnoOf(err))
 }
 

@@ -44,10 +44,16 @@ func TestDaemonNotRunning(t *testing.T) {
 	if code != 253 || !strings.Contains(er.String(), want) {
 		t.Fatalf("exit %d, stderr %q", code, er.String())
 	}
-	// Argument errors are still reported without a daemon.
+	// Syntax errors are still reported without a daemon; whether a value is
+	// acceptable is the daemon's call, as it is the kernel module's in Jool.
+	er.Reset()
+	code = Main("siit", []string{"--socket", sock, "global", "update", "tos", "300"}, &o, &er)
+	if code != 234 || !strings.Contains(er.String(), "out of bounds (0-255)") {
+		t.Fatalf("exit %d, stderr %q", code, er.String())
+	}
 	er.Reset()
 	code = Main("siit", []string{"--socket", sock, "global", "update", "pool6", "64:ff9b::/95"}, &o, &er)
-	if code != 234 || !strings.Contains(er.String(), "length must be 32, 40, 48, 56, 64 or 96") {
+	if code != 253 || !strings.Contains(er.String(), "not running") {
 		t.Fatalf("exit %d, stderr %q", code, er.String())
 	}
 }
@@ -116,42 +122,43 @@ func TestBadArgumentsLeaveConfigUnchanged(t *testing.T) {
 		{64, "neither an IPv6 prefix", "eamt add foo bar"},
 		{64, "query: 'foo' is not an IPv4 or IPv6 address", "address query foo"},
 		{64, "query: option '--v' is ambiguous; possibilities: '--verbose' '--version'", "address query --v 192.0.2.1"},
-		// semantic mistakes (234 = -EINVAL, 239 = -EEXIST, 253 = -ESRCH)
+		// mistakes Jool's client finds (234 = -EINVAL), and refusals that come from the daemon, as they
+		// come from Jool's kernel module, with the errno itself (22 = EINVAL, 17 = EEXIST, 3 = ESRCH)
 		{234, "The command is missing an IPv6 prefix and an IPv4 prefix.", "eamt add"},
 		{234, "The command is missing an IPv6 prefix.", "eamt add 192.0.2.0/24"},
 		{234, "The command is missing an IPv4 prefix.", "eamt add 2001:db8::/120 2001:db8::/120"},
 		{234, "The command is missing a prefix.", "eamt remove"},
 		{234, "out of bounds (0-128)", "eamt add 2001:db8::1/129 192.0.2.0/24"},
 		{234, "as an IPv4 prefix", "eamt add 192.0.2.300/24 2001:db8::/120"},
-		{234, "has bits set after its length", "eamt add 2001:db8:1::1/120 203.0.113.0/24"},
-		{239, "already", "eamt add 2001:db8::/120 203.0.113.0/24"},
-		{239, "--force", "eamt add 2001:db8:0:0:1::/128 192.0.2.7"},
-		{253, "no entry", "eamt remove 2001:db8:9::/120"},
+		{22, "has bits set after its length", "eamt add 2001:db8:1::1/120 203.0.113.0/24"},
+		{17, "already", "eamt add 2001:db8::/120 203.0.113.0/24"},
+		{17, "--force", "eamt add 2001:db8:0:0:1::/128 192.0.2.7"},
+		{3, "no entry", "eamt remove 2001:db8:9::/120"},
 		{234, "The command is missing an IPv4 prefix.", "denylist4 add"},
 		{234, "as an IPv4 prefix", "denylist4 add 2001:db8::/32"},
-		{234, "--force", "denylist4 add 127.0.0.0/8"},
-		{239, "already contains", "denylist4 add 198.51.100.0/24"},
-		{253, "does not contain", "denylist4 remove 203.0.113.0/24"},
+		{22, "--force", "denylist4 add 127.0.0.0/8"},
+		{17, "already contains", "denylist4 add 198.51.100.0/24"},
+		{3, "does not contain", "denylist4 remove 203.0.113.0/24"},
 		{234, "missing value of key pool6", "global update pool6"},
-		{234, "length must be 32, 40, 48, 56, 64 or 96", "global update pool6 64:ff9b::/95"},
-		{234, "bits 64 to 71", "global update pool6 64:ff9b:0:0:100::/96"},
+		{22, "length must be 32, 40, 48, 56, 64 or 96", "global update pool6 64:ff9b::/95"},
+		{22, "bits 64 to 71", "global update pool6 64:ff9b:0:0:100::/96"},
 		{234, "true, false, 1, 0, yes, no, on or off", "global update manually-enabled maybe"},
 		{234, "out of bounds (0-255)", "global update tos 300"},
-		{234, "1280", "global update lowest-ipv6-mtu 1000"},
+		{22, "1280", "global update lowest-ipv6-mtu 1000"},
 		{234, "not an unsigned integer", "global update mtu-plateaus 1,2,x"},
 		{234, "off, simple, intrinsic", "global update eam-hairpin-mode bogus"},
 		{234, "out of bounds (0-32)", "global update rfc6791v4-prefix 1.2.3.4/40"},
 		{234, "Unexpected token: 'foo'", "global update foo 1"},
 		{234, "one framework only", "instance add x --netfilter --iptables"},
-		{239, "already exists", "instance add"},
+		{17, "already exists", "instance add"},
 		{234, "limit is 15", "instance add this-is-far-too-long"},
 		{234, "two different instance names", "-i a instance add b"},
-		{253, "does not exist", "-i nope eamt display"},
-		{253, "does not exist", "instance remove nope"},
+		{3, "does not exist", "-i nope eamt display"},
+		{3, "does not exist", "instance remove nope"},
 		{234, "The command is missing an IP address.", "address query"},
 		{234, "The command is missing a file name.", "file handle"},
 		{2, "cannot read file", "file handle /nonexistent.json"},
-		{234, "--force", "blacklist4 add 0.0.0.0/8"},
+		{22, "--force", "blacklist4 add 0.0.0.0/8"},
 	}
 	for _, c := range cases {
 		e.fails(c.code, c.want, strings.Fields(c.args)...)

@@ -126,6 +126,14 @@ func parseOptPrefix(name, s string, v6 bool) (netip.Prefix, error) {
 	return p, nil
 }
 
+// CheckGlobalSyntax checks value for the global named name (exact name) as
+// Jool's client checks what `global update` is given: the syntax and the
+// range of the type. Whether the value is acceptable is SetGlobal's call.
+func CheckGlobalSyntax(name, value string) error {
+	g := xlat.DefaultGlobals()
+	return setGlobal(&g, name, value)
+}
+
 // SetGlobal parses value for the global named name (exact name) into g, the
 // way `jool_siit global update` does, then validates g as a whole. On error g
 // is left unchanged.

@@ -61,8 +61,9 @@ func (m seen) once(s *scanner, pos int, name string) error {
 // Parse reads a Jool SIIT JSON configuration. name is the instance name from
 // the command line (-i), or "" if none was given: when both are present they
 // must agree, and when neither is, the file is rejected. Every value is checked
-// for syntax and range; EAMT collisions and denylist4 scope depend on --force,
-// so they are left to Instance.Validate.
+// for syntax and range, as Jool's client checks a file; whether the values are
+// acceptable (pool6's length, lowest-ipv6-mtu, EAMT collisions, denylist4
+// scope...) is for Instance.Validate to say, as Jool's kernel module does.
 func Parse(data []byte, name string) (*Instance, error) { return parse(data, name, false) }
 
 // parse is Parse; general turns off the fast paths of the EAMT reader
@@ -149,9 +150,6 @@ func parse(data []byte, name string, general bool) (*Instance, error) {
 	}
 	if in.Framework == "" {
 		return nil, fmt.Errorf("the file lacks the mandatory \"framework\" key; add \"framework\": \"netfilter\"")
-	}
-	if err := ValidateGlobals(in.Globals); err != nil {
-		return nil, fmt.Errorf("global: %w", err)
 	}
 	return in, nil
 }

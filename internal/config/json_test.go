@@ -105,8 +105,6 @@ func TestParseErrors(t *testing.T) {
 		{`{"instance":"x","framework":"netfilter","global":{"tos":"1"}}`, "", `"tos" must be an unsigned integer, found a string`},
 		{`{"instance":"x","framework":"netfilter","global":{"tos":-1}}`, "", "unsigned integer"},
 		{`{"instance":"x","framework":"netfilter","global":{"manually-enabled":1}}`, "", "true or false"},
-		{`{"instance":"x","framework":"netfilter","global":{"pool6":"64:ff9b::/95"}}`, "", "length must be 32, 40, 48, 56, 64 or 96"},
-		{`{"instance":"x","framework":"netfilter","global":{"lowest-ipv6-mtu":1000}}`, "", "1280"},
 		{`{"instance":"x","framework":"netfilter","global":{"mtu-plateaus":[]}}`, "", "cannot be empty"},
 		{`{"instance":"x","framework":"netfilter","global":{"eam-hairpin-mode":null}}`, "", "cannot be null"},
 		{`{"instance":"x","framework":"netfilter","eamt":[{"ipv6 prefix":"2001:db8::/120"}]}`, "", `lacks "ipv4 prefix"`},
@@ -135,6 +133,28 @@ func TestParseCaseInsensitiveKeysAndComments(t *testing.T) {
 	}
 	if in.Globals.Pool6 != mustPrefix("64:ff9b::/96") || len(in.EAMT) != 1 {
 		t.Fatalf("got %+v", in)
+	}
+}
+
+// TestParseLeavesValuesToValidate: as Jool's client, Parse checks syntax and
+// ranges only; whether a value is acceptable is Validate's (Jool's kernel
+// module's) call.
+func TestParseLeavesValuesToValidate(t *testing.T) {
+	cases := []struct{ global, want string }{
+		{`"pool6":"64:ff9b::/95"`, "length must be 32, 40, 48, 56, 64 or 96"},
+		{`"pool6":"64:ff9b::1/96"`, "host bits"},
+		{`"lowest-ipv6-mtu":1000`, "1280"},
+		{`"rfc6791v4-prefix":"192.0.2.1/24"`, "host bits"},
+	}
+	for _, c := range cases {
+		in, err := Parse([]byte(`{"instance":"x","framework":"netfilter","global":{`+c.global+`}}`), "")
+		if err != nil {
+			t.Errorf("Parse(%s): %v", c.global, err)
+			continue
+		}
+		if err := in.Validate(true); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Validate(%s) = %v, want an error containing %q", c.global, err, c.want)
+		}
 	}
 }
 
@@ -175,8 +195,9 @@ func TestPeekName(t *testing.T) {
 	}
 }
 
-// FuzzParse: no panic; a document that parses is valid, and re-marshalling it
-// gives a document that parses to the same instance.
+// FuzzParse: no panic; a document that parses has a valid name and a usable
+// plateau list, and re-marshalling it gives a document that parses to the
+// same instance.
 func FuzzParse(f *testing.F) {
 	if data, err := os.ReadFile("testdata/jool-sample-siit.json"); err == nil {
 		f.Add(data)
@@ -192,8 +213,8 @@ func FuzzParse(f *testing.F) {
 		if err := ValidateName(in.Name); err != nil {
 			t.Fatalf("parsed an invalid name: %v", err)
 		}
-		if err := ValidateGlobals(in.Globals); err != nil {
-			t.Fatalf("parsed invalid globals: %v", err)
+		if n := len(in.Globals.MTUPlateaus); n == 0 || n > MaxPlateaus {
+			t.Fatalf("parsed %d mtu-plateaus", n)
 		}
 		out, err := Parse(Marshal(in), "")
 		if err != nil {

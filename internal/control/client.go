@@ -128,7 +128,7 @@ func (c *Client) do(op, instance string, args any, size int64, send func(io.Writ
 		if errno == 0 {
 			errno = syscall.EINVAL
 		}
-		return nil, nil, &Error{Errno: errno, Err: errors.New(resp.Error)}
+		return nil, nil, &Error{Errno: errno, Err: errors.New(resp.Error), Kernel: resp.Kernel}
 	}
 	if werr != nil {
 		// The daemon said yes to a request it did not fully receive: it cannot have been this one.

@@ -31,6 +31,8 @@
 // or a file (LoadFile, also the SIGHUP reload); Start(state,
 // ServerOptions{}) and Close on exit.
 //
-// Errors carry the errno Jool's kernel module would return (Error, ErrnoOf)
-// so that the CLI exits with jool_siit's statuses.
+// Errors carry the errno Jool would return (Error, ErrnoOf), and the
+// daemon's refusals say whether Jool's kernel module or its client would
+// have refused the request (Error.Kernel), so that the CLI exits with
+// jool_siit's statuses.
 package control

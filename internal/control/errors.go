@@ -6,12 +6,16 @@ import (
 	"syscall"
 )
 
-// Error is a control-plane error with the errno Jool's kernel module would
-// have returned for the same mistake; the CLI turns it into the same exit
-// status as jool_siit (256 - errno).
+// Error is a control-plane error with the errno Jool would have returned for
+// the same mistake.
 type Error struct {
 	Errno syscall.Errno
 	Err   error
+	// Kernel marks a refusal by the daemon of the kind Jool's kernel module
+	// makes: jool_siit exits with such an errno as it is, but with 256 minus
+	// the errno for the mistakes its client finds by itself. Client sets it
+	// from the daemon's answer.
+	Kernel bool
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
@@ -31,6 +35,31 @@ func invalid(err error) error {
 		return err
 	}
 	return &Error{Errno: syscall.EINVAL, Err: err}
+}
+
+// clientError is a mistake that Jool's client finds before it asks its kernel
+// module anything, such as a file that does not parse: the daemon finds it
+// (it parses files for the client) but answers it as a client mistake, so
+// that the CLI exits as jool_siit does.
+type clientError struct{ err error }
+
+func (e *clientError) Error() string { return e.err.Error() }
+func (e *clientError) Unwrap() error { return e.err }
+
+// clientSide marks err (EINVAL unless it carries an errno) as a client
+// mistake; nil stays nil.
+func clientSide(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &clientError{invalid(err)}
+}
+
+// isKernel tells whether the daemon's answer to a failed request is a
+// refusal of the kind Jool's kernel module makes (see Error.Kernel).
+func isKernel(err error) bool {
+	var ce *clientError
+	return !errors.As(err, &ce)
 }
 
 // ErrnoOf returns the errno carried by err (EINVAL when it carries none).

@@ -19,7 +19,15 @@ func (s *State) LoadFile(path, name string, force bool) error {
 	if err != nil {
 		return fmt.Errorf("load configuration: %w", err)
 	}
-	return s.handleFileBytes(data, "load configuration "+path, name, force)
+	label := "load configuration " + path
+	c, tab, err := s.buildBytes(data, label, name, force, nil)
+	if err != nil {
+		if c != nil { // BuildFile's error: name the file, as BuildFiles does
+			err = fmt.Errorf("%s: %w", label, err)
+		}
+		return err
+	}
+	return s.ApplyBuilt(c, tab)
 }
 
 // handleFileBytes parses a Jool JSON file (label names it in errors), then
@@ -46,7 +54,8 @@ func (s *State) buildBytes(data []byte, label, name string, force bool, check fu
 	defer resume()
 	c, err := config.Parse(data, name)
 	if err != nil {
-		return nil, nil, invalid(fmt.Errorf("%s: %w", label, err))
+		// Jool's client parses files: what does not parse is its mistake.
+		return nil, nil, clientSide(fmt.Errorf("%s: %w", label, err))
 	}
 	if check != nil {
 		if err := check(c); err != nil {

@@ -178,7 +178,8 @@ func TestStateLoadFileWording(t *testing.T) {
 	dup := filepath.Join(dir, "dup.json")
 	os.WriteFile(dup, []byte(`{"instance":"default","framework":"netfilter","eamt":[
 		{"ipv6 prefix":"2001:db8::/120","ipv4 prefix":"192.0.2.0/24"},{"ipv6 prefix":"2001:db8::/120","ipv4 prefix":"198.51.100.0/24"}]}`), 0o600)
-	if err := st.LoadFile(dup, "", false); err == nil || !strings.HasPrefix(err.Error(), "eamt: eam #2: ") || ErrnoOf(err) != syscall.EEXIST {
+	if err := st.LoadFile(dup, "", false); err == nil || !strings.HasPrefix(err.Error(), "load configuration "+dup+": eamt: eam #2: ") ||
+		ErrnoOf(err) != syscall.EEXIST {
 		t.Fatalf("collision: %v", err)
 	}
 	if err := st.LoadFile(filepath.Join(dir, "missing.json"), "", false); err == nil || !strings.HasPrefix(err.Error(), "load configuration: open ") {

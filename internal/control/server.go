@@ -271,7 +271,7 @@ func (s *Server) answer(hdr, payload []byte) (Response, []byte) {
 	result, out, err := s.handle(&req, payload)
 	if err != nil {
 		s.log.Info("control request failed", zap.String("op", req.Op), zap.String("instance", req.Instance), zap.Error(err))
-		return Response{Version: ProtocolVersion, Error: err.Error(), Errno: int(ErrnoOf(err))}, nil
+		return Response{Version: ProtocolVersion, Error: err.Error(), Errno: int(ErrnoOf(err)), Kernel: isKernel(err)}, nil
 	}
 	resp := Response{Version: ProtocolVersion, OK: true}
 	if result != nil {

@@ -87,6 +87,44 @@ func TestProtocolVersionMismatch(t *testing.T) {
 	}
 }
 
+// TestRefusalsSayWhoseMistake: the daemon's refusals carry Kernel (Jool's
+// kernel module would refuse them too), a file that does not parse does not
+// (Jool's client finds that), and neither do the protocol's own errors.
+func TestRefusalsSayWhoseMistake(t *testing.T) {
+	_, _, c := startServer(t, ServerOptions{})
+	kind := func(err error) (syscall.Errno, bool) {
+		var ce *Error
+		if !errors.As(err, &ce) {
+			t.Fatalf("%v is not an *Error", err)
+		}
+		return ce.Errno, ce.Kernel
+	}
+	if errno, k := kind(c.RemoveInstance("nope")); errno != syscall.ESRCH || !k {
+		t.Errorf("missing instance: errno %d, kernel %v", errno, k)
+	}
+	if err := c.AddInstance("default", config.Netfilter, netip.Prefix{}); err != nil {
+		t.Fatal(err)
+	}
+	if errno, k := kind(c.AddInstance("default", config.Netfilter, netip.Prefix{})); errno != syscall.EEXIST || !k {
+		t.Errorf("instance twice: errno %d, kernel %v", errno, k)
+	}
+	if errno, k := kind(c.UpdateGlobal("default", "lowest-ipv6-mtu", "1279")); errno != syscall.EINVAL || !k {
+		t.Errorf("lowest-ipv6-mtu 1279: errno %d, kernel %v", errno, k)
+	}
+	doc := []byte(`{"instance": "default", "framework": "netfilter", "global": {"tos": 256}}`)
+	if errno, k := kind(sendFile(c, doc, "f.json", "", false)); errno != syscall.EINVAL || k {
+		t.Errorf("file that does not parse: errno %d, kernel %v", errno, k)
+	}
+	doc = []byte(`{"instance": "default", "framework": "netfilter", "global": {"lowest-ipv6-mtu": 1279}}`)
+	if errno, k := kind(sendFile(c, doc, "f.json", "", false)); errno != syscall.EINVAL || !k {
+		t.Errorf("file with a refused value: errno %d, kernel %v", errno, k)
+	}
+	c.Version = 2
+	if errno, k := kind(c.Ping()); errno != syscall.EPROTO || k {
+		t.Errorf("protocol mismatch: errno %d, kernel %v", errno, k)
+	}
+}
+
 // rawConn sends hand-made frames.
 func rawConn(t *testing.T, path string) net.Conn {
 	t.Helper()

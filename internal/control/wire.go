@@ -43,6 +43,7 @@ type Response struct {
 	OK      bool            `json:"ok"`
 	Error   string          `json:"error,omitempty"`
 	Errno   int             `json:"errno,omitempty"`
+	Kernel  bool            `json:"kernel,omitempty"` // Error.Kernel (older daemons leave it out)
 	Result  json.RawMessage `json:"result,omitempty"`
 }
 
