@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/netip"
 	"strings"
 
@@ -42,22 +43,25 @@ func eamtDisplay(c *ctx, args []string) int {
 	if done, st := p.parse(c, args); done {
 		return st
 	}
-	entries, err := c.client.EAMT(c.name())
-	if err != nil {
-		return c.fail(err)
-	}
-	w := bufio.NewWriterSize(c.stdout, 64<<10)
-	defer w.Flush()
 	sep := "+" + strings.Repeat("-", 45) + "+" + strings.Repeat("-", 20) + "+\n"
-	if !noHeaders {
-		if csv {
+	header := func(w io.Writer) {
+		switch {
+		case noHeaders:
+		case csv:
 			fmt.Fprint(w, "IPv6 Prefix,IPv4 Prefix\n")
-		} else {
+		default:
 			fmt.Fprint(w, sep)
 			fmt.Fprintf(w, "| %43s | %18s |\n", "IPv6 Prefix", "IPv4 Prefix")
 			fmt.Fprint(w, sep)
 		}
 	}
+	entries, err := c.client.EAMT(c.name())
+	if err != nil {
+		return c.failDisplay(err, header)
+	}
+	w := bufio.NewWriterSize(c.stdout, 64<<10)
+	defer w.Flush()
+	header(w)
 	for _, e := range entries {
 		if csv {
 			fmt.Fprintf(w, "%s,%s\n", e.Prefix6, e.Prefix4)
@@ -126,20 +130,23 @@ func denylistDisplay(c *ctx, args []string) int {
 	if done, st := p.parse(c, args); done {
 		return st
 	}
-	list, err := c.client.Denylist4(c.name())
-	if err != nil {
-		return c.fail(err)
-	}
 	sep := "+" + strings.Repeat("-", 20) + "+\n"
-	if !noHeaders {
-		if csv {
-			fmt.Fprint(c.stdout, "IPv4 Prefix\n")
-		} else {
-			fmt.Fprint(c.stdout, sep)
-			fmt.Fprintf(c.stdout, "| %18s |\n", "IPv4 Prefix")
-			fmt.Fprint(c.stdout, sep)
+	header := func(w io.Writer) {
+		switch {
+		case noHeaders:
+		case csv:
+			fmt.Fprint(w, "IPv4 Prefix\n")
+		default:
+			fmt.Fprint(w, sep)
+			fmt.Fprintf(w, "| %18s |\n", "IPv4 Prefix")
+			fmt.Fprint(w, sep)
 		}
 	}
+	list, err := c.client.Denylist4(c.name())
+	if err != nil {
+		return c.failDisplay(err, header)
+	}
+	header(c.stdout)
 	for _, pr := range list {
 		if csv {
 			fmt.Fprintf(c.stdout, "%s\n", pr)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/siit-project/siit/internal/config"
 )
@@ -12,13 +13,16 @@ func globalDisplay(c *ctx, args []string) int {
 	if done, st := p.parse(c, args); done {
 		return st
 	}
+	header := func(w io.Writer) {
+		if csv && !noHeaders {
+			fmt.Fprint(w, "Field,Value\n")
+		}
+	}
 	in, err := c.client.Globals(c.name())
 	if err != nil {
-		return c.fail(err)
+		return c.failDisplay(err, header)
 	}
-	if csv && !noHeaders {
-		fmt.Fprint(c.stdout, "Field,Value\n")
-	}
+	header(c.stdout)
 	for _, g := range config.Globals {
 		v := config.FormatGlobal(&in.Globals, g.Name, csv)
 		if csv {

@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 
 	"github.com/siit-project/siit/internal/config"
+	"github.com/siit-project/siit/internal/control"
 )
 
 // instanceNameArg accepts one instance name argument (Jool's wt_iname).
@@ -38,22 +41,25 @@ func instanceDisplay(c *ctx, args []string) int {
 	if done, st := p.parse(c, args); done {
 		return st
 	}
-	list, err := c.client.Instances()
-	if err != nil {
-		return c.fail(err)
-	}
 	const div = "+--------------------+-----------------+-----------+\n"
-	if !noHeaders {
-		if csv {
-			fmt.Fprint(c.stdout, "Namespace,Name,Framework\n")
-		} else {
-			fmt.Fprint(c.stdout, div)
-			fmt.Fprint(c.stdout, "|          Namespace |            Name | Framework |\n")
+	header := func(w io.Writer) {
+		if !noHeaders {
+			if csv {
+				fmt.Fprint(w, "Namespace,Name,Framework\n")
+			} else {
+				fmt.Fprint(w, div)
+				fmt.Fprint(w, "|          Namespace |            Name | Framework |\n")
+			}
+		}
+		if !csv {
+			fmt.Fprint(w, div)
 		}
 	}
-	if !csv {
-		fmt.Fprint(c.stdout, div)
+	list, err := c.client.Instances()
+	if err != nil {
+		return c.failDisplay(err, header)
 	}
+	header(c.stdout)
 	for _, in := range list {
 		if csv {
 			fmt.Fprintf(c.stdout, "%s,%s,%s\n", in.Namespace, in.Name, in.Framework)
@@ -138,6 +144,14 @@ func instanceStatus(c *ctx, args []string) int {
 	}
 	ok, err := c.client.InstanceExists(c.name())
 	if err != nil {
+		// Jool's client calls an instance dead when its kernel module is
+		// not loaded, and its status unknown when the question fails.
+		var nr *control.NotRunningError
+		if errors.As(err, &nr) {
+			fmt.Fprintln(c.stdout, "Dead")
+		} else {
+			fmt.Fprintln(c.stdout, "Status unknown")
+		}
 		return c.fail(err)
 	}
 	if ok {

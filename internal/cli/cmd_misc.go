@@ -21,17 +21,20 @@ func statsDisplay(c *ctx, args []string) int {
 	if done, st := p.parse(c, args); done {
 		return st
 	}
+	header := func(w io.Writer) {
+		if csv && !noHeaders {
+			fmt.Fprint(w, "Stat,Value")
+			if explain {
+				fmt.Fprint(w, ",Explanation")
+			}
+			fmt.Fprintln(w)
+		}
+	}
 	counters, err := c.client.Stats(c.name())
 	if err != nil {
-		return c.fail(err)
+		return c.failDisplay(err, header)
 	}
-	if csv && !noHeaders {
-		fmt.Fprint(c.stdout, "Stat,Value")
-		if explain {
-			fmt.Fprint(c.stdout, ",Explanation")
-		}
-		fmt.Fprintln(c.stdout)
-	}
+	header(c.stdout)
 	for _, k := range counters {
 		if !all && k.Value == 0 {
 			continue

@@ -93,3 +93,61 @@ func TestRefusalsExitWithTheErrno(t *testing.T) {
 		e.fails(c.code, "Error: ", c.args...)
 	}
 }
+
+// TestFailedDisplaysPrintTheHeader: Jool's client prints a table's header
+// once it has found its kernel module, before the request that fails; with
+// no module (daemon) it prints nothing. An -i name that is too long fails
+// as the request is built, so also after the header.
+func TestFailedDisplaysPrintTheHeader(t *testing.T) {
+	e := newEnv(t)
+	e.ok("instance", "add")
+	const (
+		eamtTable = "+---------------------------------------------+--------------------+\n" +
+			"|                                 IPv6 Prefix |        IPv4 Prefix |\n" +
+			"+---------------------------------------------+--------------------+\n"
+		denyTable = "+--------------------+\n|        IPv4 Prefix |\n+--------------------+\n"
+		tooLong   = "1234567890123456"
+		noName    = "Error: The instance name must be a null-terminated ascii string, 15 characters max.\n"
+	)
+	cases := []struct {
+		code     int
+		out, err string // err: a prefix of stderr
+		args     []string
+	}{
+		{3, eamtTable, "Error: ", []string{"-i", "nope", "eamt", "display"}},
+		{3, "IPv6 Prefix,IPv4 Prefix\n", "Error: ", []string{"-i", "nope", "eamt", "display", "--csv"}},
+		{3, "", "Error: ", []string{"-i", "nope", "eamt", "display", "--no-headers"}},
+		{3, denyTable, "Error: ", []string{"-i", "nope", "denylist4", "display"}},
+		{3, "IPv4 Prefix\n", "Warning: blacklist4 is deprecated", []string{"-i", "nope", "blacklist4", "display", "--csv"}},
+		{3, "", "Error: ", []string{"-i", "nope", "global", "display"}},
+		{3, "Field,Value\n", "Error: ", []string{"-i", "nope", "global", "display", "--csv"}},
+		{3, "", "Error: ", []string{"-i", "nope", "stats", "display"}},
+		{3, "Stat,Value,Explanation\n", "Error: ", []string{"-i", "nope", "stats", "display", "--csv", "--explain"}},
+		{3, "", "Error: ", []string{"-i", "nope", "address", "query", "192.0.2.1"}},
+		{234, eamtTable, noName, []string{"-i", tooLong, "eamt", "display"}},
+		{234, "Stat,Value\n", noName, []string{"-i", tooLong, "stats", "display", "--csv"}},
+		{234, "Status unknown\n", noName, []string{"-i", tooLong, "instance", "status"}},
+		{234, "", noName, []string{"-i", tooLong, "global", "update", "tos", "5"}},
+		{234, "", noName, []string{"-i", tooLong, "instance", "add"}},
+		{234, "", noName, []string{"-i", tooLong, "address", "query", "192.0.2.1"}},
+		{234, "", noName, []string{"-i", tooLong, "file", "handle", e.writeFile("f.json", goodFile)}},
+	}
+	for _, c := range cases {
+		r := e.run(c.args...)
+		if r.code != c.code || r.out != c.out || !strings.HasPrefix(r.err, c.err) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want %d, %q, %q...", c.args, r.code, r.out, r.err, c.code, c.out, c.err)
+		}
+	}
+	// No daemon: nothing on stdout, except that the instance is dead.
+	none := []string{"--socket", e.dir + "/none.sock"}
+	for _, args := range [][]string{{"eamt", "display"}, {"stats", "display", "--csv"}, {"-i", tooLong, "eamt", "display"}} {
+		var o, er strings.Builder
+		if code := Main("jool_siit", append(none, args...), &o, &er); code != 253 || o.String() != "" {
+			t.Errorf("%v without a daemon: exit %d, stdout %q", args, code, o.String())
+		}
+	}
+	var o, er strings.Builder
+	if code := Main("jool_siit", append(none, "instance", "status"), &o, &er); code != 253 || o.String() != "Dead\n" {
+		t.Errorf("instance status without a daemon: exit %d, stdout %q", code, o.String())
+	}
+}

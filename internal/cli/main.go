@@ -70,6 +70,17 @@ func (c *ctx) fail(err error) int {
 	return 256 - int(control.ErrnoOf(err))
 }
 
+// failDisplay is fail for a display command. Jool's client prints a table's
+// header as soon as it has found the kernel module, before the request that
+// fails, so the header comes out unless there is no daemon.
+func (c *ctx) failDisplay(err error, header func(w io.Writer)) int {
+	var nr *control.NotRunningError
+	if !errors.As(err, &nr) {
+		header(c.stdout)
+	}
+	return c.fail(err)
+}
+
 func (c *ctx) warn(format string, a ...any) {
 	fmt.Fprintf(c.stderr, "Warning: %s\n", fmt.Sprintf(format, a...))
 }

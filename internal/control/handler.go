@@ -1,6 +1,7 @@
 package control
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"syscall"
@@ -15,6 +16,9 @@ func (s *Server) handle(req *Request, payload []byte) (any, []byte, error) {
 	name := req.Instance
 	if name == "" {
 		name = config.DefaultInstanceName
+	} else if config.ValidateName(name) != nil {
+		// Jool's client checks -i as it builds a request, in these words.
+		return nil, nil, clientSide(errors.New(badInstanceName))
 	}
 	switch req.Op {
 	case OpPing:
@@ -187,6 +191,10 @@ func (s *Server) handle(req *Request, payload []byte) (any, []byte, error) {
 	}
 	return nil, nil, unknownOp(req.Op)
 }
+
+// badInstanceName is jool_siit's refusal of an instance name given with -i,
+// word for word: scripts may look for it.
+const badInstanceName = "The instance name must be a null-terminated ascii string, 15 characters max."
 
 var allOps = []string{OpInstanceDisplay, OpInstanceAdd, OpInstanceRemove, OpInstanceFlush, OpInstanceStatus,
 	OpGlobalDisplay, OpGlobalUpdate, OpEAMTDisplay, OpEAMTAdd, OpEAMTRemove, OpEAMTFlush, OpDenylistDisplay,

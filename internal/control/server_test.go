@@ -119,6 +119,13 @@ func TestRefusalsSayWhoseMistake(t *testing.T) {
 	if errno, k := kind(sendFile(c, doc, "f.json", "", false)); errno != syscall.EINVAL || !k {
 		t.Errorf("file with a refused value: errno %d, kernel %v", errno, k)
 	}
+	// An instance name that is too long is the client's mistake in Jool,
+	// found as it builds the request, worded as jool_siit words it.
+	for _, err := range []error{c.UpdateGlobal("1234567890123456", "tos", "5"), sendFile(c, doc, "f.json", "1234567890123456", false)} {
+		if errno, k := kind(err); errno != syscall.EINVAL || k || err.Error() != badInstanceName {
+			t.Errorf("long instance name: errno %d, kernel %v, %q", errno, k, err)
+		}
+	}
 	c.Version = 2
 	if errno, k := kind(c.Ping()); errno != syscall.EPROTO || k {
 		t.Errorf("protocol mismatch: errno %d, kernel %v", errno, k)
