@@ -151,3 +151,30 @@ func TestFailedDisplaysPrintTheHeader(t *testing.T) {
 		t.Errorf("instance status without a daemon: exit %d, stdout %q", code, o.String())
 	}
 }
+
+// TestDenylist4Repeats: Jool's denylist4 is a list; adding a prefix it holds
+// appends it again (from the CLI or a file), display shows every copy in the
+// order added, and remove takes out the first one.
+func TestDenylist4Repeats(t *testing.T) {
+	e := newEnv(t)
+	e.ok("instance", "add")
+	e.ok("denylist4", "add", "198.51.100.0/24")
+	e.ok("denylist4", "add", "203.0.113.0/24")
+	e.ok("denylist4", "add", "198.51.100.0/24")
+	if got := e.ok("denylist4", "display", "--csv"); got != "IPv4 Prefix\n198.51.100.0/24\n203.0.113.0/24\n198.51.100.0/24\n" {
+		t.Errorf("denylist4 display --csv = %q", got)
+	}
+	e.ok("denylist4", "remove", "198.51.100.0/24")
+	if got := e.ok("denylist4", "display", "--csv", "--no-headers"); got != "203.0.113.0/24\n198.51.100.0/24\n" {
+		t.Errorf("after one remove: %q", got)
+	}
+	e.ok("denylist4", "remove", "198.51.100.0/24")
+	e.fails(3, "does not contain", "denylist4", "remove", "198.51.100.0/24")
+	e.ok("file", "handle", e.writeFile("d.json", `{"instance": "default", "framework": "netfilter",
+		"denylist4": ["192.0.2.0/28", "192.0.2.0/28"]}`))
+	want := "+--------------------+\n|        IPv4 Prefix |\n+--------------------+\n" +
+		"|       192.0.2.0/28 |\n|       192.0.2.0/28 |\n+--------------------+\n"
+	if got := e.ok("denylist4", "display"); got != want {
+		t.Errorf("denylist4 display after the file:\n%s", got)
+	}
+}

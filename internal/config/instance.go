@@ -102,15 +102,10 @@ func (in *Instance) Validate(force bool) error {
 	if _, err := (*eamt.Table)(nil).AddAll(in.EAMT, force); err != nil {
 		return fmt.Errorf("eamt: %w", err)
 	}
-	seen := make(map[netip.Prefix]bool, len(in.Denylist4))
-	for _, p := range in.Denylist4 {
+	for _, p := range in.Denylist4 { // repeats allowed, as in Jool
 		if err := CheckDenylist4(p, force); err != nil {
 			return err
 		}
-		if seen[p] {
-			return fmt.Errorf("denylist4 lists %s twice; remove one", p)
-		}
-		seen[p] = true
 	}
 	return nil
 }

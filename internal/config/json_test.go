@@ -179,6 +179,10 @@ func TestValidateCollisions(t *testing.T) {
 	if err := in.Validate(false); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Fatalf("denylisting 127/8 without --force: %v", err)
 	}
+	in.Denylist4 = []netip.Prefix{mustPrefix("192.0.2.0/24"), mustPrefix("192.0.2.0/24")}
+	if err := in.Validate(false); err != nil {
+		t.Fatalf("a repeated denylist4 prefix (Jool appends it): %v", err)
+	}
 	in.Denylist4 = []netip.Prefix{mustPrefix("192.0.2.1/24")}
 	if err := in.Validate(true); err == nil || !strings.Contains(err.Error(), "192.0.2.0/24") {
 		t.Fatalf("host bits: %v", err)

@@ -280,7 +280,7 @@ func (s *State) FlushEAMT(name string) error {
 	})
 }
 
-// AddDenylist4 adds a denylist4 prefix; force allows prefixes inside the
+// AddDenylist4 appends a denylist4 prefix; force allows prefixes inside the
 // ranges that are never translated anyway.
 func (s *State) AddDenylist4(name string, p netip.Prefix, force bool) error {
 	if err := config.CheckDenylist4(p, force); err != nil {
@@ -291,9 +291,8 @@ func (s *State) AddDenylist4(name string, p netip.Prefix, force bool) error {
 		if err != nil {
 			return err
 		}
-		if slices.Contains(in.Denylist4, p) {
-			return errnoErr(syscall.EEXIST, "denylist4 already contains %s", p)
-		}
+		// A prefix already listed is listed again, as Jool does (its
+		// removal then takes out one of the two).
 		in.Denylist4 = append(in.Denylist4, p)
 		return nil
 	})
@@ -352,15 +351,10 @@ func (s *State) BuildFile(c *config.Instance, force bool) (*eamt.Table, error) {
 	if err := config.ValidateGlobals(c.Globals); err != nil {
 		return nil, invalid(fmt.Errorf("global: %w", err))
 	}
-	seen := make(map[netip.Prefix]bool, len(c.Denylist4))
-	for _, p := range c.Denylist4 {
+	for _, p := range c.Denylist4 { // repeats allowed, as in Jool
 		if err := config.CheckDenylist4(p, force); err != nil {
 			return nil, invalid(err)
 		}
-		if seen[p] {
-			return nil, errnoErr(syscall.EEXIST, "denylist4 lists %s twice; remove one", p)
-		}
-		seen[p] = true
 	}
 	tab, err := (*eamt.Table)(nil).AddAll(c.EAMT, force)
 	if err != nil {
