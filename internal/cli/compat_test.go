@@ -178,3 +178,23 @@ func TestDenylist4Repeats(t *testing.T) {
 		t.Errorf("denylist4 display after the file:\n%s", got)
 	}
 }
+
+// TestPlateausWithZeros: Jool's client accepts zeros in mtu-plateaus and its
+// kernel module drops them, refusing (EINVAL) a list of nothing but zeros.
+func TestPlateausWithZeros(t *testing.T) {
+	e := newEnv(t)
+	e.ok("instance", "add")
+	e.ok("global", "update", "mtu-plateaus", "1500,0")
+	if got := e.ok("global", "display"); !strings.Contains(got, "  mtu-plateaus: 1500\n") {
+		t.Errorf("after 1500,0:\n%s", got)
+	}
+	e.fails(22, "nothing but zeros", "global", "update", "mtu-plateaus", "0")
+	e.fails(22, "nothing but zeros", "global", "update", "mtu-plateaus", "0,0")
+	e.fails(234, "cannot be empty", "global", "update", "mtu-plateaus", ",")
+	const file = `{"instance": "default", "framework": "netfilter", "global": {"mtu-plateaus": %s}}`
+	e.ok("file", "handle", e.writeFile("z.json", fmt.Sprintf(file, "[1500, 0, 1280]")))
+	if got := e.ok("global", "display", "--csv"); !strings.Contains(got, "mtu-plateaus,\"1500,1280\"\n") {
+		t.Errorf("after [1500, 0, 1280]:\n%s", got)
+	}
+	e.fails(22, "nothing but zeros", "file", "handle", e.writeFile("zz.json", fmt.Sprintf(file, "[0, 0]")))
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -87,7 +88,8 @@ func parseUint(name, s string, max uint64) (uint64, error) {
 	return n, nil
 }
 
-// ParsePlateaus parses "1500,1280,576" (16-bit values, comma-separated).
+// ParsePlateaus parses "1500,1280,576" (16-bit values, comma-separated), as
+// Jool's client does: zeros are allowed here (see NormalizePlateaus).
 func ParsePlateaus(s string) ([]uint16, error) {
 	var out []uint16
 	for _, tok := range strings.Split(s, ",") {
@@ -107,6 +109,22 @@ func ParsePlateaus(s string) ([]uint16, error) {
 		return nil, fmt.Errorf("mtu-plateaus: %d values given; the maximum is %d", len(out), MaxPlateaus)
 	}
 	return out, nil
+}
+
+// NormalizePlateaus does to an mtu-plateaus list what Jool's kernel module
+// does with it: zeros are dropped, duplicates removed and the rest sorted in
+// descending order. A list of nothing but zeros is refused.
+func NormalizePlateaus(p []uint16) ([]uint16, error) {
+	nonzero := make([]uint16, 0, len(p))
+	for _, v := range p {
+		if v != 0 {
+			nonzero = append(nonzero, v)
+		}
+	}
+	if len(nonzero) == 0 && len(p) > 0 {
+		return nil, errors.New("mtu-plateaus has nothing but zeros; give at least one MTU, e.g. 1500,1280")
+	}
+	return xlat.NormalizePlateaus(nonzero)
 }
 
 func parseOptPrefix(name, s string, v6 bool) (netip.Prefix, error) {
@@ -142,6 +160,12 @@ func SetGlobal(g *xlat.Globals, name, value string) error {
 	if err := setGlobal(&n, name, value); err != nil {
 		return err
 	}
+	if name == "mtu-plateaus" {
+		var err error
+		if n.MTUPlateaus, err = NormalizePlateaus(n.MTUPlateaus); err != nil {
+			return err
+		}
+	}
 	if err := ValidateGlobals(n); err != nil {
 		return err
 	}
@@ -173,10 +197,7 @@ func setGlobal(g *xlat.Globals, name, value string) error {
 		u, err = parseUint(name, value, 0xff)
 		g.TOS = uint8(u)
 	case "mtu-plateaus":
-		var p []uint16
-		if p, err = ParsePlateaus(value); err == nil {
-			g.MTUPlateaus, err = xlat.NormalizePlateaus(p)
-		}
+		g.MTUPlateaus, err = ParsePlateaus(value)
 	case "eam-hairpin-mode":
 		var m xlat.HairpinMode
 		if m, err = xlat.ParseHairpinMode(value); err == nil {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,7 +33,8 @@ func TestSetGlobal(t *testing.T) {
 		{"tos", "abc", "not an unsigned integer"},
 		{"mtu-plateaus", "1,2,x", "not an unsigned integer"},
 		{"mtu-plateaus", ",", "cannot be empty"},
-		{"mtu-plateaus", "0", "not a valid MTU plateau"},
+		{"mtu-plateaus", "0", "nothing but zeros"},
+		{"mtu-plateaus", "0,0", "nothing but zeros"},
 		{"eam-hairpin-mode", "bogus", "off, simple, intrinsic"},
 		{"rfc6791v4-prefix", "1.2.3.4/40", "out of bounds (0-32)"},
 		{"bogus", "1", "unknown global"},
@@ -47,6 +49,29 @@ func TestSetGlobal(t *testing.T) {
 		if FormatAll(&g) != FormatAll(&before) {
 			t.Errorf("SetGlobal(%s, %s) changed the globals on error", c.key, c.value)
 		}
+	}
+}
+
+// TestPlateausZeros: Jool's kernel module drops zeros from mtu-plateaus and
+// refuses a list of nothing but zeros; its client lets zeros through.
+func TestPlateausZeros(t *testing.T) {
+	g := xlat.DefaultGlobals()
+	if err := SetGlobal(&g, "mtu-plateaus", "1500,0,1280,1500,0"); err != nil || !slices.Equal(g.MTUPlateaus, []uint16{1500, 1280}) {
+		t.Errorf("1500,0,1280,1500,0: %v, %v", g.MTUPlateaus, err)
+	}
+	if err := CheckGlobalSyntax("mtu-plateaus", "0,0"); err != nil {
+		t.Errorf("the syntax of 0,0: %v", err)
+	}
+	in, err := Parse([]byte(`{"instance":"x","framework":"netfilter","global":{"mtu-plateaus":[0,1500,0]}}`), "")
+	if err != nil || in.Validate(false) != nil {
+		t.Errorf("[0,1500,0]: %v", err)
+	}
+	in, err = Parse([]byte(`{"instance":"x","framework":"netfilter","global":{"mtu-plateaus":[0]}}`), "")
+	if err != nil {
+		t.Fatalf("[0]: %v", err)
+	}
+	if err := in.Validate(false); err == nil || !strings.Contains(err.Error(), "nothing but zeros") {
+		t.Errorf("[0] validated: %v", err)
 	}
 }
 

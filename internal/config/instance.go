@@ -96,7 +96,12 @@ func (in *Instance) Validate(force bool) error {
 	if _, err := ParseFramework(string(in.Framework)); err != nil {
 		return err
 	}
-	if err := ValidateGlobals(in.Globals); err != nil {
+	g := in.Globals.Clone()
+	var err error
+	if g.MTUPlateaus, err = NormalizePlateaus(g.MTUPlateaus); err != nil {
+		return err
+	}
+	if err := ValidateGlobals(g); err != nil {
 		return err
 	}
 	if _, err := (*eamt.Table)(nil).AddAll(in.EAMT, force); err != nil {

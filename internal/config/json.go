@@ -242,11 +242,10 @@ func parseGlobal(s *scanner, g *xlat.Globals, d Global) error {
 		if err != nil {
 			return err
 		}
-		n, err := xlat.NormalizePlateaus(p)
-		if err != nil {
-			return s.errAt(pos, "%v", err)
+		if len(p) == 0 {
+			return s.errAt(pos, "%q cannot be empty; give MTUs, e.g. [1500, 1280]", d.Name)
 		}
-		g.MTUPlateaus = n
+		g.MTUPlateaus = p // as written: Validate and SetGlobal normalize it
 		return nil
 	}
 	// Prefixes and the hairpin mode are strings; prefixes may be null.

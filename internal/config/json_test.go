@@ -30,7 +30,7 @@ func TestParseJoolSample(t *testing.T) {
 	want.Globals.ManuallyEnabled = false
 	want.Globals.ZeroizeTrafficClass = true
 	want.Globals.TOS = 254
-	want.Globals.MTUPlateaus = []uint16{6, 5, 4, 3, 2, 1}
+	want.Globals.MTUPlateaus = []uint16{1, 2, 3, 4, 5, 6} // as written; Validate and BuildFile normalize
 	want.Globals.AmendUDPChecksumZero = true
 	want.Globals.EAMHairpinMode = xlat.HairpinSimple
 	want.Globals.RandomizeRFC6791 = false

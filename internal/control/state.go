@@ -340,7 +340,8 @@ func (s *State) HandleFile(c *config.Instance, force bool) error {
 
 // BuildFile validates c completely and builds its EAM table, without
 // touching the state; ApplyBuilt then publishes it. The split lets the
-// expensive part of a huge file run outside the state's lock.
+// expensive part of a huge file run outside the state's lock. c's
+// mtu-plateaus come out normalized (config.NormalizePlateaus).
 func (s *State) BuildFile(c *config.Instance, force bool) (*eamt.Table, error) {
 	if err := config.ValidateName(c.Name); err != nil {
 		return nil, invalid(err)
@@ -348,6 +349,11 @@ func (s *State) BuildFile(c *config.Instance, force bool) (*eamt.Table, error) {
 	if _, err := config.ParseFramework(string(c.Framework)); err != nil {
 		return nil, invalid(err)
 	}
+	plateaus, err := config.NormalizePlateaus(c.Globals.MTUPlateaus)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("global: %w", err))
+	}
+	c.Globals.MTUPlateaus = plateaus
 	if err := config.ValidateGlobals(c.Globals); err != nil {
 		return nil, invalid(fmt.Errorf("global: %w", err))
 	}
