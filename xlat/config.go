@@ -52,9 +52,14 @@ type Config struct {
 
 // NewConfig validates p completely (nothing is applied unless everything is
 // valid) and returns the snapshot. p is deep-copied.
+//
+// Unlike Globals.Validate, NewConfig accepts a /96 pool6 whose u-octet (bits
+// 64-71) is not zero: Jool lets --force set one, and instance add too, and
+// translates with the prefix as it is, as this package does. Whether to allow
+// it is the control plane's decision.
 func NewConfig(p Params) (*Config, error) {
 	g := p.Globals.Clone()
-	if err := g.Validate(); err != nil {
+	if err := validateGlobals(g); err != nil {
 		return nil, fmt.Errorf("invalid globals: %w", err)
 	}
 	plateaus, err := NormalizePlateaus(g.MTUPlateaus)
@@ -116,6 +121,18 @@ func NewConfig(p Params) (*Config, error) {
 		SelfV6:    p.SelfV6,
 	}
 	return c, nil
+}
+
+// validateGlobals is Globals.Validate but for the u-octet of a /96 pool6 (see
+// NewConfig). Clearing the u-octet of a /96 prefix without host bits cannot
+// hide another fault: those bits lie inside the prefix.
+func validateGlobals(g Globals) error {
+	if p := g.Pool6; p.IsValid() && p.Addr().Is6() && p.Bits() == 96 && p.Masked() == p {
+		b := p.Addr().As16()
+		b[8] = 0
+		g.Pool6 = netip.PrefixFrom(netip.AddrFrom16(b), 96)
+	}
+	return g.Validate()
 }
 
 // Params returns a deep copy of the parameters the Config was built from

@@ -51,9 +51,7 @@ func globalUpdate(c *ctx, g config.Global, args []string) int {
 	if err := config.CheckGlobalSyntax(g.Name, value); err != nil {
 		return c.fail(err)
 	}
-	// --force is accepted for compatibility: no SIIT global needs it in siit
-	// (pool6's u-octet must be zero for the data plane regardless).
-	if err := c.client.UpdateGlobal(c.name(), g.Name, value); err != nil {
+	if err := c.client.UpdateGlobal(c.name(), g.Name, value, force); err != nil {
 		return c.fail(err)
 	}
 	return 0

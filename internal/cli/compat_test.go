@@ -198,3 +198,26 @@ func TestPlateausWithZeros(t *testing.T) {
 	}
 	e.fails(22, "nothing but zeros", "file", "handle", e.writeFile("zz.json", fmt.Sprintf(file, "[0, 0]")))
 }
+
+// TestForceAllowsAUOctet: pool6's u-octet (bits 64-71) must be zero unless
+// --force is given, as Jool's kernel module checks it; instance add does not
+// check it at all. A pool6 set so stays while other globals change.
+func TestForceAllowsAUOctet(t *testing.T) {
+	e := newEnv(t)
+	const u = "2001:db8:0:0:ff00::/96"
+	e.ok("instance", "add", "--pool6", u)
+	e.ok("instance", "add", "other")
+	e.fails(22, "--force", "-i", "other", "global", "update", "pool6", u)
+	e.ok("-i", "other", "global", "update", "pool6", u, "--force")
+	e.ok("-i", "other", "global", "update", "tos", "5")
+	if got := e.ok("-i", "other", "global", "display"); !strings.Contains(got, "  pool6: "+u+"\n") {
+		t.Errorf("global display:\n%s", got)
+	}
+	e.fails(22, "host bits", "global", "update", "pool6", "2001:db8:0:0:ff00::/64", "--force")
+	file := e.writeFile("u.json", `{"instance": "third", "framework": "netfilter", "global": {"pool6": "`+u+`"}}`)
+	e.fails(22, "--force", "file", "handle", file)
+	e.ok("file", "handle", file, "--force")
+	if p := e.st.Snapshot().Instance("third").Globals.Pool6.String(); p != u {
+		t.Errorf("pool6 after file handle --force: %s", p)
+	}
+}

@@ -153,9 +153,11 @@ func CheckGlobalSyntax(name, value string) error {
 }
 
 // SetGlobal parses value for the global named name (exact name) into g, the
-// way `jool_siit global update` does, then validates g as a whole. On error g
-// is left unchanged.
-func SetGlobal(g *xlat.Globals, name, value string) error {
+// way `jool_siit global update` does, then validates g as a whole, as Jool's
+// kernel module does; force skips the check --force overrides for this global
+// (the others' were made, or skipped, when they were set). On error g is
+// left unchanged.
+func SetGlobal(g *xlat.Globals, name, value string, force bool) error {
 	n := g.Clone()
 	if err := setGlobal(&n, name, value); err != nil {
 		return err
@@ -166,8 +168,13 @@ func SetGlobal(g *xlat.Globals, name, value string) error {
 			return err
 		}
 	}
-	if err := ValidateGlobals(n); err != nil {
+	if err := ValidateGlobals(n, true); err != nil {
 		return err
+	}
+	if !force {
+		if err := checkOverridable(n, name); err != nil {
+			return err
+		}
 	}
 	*g = n
 	return nil

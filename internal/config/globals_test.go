@@ -18,7 +18,7 @@ func TestSetGlobal(t *testing.T) {
 	}
 	for _, c := range ok {
 		g := xlat.DefaultGlobals()
-		if err := SetGlobal(&g, c.key, c.value); err != nil {
+		if err := SetGlobal(&g, c.key, c.value, false); err != nil {
 			t.Errorf("SetGlobal(%s, %s): %v", c.key, c.value, err)
 		}
 	}
@@ -42,7 +42,7 @@ func TestSetGlobal(t *testing.T) {
 	for _, c := range bad {
 		g := xlat.DefaultGlobals()
 		before := g.Clone()
-		err := SetGlobal(&g, c.key, c.value)
+		err := SetGlobal(&g, c.key, c.value, false)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("SetGlobal(%s, %s) = %v, want error containing %q", c.key, c.value, err, c.want)
 		}
@@ -56,7 +56,7 @@ func TestSetGlobal(t *testing.T) {
 // refuses a list of nothing but zeros; its client lets zeros through.
 func TestPlateausZeros(t *testing.T) {
 	g := xlat.DefaultGlobals()
-	if err := SetGlobal(&g, "mtu-plateaus", "1500,0,1280,1500,0"); err != nil || !slices.Equal(g.MTUPlateaus, []uint16{1500, 1280}) {
+	if err := SetGlobal(&g, "mtu-plateaus", "1500,0,1280,1500,0", false); err != nil || !slices.Equal(g.MTUPlateaus, []uint16{1500, 1280}) {
 		t.Errorf("1500,0,1280,1500,0: %v, %v", g.MTUPlateaus, err)
 	}
 	if err := CheckGlobalSyntax("mtu-plateaus", "0,0"); err != nil {
@@ -72,6 +72,27 @@ func TestPlateausZeros(t *testing.T) {
 	}
 	if err := in.Validate(false); err == nil || !strings.Contains(err.Error(), "nothing but zeros") {
 		t.Errorf("[0] validated: %v", err)
+	}
+}
+
+// TestForceAndTheUOctet: --force lets pool6 have a non-zero u-octet; the
+// globals set before stay valid when another one changes without --force.
+func TestForceAndTheUOctet(t *testing.T) {
+	g := xlat.DefaultGlobals()
+	if err := SetGlobal(&g, "pool6", "64:ff9b:0:0:100::/96", false); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("without --force: %v", err)
+	}
+	if err := SetGlobal(&g, "pool6", "64:ff9b:0:0:100::/96", true); err != nil {
+		t.Fatalf("with --force: %v", err)
+	}
+	if err := SetGlobal(&g, "tos", "7", false); err != nil || g.Pool6.String() != "64:ff9b:0:0:100::/96" {
+		t.Fatalf("tos after a forced pool6: %v, pool6 %s", err, g.Pool6)
+	}
+	if err := ValidateGlobals(g, false); err == nil {
+		t.Error("ValidateGlobals without force accepted the u-octet")
+	}
+	if err := ValidateGlobals(g, true); err != nil {
+		t.Errorf("ValidateGlobals with force: %v", err)
 	}
 }
 

@@ -101,7 +101,7 @@ func (in *Instance) Validate(force bool) error {
 	if g.MTUPlateaus, err = NormalizePlateaus(g.MTUPlateaus); err != nil {
 		return err
 	}
-	if err := ValidateGlobals(g); err != nil {
+	if err := ValidateGlobals(g, force); err != nil {
 		return err
 	}
 	if _, err := (*eamt.Table)(nil).AddAll(in.EAMT, force); err != nil {
@@ -115,12 +115,67 @@ func (in *Instance) Validate(force bool) error {
 	return nil
 }
 
-// ValidateGlobals checks the globals as Jool does, plus the plateau count.
-func ValidateGlobals(g xlat.Globals) error {
+// ValidateGlobals checks the globals as Jool's kernel module checks a whole
+// set of them (as `file handle` sends), plus the plateau count; force skips
+// the checks that Jool's --force overrides (see checkOverridable).
+func ValidateGlobals(g xlat.Globals, force bool) error {
 	if len(g.MTUPlateaus) > MaxPlateaus {
 		return fmt.Errorf("mtu-plateaus has %d values; the most Jool accepts is %d", len(g.MTUPlateaus), MaxPlateaus)
 	}
-	return g.Validate()
+	rest := g
+	rest.Pool6 = netip.Prefix{} // checked below, u-octet aside
+	if err := rest.Validate(); err != nil {
+		return err
+	}
+	if err := validatePool6(g.Pool6); err != nil {
+		return err
+	}
+	if force {
+		return nil
+	}
+	for _, name := range overridable {
+		if err := checkOverridable(g, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validatePool6 is xlat.ValidatePool6 but for the u-octet (bits 64-71),
+// which checkOverridable checks.
+func validatePool6(p netip.Prefix) error {
+	if !p.IsValid() {
+		return nil
+	}
+	err := xlat.ValidatePool6(p)
+	if err != nil && uOctetOnly(p) {
+		return nil
+	}
+	return err
+}
+
+// uOctetOnly tells whether only a non-zero u-octet can be wrong with p: an
+// IPv6 /96 with no host bits. (In a shorter prefix those bits are host bits.)
+func uOctetOnly(p netip.Prefix) bool {
+	return p.Addr().Is6() && p.Bits() == 96 && p.Masked() == p
+}
+
+// overridable are the globals with a check that --force overrides.
+var overridable = []string{"pool6"}
+
+// checkOverridable applies to the global called name the check that Jool's
+// --force overrides, if it has one: pool6's u-octet must be zero (RFC 6052
+// section 2.2; Jool lets --force, and `instance add --pool6`, set another).
+func checkOverridable(g xlat.Globals, name string) error {
+	switch name {
+	case "pool6":
+		if p := g.Pool6; p.IsValid() && uOctetOnly(p) {
+			if err := xlat.ValidatePool6(p); err != nil {
+				return fmt.Errorf("%w; use --force to use it anyway", err)
+			}
+		}
+	}
+	return nil
 }
 
 // reserved4 are the IPv4 ranges that are never translated (Jool's

@@ -203,9 +203,10 @@ func (c *Client) Globals(name string) (*config.Instance, error) {
 	return in, nil
 }
 
-// UpdateGlobal sets one global (exact key, Jool's value syntax).
-func (c *Client) UpdateGlobal(name, key, value string) error {
-	_, err := c.call(OpGlobalUpdate, name, globalUpdateArgs{Key: key, Value: value}, nil, nil)
+// UpdateGlobal sets one global (exact key, Jool's value syntax); force is
+// --force.
+func (c *Client) UpdateGlobal(name, key, value string, force bool) error {
+	_, err := c.call(OpGlobalUpdate, name, globalUpdateArgs{Key: key, Value: value, Force: force}, nil, nil)
 	return err
 }
 

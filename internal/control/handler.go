@@ -77,7 +77,7 @@ func (s *Server) handle(req *Request, payload []byte) (any, []byte, error) {
 		if err := decodeArgs(req.Args, &a); err != nil {
 			return nil, nil, err
 		}
-		return nil, nil, st.UpdateGlobal(name, a.Key, a.Value)
+		return nil, nil, st.UpdateGlobal(name, a.Key, a.Value, a.Force)
 
 	case OpEAMTDisplay:
 		return nil, encodeEAMT(in.EAMT.Entries()), nil

@@ -53,6 +53,7 @@ type statusResult struct {
 type globalUpdateArgs struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
+	Force bool   `json:"force,omitempty"`
 }
 
 type eamArgs struct {

@@ -21,6 +21,9 @@ func TestQueryMatchesDataPlane(t *testing.T) {
 		if round%4 != 0 {
 			l := xlat.Pool6Lengths[rng.IntN(len(xlat.Pool6Lengths))]
 			b := [16]byte{0x20, 0x01, 0x0d, 0xb8, byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))}
+			if l == 96 && rng.IntN(2) == 0 {
+				b[8] = byte(1 + rng.IntN(255)) // a u-octet, which instance add accepts as in Jool
+			}
 			pool6 = netip.PrefixFrom(netip.AddrFrom16(b), l).Masked()
 		}
 		if err := st.AddInstance("default", config.Netfilter, pool6); err != nil {

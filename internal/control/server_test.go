@@ -108,7 +108,7 @@ func TestRefusalsSayWhoseMistake(t *testing.T) {
 	if errno, k := kind(c.AddInstance("default", config.Netfilter, netip.Prefix{})); errno != syscall.EEXIST || !k {
 		t.Errorf("instance twice: errno %d, kernel %v", errno, k)
 	}
-	if errno, k := kind(c.UpdateGlobal("default", "lowest-ipv6-mtu", "1279")); errno != syscall.EINVAL || !k {
+	if errno, k := kind(c.UpdateGlobal("default", "lowest-ipv6-mtu", "1279", false)); errno != syscall.EINVAL || !k {
 		t.Errorf("lowest-ipv6-mtu 1279: errno %d, kernel %v", errno, k)
 	}
 	doc := []byte(`{"instance": "default", "framework": "netfilter", "global": {"tos": 256}}`)
@@ -121,7 +121,7 @@ func TestRefusalsSayWhoseMistake(t *testing.T) {
 	}
 	// An instance name that is too long is the client's mistake in Jool,
 	// found as it builds the request, worded as jool_siit words it.
-	for _, err := range []error{c.UpdateGlobal("1234567890123456", "tos", "5"), sendFile(c, doc, "f.json", "1234567890123456", false)} {
+	for _, err := range []error{c.UpdateGlobal("1234567890123456", "tos", "5", false), sendFile(c, doc, "f.json", "1234567890123456", false)} {
 		if errno, k := kind(err); errno != syscall.EINVAL || k || err.Error() != badInstanceName {
 			t.Errorf("long instance name: errno %d, kernel %v, %q", errno, k, err)
 		}
@@ -313,7 +313,7 @@ func TestClientRoundTripAllOps(t *testing.T) {
 		}
 	}
 	must(c.AddInstance("a", config.IPTables, pfx("64:ff9b::/96")))
-	must(c.UpdateGlobal("a", "tos", "9"))
+	must(c.UpdateGlobal("a", "tos", "9", false))
 	must(c.AddEAM("a", entry("2001:db8::/120", "192.0.2.0/24"), false))
 	must(c.AddDenylist4("a", pfx("198.51.100.0/24"), false))
 	g, err := c.Globals("a")

@@ -159,7 +159,8 @@ func (s *State) AddInstance(name string, fw config.Framework, pool6 netip.Prefix
 	}
 	g := xlat.DefaultGlobals()
 	g.Pool6 = pool6
-	if err := config.ValidateGlobals(g); err != nil {
+	// As in Jool, instance add does not ask for --force (pool6's u-octet).
+	if err := config.ValidateGlobals(g, true); err != nil {
 		return invalid(err)
 	}
 	return s.update(func(t *txn) error {
@@ -196,20 +197,21 @@ func (s *State) FlushInstances() error {
 }
 
 // UpdateGlobal sets one global from its textual value (Jool's syntax; see
-// config.SetGlobal). key is the exact global name.
-func (s *State) UpdateGlobal(name, key, value string) error {
+// config.SetGlobal). key is the exact global name; force is --force.
+func (s *State) UpdateGlobal(name, key, value string, force bool) error {
 	return s.update(func(t *txn) error {
 		in, err := t.get(name)
 		if err != nil {
 			return err
 		}
-		return config.SetGlobal(&in.Globals, key, value)
+		return config.SetGlobal(&in.Globals, key, value, force)
 	})
 }
 
-// SetGlobals replaces an instance's globals after validating them.
+// SetGlobals replaces an instance's globals after validating them (without
+// --force).
 func (s *State) SetGlobals(name string, g xlat.Globals) error {
-	if err := config.ValidateGlobals(g); err != nil {
+	if err := config.ValidateGlobals(g, false); err != nil {
 		return invalid(err)
 	}
 	return s.update(func(t *txn) error {
@@ -354,7 +356,7 @@ func (s *State) BuildFile(c *config.Instance, force bool) (*eamt.Table, error) {
 		return nil, invalid(fmt.Errorf("global: %w", err))
 	}
 	c.Globals.MTUPlateaus = plateaus
-	if err := config.ValidateGlobals(c.Globals); err != nil {
+	if err := config.ValidateGlobals(c.Globals, force); err != nil {
 		return nil, invalid(fmt.Errorf("global: %w", err))
 	}
 	for _, p := range c.Denylist4 { // repeats allowed, as in Jool

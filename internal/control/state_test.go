@@ -36,8 +36,8 @@ func TestStateTransactions(t *testing.T) {
 		st.AddEAM("default", entry("2001:db8::/120", "198.51.100.0/24"), true),  // same IPv6 prefix
 		st.AddEAM("default", entry("2001:db8:1::/124", "192.0.2.16/28"), false), // overlap without force
 		st.AddEAM("nope", entry("2001:db8:1::/124", "203.0.113.0/28"), false),   // no instance
-		st.UpdateGlobal("default", "pool6", "64:ff9b::/95"),                     // bad length
-		st.UpdateGlobal("default", "lowest-ipv6-mtu", "1000"),                   // too small
+		st.UpdateGlobal("default", "pool6", "64:ff9b::/95", true),               // bad length
+		st.UpdateGlobal("default", "lowest-ipv6-mtu", "1000", true),             // too small
 		st.AddDenylist4("default", pfx("127.0.0.0/8"), false),                   // reserved without force
 		st.RemoveEAM("default", ptr(pfx("2001:db8:9::/120")), nil),              // not there
 		st.RemoveDenylist4("default", pfx("192.0.2.0/24")),                      // not there
@@ -82,7 +82,7 @@ func TestPrepareHookRejects(t *testing.T) {
 	if d := st.Snapshot().Instance("a").Data; d != "built:a" {
 		t.Fatalf("Data = %v", d)
 	}
-	err := st.UpdateGlobal("a", "tos", "13")
+	err := st.UpdateGlobal("a", "tos", "13", false)
 	if err == nil || !strings.Contains(err.Error(), "refuses tos 13") {
 		t.Fatalf("prepare error not returned: %v", err)
 	}
