@@ -221,3 +221,25 @@ func TestForceAllowsAUOctet(t *testing.T) {
 		t.Errorf("pool6 after file handle --force: %s", p)
 	}
 }
+
+// TestRFC6791v4PrefixScope: rfc6791v4-prefix may not overlap the ranges that
+// are never translated unless --force is given, on the command line and in a
+// file, as Jool's kernel module checks it.
+func TestRFC6791v4PrefixScope(t *testing.T) {
+	e := newEnv(t)
+	e.ok("instance", "add")
+	for _, p := range []string{"0.0.0.0/8", "127.0.0.0/8", "127.0.0.1/32", "169.254.0.0/24", "224.0.0.0/4",
+		"239.1.1.0/24", "255.255.255.255/32", "0.0.0.0/0", "192.0.0.0/2"} {
+		e.fails(22, "--force", "global", "update", "rfc6791v4-prefix", p)
+	}
+	e.ok("global", "update", "rfc6791v4-prefix", "127.0.0.0/8", "--force")
+	e.ok("global", "update", "tos", "3") // the forced prefix stays
+	e.ok("global", "update", "rfc6791v4-prefix", "192.0.2.0/24")
+	file := e.writeFile("r.json", `{"instance": "default", "framework": "netfilter",
+		"global": {"rfc6791v4-prefix": "169.254.0.0/16"}}`)
+	e.fails(22, "--force", "file", "handle", file)
+	e.ok("file", "handle", file, "--force")
+	if got := e.ok("global", "display"); !strings.Contains(got, "  rfc6791v4-prefix: 169.254.0.0/16\n") {
+		t.Errorf("global display:\n%s", got)
+	}
+}

@@ -37,6 +37,8 @@ func TestSetGlobal(t *testing.T) {
 		{"mtu-plateaus", "0,0", "nothing but zeros"},
 		{"eam-hairpin-mode", "bogus", "off, simple, intrinsic"},
 		{"rfc6791v4-prefix", "1.2.3.4/40", "out of bounds (0-32)"},
+		{"rfc6791v4-prefix", "127.0.0.0/8", "--force"},
+		{"rfc6791v4-prefix", "192.0.2.1/24", "host bits"},
 		{"bogus", "1", "unknown global"},
 	}
 	for _, c := range bad {

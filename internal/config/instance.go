@@ -161,11 +161,13 @@ func uOctetOnly(p netip.Prefix) bool {
 }
 
 // overridable are the globals with a check that --force overrides.
-var overridable = []string{"pool6"}
+var overridable = []string{"pool6", "rfc6791v4-prefix"}
 
 // checkOverridable applies to the global called name the check that Jool's
 // --force overrides, if it has one: pool6's u-octet must be zero (RFC 6052
-// section 2.2; Jool lets --force, and `instance add --pool6`, set another).
+// section 2.2; Jool lets --force, and `instance add --pool6`, set another),
+// and rfc6791v4-prefix must stay out of the ranges that are never translated
+// (its addresses are the source of ICMP errors sent to IPv4 hosts).
 func checkOverridable(g xlat.Globals, name string) error {
 	switch name {
 	case "pool6":
@@ -174,13 +176,20 @@ func checkOverridable(g xlat.Globals, name string) error {
 				return fmt.Errorf("%w; use --force to use it anyway", err)
 			}
 		}
+	case "rfc6791v4-prefix":
+		if p := g.RFC6791v4Prefix; p.IsValid() {
+			if r, ok := reservedOverlap(p); ok {
+				return fmt.Errorf("rfc6791v4-prefix %s overlaps %s, which is never translated (a poor source for "+
+					"ICMP errors); use --force to set it anyway", p, r)
+			}
+		}
 	}
 	return nil
 }
 
 // reserved4 are the IPv4 ranges that are never translated (Jool's
-// prefix4_validate_scope); denylisting inside them is pointless and Jool asks
-// for --force.
+// prefix4_validate_scope): Jool asks for --force to denylist inside them, or
+// to take rfc6791v4-prefix from them.
 var reserved4 = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("127.0.0.0/8"),
@@ -201,10 +210,18 @@ func CheckDenylist4(p netip.Prefix, force bool) error {
 	if force {
 		return nil
 	}
-	for _, r := range reserved4 {
-		if r.Overlaps(p) {
-			return fmt.Errorf("denylist4 prefix %s overlaps %s, which is never translated anyway; use --force to add it regardless", p, r)
-		}
+	if r, ok := reservedOverlap(p); ok {
+		return fmt.Errorf("denylist4 prefix %s overlaps %s, which is never translated anyway; use --force to add it regardless", p, r)
 	}
 	return nil
+}
+
+// reservedOverlap returns the first range of reserved4 that p overlaps.
+func reservedOverlap(p netip.Prefix) (netip.Prefix, bool) {
+	for _, r := range reserved4 {
+		if r.Overlaps(p) {
+			return r, true
+		}
+	}
+	return netip.Prefix{}, false
 }
