@@ -243,3 +243,21 @@ func TestRFC6791v4PrefixScope(t *testing.T) {
 		t.Errorf("global display:\n%s", got)
 	}
 }
+
+// TestRepeatedKeyIsEEXIST: Jool's client refuses a file with a key twice in
+// one object with -EEXIST (239), daemon or not.
+func TestRepeatedKeyIsEEXIST(t *testing.T) {
+	e := newEnv(t)
+	for _, doc := range []string{
+		`{"instance": "default", "framework": "netfilter", "global": {"tos": 1, "tos": 2}}`,
+		`{"instance": "default", "framework": "netfilter", "eamt": [{"ipv6 prefix": "2001:db8::/120",
+			"ipv6 prefix": "2001:db8::/120", "ipv4 prefix": "192.0.2.0/24"}]}`,
+	} {
+		f := e.writeFile("rep.json", doc)
+		e.fails(239, "Error: ", "file", "handle", f)
+		var o, er strings.Builder
+		if code := Main("jool_siit", []string{"--socket", e.dir + "/none.sock", "file", "handle", f}, &o, &er); code != 239 {
+			t.Errorf("without a daemon: exit %d, stderr %q", code, er.String())
+		}
+	}
+}

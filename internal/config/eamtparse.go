@@ -152,7 +152,7 @@ func (s *scanner) eamObject(i int) (t6, t4 []byte, pos6, pos4 int, err error) {
 			return s.skip()
 		case keyIs(key, keyEAM6):
 			if has6 {
-				return s.errAt(pos, "eamt entry #%d has two %q keys", i+1, keyEAM6)
+				return repeatedKey{s.errAt(pos, "eamt entry #%d has two %q keys", i+1, keyEAM6)}
 			}
 			has6 = true
 			var err error
@@ -160,7 +160,7 @@ func (s *scanner) eamObject(i int) (t6, t4 []byte, pos6, pos4 int, err error) {
 			return err
 		case keyIs(key, keyEAM4):
 			if has4 {
-				return s.errAt(pos, "eamt entry #%d has two %q keys", i+1, keyEAM4)
+				return repeatedKey{s.errAt(pos, "eamt entry #%d has two %q keys", i+1, keyEAM4)}
 			}
 			has4 = true
 			var err error

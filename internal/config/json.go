@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -47,12 +48,20 @@ func unknownKey(s *scanner, pos int, key []byte, where string, known []string) e
 		key, where, strings.Join(known, ", "))
 }
 
+// ErrRepeatedKey is in the error Parse returns for a key that appears twice
+// in one object: Jool's client refuses such a file with EEXIST, not EINVAL.
+var ErrRepeatedKey = errors.New("repeated key")
+
+type repeatedKey struct{ error }
+
+func (repeatedKey) Is(target error) bool { return target == ErrRepeatedKey }
+
 // seen tracks which keys an object already had, to reject duplicates as Jool does.
 type seen map[string]bool
 
 func (m seen) once(s *scanner, pos int, name string) error {
 	if m[name] {
-		return s.errAt(pos, "key %q appears more than once; keep one", name)
+		return repeatedKey{s.errAt(pos, "key %q appears more than once; keep one", name)}
 	}
 	m[name] = true
 	return nil

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"net/netip"
 	"os"
 	"reflect"
@@ -133,6 +134,27 @@ func TestParseCaseInsensitiveKeysAndComments(t *testing.T) {
 	}
 	if in.Globals.Pool6 != mustPrefix("64:ff9b::/96") || len(in.EAMT) != 1 {
 		t.Fatalf("got %+v", in)
+	}
+}
+
+// TestParseRepeatedKeys: a key twice in one object is ErrRepeatedKey (Jool's
+// client says EEXIST), on the fast EAMT path and the general one alike.
+func TestParseRepeatedKeys(t *testing.T) {
+	for _, doc := range []string{
+		`{"instance":"x","instance":"x","framework":"netfilter"}`,
+		`{"instance":"x","framework":"netfilter","global":{"tos":1,"TOS":2}}`,
+		`{"instance":"x","framework":"netfilter","eamt":[],"eamt":[]}`,
+		`{"instance":"x","framework":"netfilter","eamt":[{"ipv6 prefix":"2001:db8::/120","ipv6 prefix":"2001:db8::/120","ipv4 prefix":"192.0.2.0/24"}]}`,
+	} {
+		for _, general := range []bool{false, true} {
+			if _, err := parse([]byte(doc), "", general); !errors.Is(err, ErrRepeatedKey) {
+				t.Errorf("%s (general %v): %v", doc, general, err)
+			}
+		}
+	}
+	both := `{"instance":"x","framework":"netfilter","denylist4":[],"blacklist4":[]}`
+	if _, err := Parse([]byte(both), ""); err == nil || errors.Is(err, ErrRepeatedKey) {
+		t.Errorf("denylist4 and blacklist4: %v", err)
 	}
 }
 

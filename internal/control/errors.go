@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+
+	"github.com/siit-project/siit/internal/config"
 )
 
 // Error is a control-plane error with the errno Jool would have returned for
@@ -25,7 +27,8 @@ func errnoErr(errno syscall.Errno, format string, args ...any) error {
 	return &Error{Errno: errno, Err: fmt.Errorf(format, args...)}
 }
 
-// invalid wraps err as an EINVAL control error (nil stays nil).
+// invalid wraps err as a control error with ErrnoOf's errno, EINVAL as a
+// rule (nil stays nil).
 func invalid(err error) error {
 	if err == nil {
 		return nil
@@ -34,7 +37,7 @@ func invalid(err error) error {
 	if errors.As(err, &ce) {
 		return err
 	}
-	return &Error{Errno: syscall.EINVAL, Err: err}
+	return &Error{Errno: ErrnoOf(err), Err: err}
 }
 
 // clientError is a mistake that Jool's client finds before it asks its kernel
@@ -62,11 +65,15 @@ func isKernel(err error) bool {
 	return !errors.As(err, &ce)
 }
 
-// ErrnoOf returns the errno carried by err (EINVAL when it carries none).
+// ErrnoOf returns the errno carried by err; when it carries none, EEXIST for
+// a file with a repeated key (as Jool's client says), else EINVAL.
 func ErrnoOf(err error) syscall.Errno {
 	var ce *Error
 	if errors.As(err, &ce) && ce.Errno != 0 {
 		return ce.Errno
+	}
+	if errors.Is(err, config.ErrRepeatedKey) {
+		return syscall.EEXIST
 	}
 	return syscall.EINVAL
 }
