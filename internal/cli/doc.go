@@ -29,6 +29,8 @@
 // own words; layouts that scripts parse follow Jool's.
 //
 // Deliberate differences from jool_siit 4.1.9: malformed prefixes such as
-// "192.0.2.0/24/2" are rejected instead of truncated; `file display` (a
-// hidden operation) prints the running configuration as a JSON file.
+// "192.0.2.0/24/2" are rejected instead of truncated, and numbers and JSON
+// are parsed more strictly, eam-hairpin-mode more leniently (README.md lists
+// the cases); `file display` (a hidden operation) prints the running
+// configuration as a JSON file.
 package cli
