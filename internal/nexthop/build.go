@@ -59,6 +59,10 @@ type rawRoute struct {
 	srcLen   uint8  // IPv6 source-specific route ("from"): not followed
 	nhid     uint32 // nexthop object, 0 if none
 	nhs      []rawNexthop
+	// seq orders routes of one prefix and metric as the kernel does (dump
+	// order, then the order events added them in); see compareRouteKey.
+	seq  uint64
+	next int32 // st.byPrefix chain: position + 1 of the next route of the prefix, 0 at the end (patch.go)
 }
 
 // usableNUD are the neighbour states in which the kernel transmits without
@@ -146,8 +150,8 @@ func buildFIB(s *st) *fib {
 	populated := map[tableFamily]bool{} // tables holding followed routes, per family
 	for i := range routes {
 		r := &routes[i]
-		if r.srcLen != 0 || r.tos&^tosRouteMask != 0 || r.tos != 0 && r.dst.Addr().Is6() {
-			f.unfollowed++ // see addRoutes
+		if unfollowedRoute(r) {
+			f.unfollowed++
 		}
 		populated[tableFamily{r.table, r.dst.Addr().Is6()}] = true
 		switch {
@@ -206,6 +210,7 @@ func buildFIB(s *st) *fib {
 	}
 	f.v4.buildJump(jumpMinNodes)
 	f.v6.buildJump(jumpMinNodes)
+	f.localHost = localHost
 
 	lo := "lo"
 	for _, l := range links {
@@ -233,6 +238,12 @@ func buildFIB(s *st) *fib {
 	return f
 }
 
+// unfollowedRoute reports a route siit leaves out and counts (see
+// compilePrefix): IPv6 source-specific, or a TOS no packet can match.
+func unfollowedRoute(r *rawRoute) bool {
+	return r.srcLen != 0 || r.tos&^tosRouteMask != 0 || r.tos != 0 && r.dst.Addr().Is6()
+}
+
 // addRoutes compiles the routes named by keys (sorted by compareRouteKey):
 // for each prefix the best usable route (or IPv6 ECMP group) is added to
 // f.routes and handed to insert, unless skip says the prefix is taken. It
@@ -246,12 +257,7 @@ func buildFIB(s *st) *fib {
 // prefix of the same trie, as the kernel backtracks (see fib.resolve).
 func (f *fib) addRoutes(routes []rawRoute, keys []routeKey, skip func(netip.Prefix) bool, insert func(netip.Prefix, int32)) int {
 	n := 0
-	var cands, plain []*rawRoute
-	add := func(p netip.Prefix, e routeEntry) int32 {
-		e.plen = uint8(p.Bits())
-		f.routes = append(f.routes, e)
-		return int32(len(f.routes) - 1)
-	}
+	var cands []*rawRoute
 	for i := 0; i < len(keys); {
 		p := routes[keys[i].idx].dst
 		cands = cands[:0]
@@ -261,42 +267,59 @@ func (f *fib) addRoutes(routes []rawRoute, keys []routeKey, skip func(netip.Pref
 		if skip(p) {
 			continue
 		}
-		// A destination that has IPv6 source-specific routes ("from"):
-		// for a packet from any other source the kernel skips the whole
-		// prefix, its plain routes included, and backtracks to a shorter
-		// one. siit does the same for every source (counted).
-		if slices.ContainsFunc(cands, func(r *rawRoute) bool { return r.srcLen != 0 }) {
-			continue
-		}
-		alt := uint32(len(f.alts))
-		plain = plain[:0]
-		for _, r := range cands {
-			switch {
-			case r.tos == 0:
-				plain = append(plain, r)
-			case r.tos&^tosRouteMask != 0 || p.Addr().Is6():
-				// No packet's TOS & 0x1c can equal it (IPv6 has none):
-				// counted by buildFIB.
-			case !slices.ContainsFunc(f.alts[alt:], func(a tosAlt) bool { return a.tos == uint8(r.tos) }):
-				// The first usable route of this TOS, in metric order.
-				if e, ok := f.compile([]*rawRoute{r}); ok {
-					f.alts = append(f.alts, tosAlt{tos: uint8(r.tos), entry: add(p, e)})
-				}
-			}
-		}
-		base, ok := f.compilePlain(plain)
-		if nalt := len(f.alts) - int(alt); nalt > 0 {
-			if !ok {
-				base, ok = routeEntry{noBase: true}, true
-			}
-			base.alt, base.nalt = alt, uint32(nalt)
-		}
-		if ok {
-			insert(p, add(p, base))
+		if e, ok := f.compilePrefix(p, cands); ok {
+			insert(p, e)
 			n++
 		}
 	}
 	return n
+}
+
+// compilePrefix compiles the routes of one prefix (cands, in
+// compareRouteKey order) into an entry appended to f.routes, with its TOS
+// alternatives; ok is false when the prefix gets no entry (nothing usable, or
+// IPv6 source-specific routes).
+func (f *fib) compilePrefix(p netip.Prefix, cands []*rawRoute) (int32, bool) {
+	add := func(e routeEntry) int32 {
+		e.plen = uint8(p.Bits())
+		f.routes = append(f.routes, e)
+		return int32(len(f.routes) - 1)
+	}
+	// A destination that has IPv6 source-specific routes ("from"): for a
+	// packet from any other source the kernel skips the whole prefix, its
+	// plain routes included, and backtracks to a shorter one. siit does the
+	// same for every source (counted).
+	if slices.ContainsFunc(cands, func(r *rawRoute) bool { return r.srcLen != 0 }) {
+		return -1, false
+	}
+	alt := uint32(len(f.alts))
+	plain := f.scratch[:0]
+	defer func() { f.scratch = plain[:0] }()
+	for _, r := range cands {
+		switch {
+		case r.tos == 0:
+			plain = append(plain, r)
+		case r.tos&^tosRouteMask != 0 || p.Addr().Is6():
+			// No packet's TOS & 0x1c can equal it (IPv6 has none):
+			// counted by buildFIB.
+		case !slices.ContainsFunc(f.alts[alt:], func(a tosAlt) bool { return a.tos == uint8(r.tos) }):
+			// The first usable route of this TOS, in metric order.
+			if e, ok := f.compile([]*rawRoute{r}); ok {
+				f.alts = append(f.alts, tosAlt{tos: uint8(r.tos), entry: add(e)})
+			}
+		}
+	}
+	base, ok := f.compilePlain(plain)
+	if nalt := len(f.alts) - int(alt); nalt > 0 {
+		if !ok {
+			base, ok = routeEntry{noBase: true}, true
+		}
+		base.alt, base.nalt = alt, uint32(nalt)
+	}
+	if !ok {
+		return -1, false
+	}
+	return add(base), true
 }
 
 // compilePlain compiles the best usable of a prefix's routes (sorted by
@@ -387,6 +410,7 @@ func (f *fib) buildPolicy(rules []rawRule, lo string, routes []rawRoute, localHo
 type routeKey struct {
 	hi, lo uint64
 	prio   int
+	seq    uint64
 	idx    int32
 	plen   uint8
 	v6     bool
@@ -394,7 +418,7 @@ type routeKey struct {
 
 func keyOf(r *rawRoute, idx int32) routeKey {
 	hi, lo, plen := prefixKey(r.dst)
-	return routeKey{hi: hi, lo: lo, prio: r.priority, idx: idx, plen: plen, v6: r.dst.Addr().Is6()}
+	return routeKey{hi: hi, lo: lo, prio: r.priority, seq: r.seq, idx: idx, plen: plen, v6: r.dst.Addr().Is6()}
 }
 
 func compareRouteKey(a, b routeKey) int {
@@ -412,6 +436,8 @@ func compareRouteKey(a, b routeKey) int {
 		return cmp.Compare(a.plen, b.plen)
 	case a.prio != b.prio:
 		return cmp.Compare(a.prio, b.prio)
+	case a.seq != b.seq:
+		return cmp.Compare(a.seq, b.seq)
 	}
 	return cmp.Compare(a.idx, b.idx)
 }

@@ -81,16 +81,27 @@
 //
 // # Keeping up
 //
-// Routes are re-dumped (not patched) after route events, after nexthop
-// object events (with the objects) and after links go
+// A route event that names one route exactly is applied to the mirrored
+// routes without a dump (patch.go): an add, a replace, an IPv4 append or a
+// delete. For the main table of a family without policy rules, only the
+// prefixes the events touched are compiled again, into a copy of the
+// published snapshot that shares everything else (copy-on-write tries,
+// trie_cow.go); other tables rebuild the snapshot from the mirrored state.
+// Routes are still re-dumped after events that cannot be placed exactly
+// (IPv6 multipath siblings, which the kernel reports one by one; IPv6
+// source-specific routes; an IPv4 route prepended before others of the same
+// key), after nexthop object events (with the objects) and after links go
 // up or down, because the kernel flushes IPv4 routes of a downed link without
-// notifications and reports IPv6 multipath changes per nexthop; the re-dump
-// is exact and simple. Neighbour, link and address events are applied
-// incrementally, and neighbour state changes that do not alter usability or
-// the MAC (REACHABLE <-> STALE churn) do not cause a snapshot. A lost
-// subscription (socket overflow, ENOBUFS) is re-opened followed by a full
-// re-dump, and a periodic full re-dump (Options.ResyncInterval, 60 s) is a
-// safety net.
+// notifications. net.ipv4.fib_multipath_use_neigh, which has no notification,
+// is read again with every batch of applied events. Neighbour, link and
+// address events are applied incrementally, and neighbour state changes that
+// do not alter usability or the MAC (REACHABLE <-> STALE churn) do not cause
+// a snapshot. A lost subscription (socket overflow, ENOBUFS) is re-opened
+// followed by a full re-dump, and a periodic full re-dump
+// (Options.ResyncInterval, 60 s) is a safety net; it also compacts what the
+// patched snapshots left behind (a snapshot is rebuilt anyway once that
+// garbage outgrows the live entries). Stats counts applied and dumped events
+// and patched snapshots.
 //
 // # Scaling
 //
@@ -104,11 +115,10 @@
 // on an idle core.
 //
 // A full Internet table (about 1 M IPv4 and 200 k IPv6 routes) fits in
-// roughly 100 MB, but every route change then costs a full route dump and
-// trie rebuild (seconds of CPU). Dumps are paced (the next may start only
-// after three times the previous one's duration) and bursts coalesce, so
-// under BGP churn the snapshot lags by a few seconds rather than the mirror
-// taking a core. A border relay should rather follow a default route towards
-// a router; carrying a full table well needs incremental route updates (not
-// implemented).
+// roughly 100 MB (plus an index of the routes by prefix, built at the first
+// route event). Building its snapshot from scratch takes about 0.8 s; a
+// route change patched in takes about 1 ms (BenchmarkPatchFullTable), so the
+// mirror follows BGP churn on a full table. Dumps are paced (the next may
+// start only after three times the previous one's duration) and bursts
+// coalesce.
 package nexthop

@@ -21,7 +21,7 @@ import (
 type subscriptions struct {
 	closed   atomic.Bool // set before done closes: errors after it are expected
 	done     chan struct{}
-	routes   chan netlink.RouteUpdate
+	routes   chan routeEvent
 	links    chan netlink.LinkUpdate
 	addrs    chan netlink.AddrUpdate
 	neighs   chan netlink.NeighUpdate
@@ -43,7 +43,7 @@ func emptySubscriptions() *subscriptions { return &subscriptions{done: make(chan
 func (m *Mirror) subscribe() (*subscriptions, error) {
 	s := &subscriptions{
 		done:     make(chan struct{}),
-		routes:   make(chan netlink.RouteUpdate, eventQueue),
+		routes:   make(chan routeEvent, eventQueue),
 		links:    make(chan netlink.LinkUpdate, eventQueue),
 		addrs:    make(chan netlink.AddrUpdate, eventQueue),
 		neighs:   make(chan netlink.NeighUpdate, eventQueue),
@@ -77,9 +77,11 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 		return nil, fmt.Errorf("subscribe to %s changes: %w (requires CAP_NET_ADMIN in the target namespace)", what, err)
 	}
 	rb := m.opts.ReceiveBuffer
-	if err := netlink.RouteSubscribeWithOptions(s.routes, s.done, netlink.RouteSubscribeOptions{
-		Namespace: ns, ErrorCallback: cb("route"), ReceiveBufferSize: rb, ReceiveBufferForceSize: true,
-	}); err != nil {
+	target := netns.None()
+	if ns != nil {
+		target = *ns
+	}
+	if err := subscribeRoutes(target, s.routes, s.done, rb, cb("route")); err != nil {
 		return fail("route", err)
 	}
 	started.routes = true
@@ -101,10 +103,6 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 		return fail("neighbour", err)
 	}
 	started.neighs = true
-	target := netns.None()
-	if ns != nil {
-		target = *ns
-	}
 	if err := subscribeSignal(target, s.rules, s.done, rb, cb("rule"), []uint{unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE},
 		unix.RTM_NEWRULE, unix.RTM_DELRULE); err != nil {
 		return fail("rule", err)
@@ -159,6 +157,62 @@ func subscribeSignal(target netns.NsHandle, ch chan struct{}, done <-chan struct
 					default:
 					}
 					break
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// routeEvent is one route message from the kernel: the route as a dump
+// gives it, whether it was deleted, and the header flags (NLM_F_REPLACE,
+// NLM_F_APPEND) that say where an added route goes. ok is false for a
+// message that is not a route siit could mirror (another family, a cached
+// clone).
+type routeEvent struct {
+	del     bool
+	nlFlags uint16
+	route   rawRoute
+	ok      bool
+}
+
+// subscribeRoutes delivers the route messages of both families on ch, parsed
+// as dumps are (routeFromMessage). It closes ch when the socket fails or done
+// is closed.
+func subscribeRoutes(target netns.NsHandle, ch chan routeEvent, done <-chan struct{}, rcvbuf int, cberr func(error)) error {
+	s, err := nl.SubscribeAt(target, netns.None(), unix.NETLINK_ROUTE, unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE)
+	if err != nil {
+		return err
+	}
+	if err := s.SetReceiveBufferSize(rcvbuf, true); err != nil {
+		s.Close()
+		return err
+	}
+	go func() {
+		<-done
+		s.Close()
+	}()
+	go func() {
+		defer close(ch)
+		for {
+			msgs, from, err := s.Receive()
+			if err != nil {
+				cberr(err)
+				return
+			}
+			if from.Pid != nl.PidKernel {
+				continue
+			}
+			for _, msg := range msgs {
+				t := msg.Header.Type
+				if t != unix.RTM_NEWROUTE && t != unix.RTM_DELROUTE {
+					continue
+				}
+				r, ok := routeFromMessage(msg.Data)
+				select {
+				case ch <- routeEvent{del: t == unix.RTM_DELROUTE, nlFlags: msg.Header.Flags, route: r, ok: ok}:
+				case <-done:
+					return
 				}
 			}
 		}
@@ -294,8 +348,11 @@ func (m *Mirror) dumpRoutes() error {
 	if err != nil {
 		return err
 	}
-	m.st.routes, m.st.nhObjects, m.st.useNeigh4 = routes, objs, m.readUseNeigh()
+	m.st.resetRoutes(routes)
+	m.st.nhObjects, m.st.useNeigh4 = objs, m.readUseNeigh()
 	m.dirtyRoutes, m.dirtyFIB = false, true
+	clear(m.dirtyPrefixes)
+	m.unfollowedDelta = 0
 	m.routeDumps.Add(1)
 	// Leave the CPU alone for three times as long as the dump took.
 	m.nextDump = time.Now().Add(3 * time.Since(start))

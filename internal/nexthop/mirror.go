@@ -78,6 +78,11 @@ type Stats struct {
 	ResolveDeduped uint64 // Resolve calls suppressed as repeats
 	ResolveDropped uint64 // Resolve calls dropped (queue full or rate limit)
 	ResolveErrors  uint64 // NTF_USE requests the kernel refused
+	// Route events applied to the mirrored routes without a dump, and those
+	// that needed one (they did not name one route exactly; patch.go).
+	RouteEventsApplied, RouteEventsDumped uint64
+	// Patches: snapshots whose routes were updated in place of a full build.
+	Patches uint64
 }
 
 // Mirror keeps a Table current with the kernel. Table and Resolve are safe
@@ -102,6 +107,7 @@ type Mirror struct {
 	epoch     time.Time
 
 	snapshots, routeDumps, fullResyncs, resubscribes        atomic.Uint64
+	routeEventsApplied, routeEventsDumped, patches          atomic.Uint64
 	resolveSent, resolveDeduped, resolveDropped, resolveErr atomic.Uint64
 
 	// Owned by the mirror goroutine (and by Start before it runs).
@@ -110,6 +116,12 @@ type Mirror struct {
 	dirtyRoutes, dirtyFIB, dirtyNeigh bool
 	dirtyRules, dirtyNetconf          bool
 	nextDump                          time.Time
+	// dirtyPrefixes are main-table prefixes whose routes events changed in
+	// st since the last snapshot, for fib.patch (patch.go);
+	// unfollowedDelta is what those events did to the unfollowed count.
+	dirtyPrefixes   map[prefixID]struct{}
+	unfollowedDelta int
+	appliedEvents   bool // route events were applied since the last rebuild
 }
 
 type st struct {
@@ -127,6 +139,10 @@ type st struct {
 	// useNeigh4 is net.ipv4.fib_multipath_use_neigh (see netconf.go).
 	useNeigh4 bool
 	tables    map[int]bool // tables whose routes are kept: those the rules look up
+	// byPrefix indexes routes by prefix for route events (patch.go); nil
+	// until the first event after a dump. nextSeq orders added routes.
+	byPrefix map[prefixID]int32
+	nextSeq  uint64
 }
 
 // Start opens the netlink subscriptions in the target namespace, dumps the
@@ -143,6 +159,8 @@ func Start(ctx context.Context, o Options) (*Mirror, error) {
 		resolveCh: make(chan resolveReq, o.ResolveQueue),
 		loseSubs:  make(chan struct{}),
 		epoch:     time.Now(),
+
+		dirtyPrefixes: map[prefixID]struct{}{},
 	}
 	if o.Netns > 0 {
 		fd, err := unix.Dup(int(o.Netns))
@@ -197,6 +215,8 @@ func (m *Mirror) Stats() Stats {
 		FullResyncs: m.fullResyncs.Load(), Resubscribes: m.resubscribes.Load(),
 		ResolveSent: m.resolveSent.Load(), ResolveDeduped: m.resolveDeduped.Load(),
 		ResolveDropped: m.resolveDropped.Load(), ResolveErrors: m.resolveErr.Load(),
+		RouteEventsApplied: m.routeEventsApplied.Load(), RouteEventsDumped: m.routeEventsDumped.Load(),
+		Patches: m.patches.Load(),
 	}
 }
 
@@ -272,9 +292,11 @@ func (m *Mirror) run(ctx context.Context) {
 			return
 		case <-m.stop:
 			return
-		case u, ok := <-s.routes:
-			relevant := ok && m.routeRelevant(&u.Route)
-			m.dirtyRoutes = m.dirtyRoutes || relevant
+		case ev, ok := <-s.routes:
+			relevant := ok && ev.ok && m.st.tables[ev.route.table]
+			if relevant {
+				m.applyRouteEvent(&ev)
+			}
 			changed(ok, relevant)
 		case u, ok := <-s.links:
 			changed(ok, ok && m.applyLink(&u))
@@ -345,10 +367,42 @@ func (m *Mirror) rebuild() time.Duration {
 			again = time.Second
 		}
 	}
-	if m.dirtyFIB || m.dirtyNeigh {
+	if m.appliedEvents {
+		// net.ipv4.fib_multipath_use_neigh has no notification: it is read
+		// with every dump, and so with the route events applied instead.
+		if u := m.readUseNeigh(); u != m.st.useNeigh4 {
+			m.st.useNeigh4, m.dirtyFIB = u, true
+		}
+		m.appliedEvents = false
+	}
+	if m.dirtyFIB || m.dirtyNeigh || len(m.dirtyPrefixes) > 0 {
 		m.publish()
 	}
 	return again
+}
+
+// applyRouteEvent applies a route event of a followed table to the state,
+// or marks the routes for a re-dump when it cannot be applied exactly (or a
+// re-dump is due anyway).
+func (m *Mirror) applyRouteEvent(ev *routeEvent) {
+	if m.dirtyRoutes {
+		return // the dump will bring it
+	}
+	ok, unfollowed := m.st.applyRoute(ev.del, ev.nlFlags, ev.route)
+	switch {
+	case !ok:
+		m.dirtyRoutes = true
+		m.routeEventsDumped.Add(1)
+	case ev.route.table == unix.RT_TABLE_MAIN:
+		m.dirtyPrefixes[idOf(&ev.route)] = struct{}{}
+		m.unfollowedDelta += unfollowed
+	default:
+		m.dirtyFIB = true // another table: a rebuild, without a dump
+	}
+	if ok {
+		m.appliedEvents = true
+		m.routeEventsApplied.Add(1)
+	}
 }
 
 // recover re-opens lost subscriptions (the netlink socket overflowed or
@@ -390,9 +444,18 @@ func (m *Mirror) recover(ctx context.Context) {
 func (m *Mirror) publish() {
 	old := m.cur.Load()
 	t := &Table{fib: old.fib, neigh: old.neigh, version: old.version + 1}
-	if m.dirtyFIB || t.fib == nil {
+	switch {
+	case m.dirtyFIB || t.fib == nil:
 		t.fib = buildFIB(&m.st)
+	case len(m.dirtyPrefixes) > 0:
+		if t.fib = old.fib.patch(&m.st, m.dirtyPrefixes, m.unfollowedDelta); t.fib != nil {
+			m.patches.Add(1)
+		} else {
+			t.fib = buildFIB(&m.st)
+		}
 	}
+	clear(m.dirtyPrefixes)
+	m.unfollowedDelta = 0
 	if m.dirtyNeigh || t.neigh == nil {
 		t.neigh = buildNeigh(m.st.neighs)
 	}
@@ -407,13 +470,6 @@ func (m *Mirror) publish() {
 	}
 	m.log.Debug("published next-hop snapshot", zap.Uint64("version", t.version),
 		zap.Int("routes", t.fib.routeCount), zap.Int("neighbours", t.neigh.n))
-}
-
-func (m *Mirror) routeRelevant(r *netlink.Route) bool {
-	if r.Flags&unix.RTM_F_CLONED != 0 || (r.Family != unix.AF_INET && r.Family != unix.AF_INET6) {
-		return false
-	}
-	return m.st.tables[r.Table]
 }
 
 // applyLink records a link change; it reports whether a rebuild is needed.

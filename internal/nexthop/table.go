@@ -79,6 +79,11 @@ type fib struct {
 	useNeigh4      bool // net.ipv4.fib_multipath_use_neigh, while building
 
 	pol4, pol6 *policy // nil: the kernel's default rules (local, then main)
+
+	// Only for building and patching (never read by lookups).
+	scratch   []*rawRoute
+	localHost map[netip.Prefix]struct{} // addresses and host-length local routes: Local entries of v4/v6
+	dead      int                       // trie nodes and route entries older versions left behind (patch.go)
 }
 
 type routeEntry struct {

@@ -56,8 +56,8 @@ func (c *cowTrie) relink(v int32) {
 }
 
 // set stores val for the prefix, like trie.insert, without changing any
-// node an older version uses.
-func (c *cowTrie) set(hi, lo uint64, plen uint8, val int32) {
+// node an older version uses. It reports whether the prefix had a value.
+func (c *cowTrie) set(hi, lo uint64, plen uint8, val int32) (replaced bool) {
 	hi, lo = maskKey(hi, lo, plen)
 	c.touch(hi, plen)
 	leaf := trieNode{hi: hi, lo: lo, plen: plen, val: val, child: [2]int32{-1, -1}}
@@ -66,7 +66,7 @@ func (c *cowTrie) set(hi, lo uint64, plen uint8, val int32) {
 	for {
 		if cur < 0 {
 			c.relink(c.add(leaf))
-			return
+			return false
 		}
 		n := c.t.nodes[cur]
 		cl := min(commonLen(n.hi, n.lo, hi, lo), n.plen, plen)
@@ -75,7 +75,7 @@ func (c *cowTrie) set(hi, lo uint64, plen uint8, val int32) {
 			k := c.clone(cur)
 			c.t.nodes[k].val = val
 			c.relink(k)
-			return
+			return n.val >= 0
 		case cl == n.plen:
 			b := bitAt(hi, lo, n.plen)
 			c.path = append(c.path, step{cur, b})
@@ -84,7 +84,7 @@ func (c *cowTrie) set(hi, lo uint64, plen uint8, val int32) {
 			// The new prefix goes above the node.
 			leaf.child[bitAt(n.hi, n.lo, plen)] = cur
 			c.relink(c.add(leaf))
-			return
+			return false
 		default:
 			// They diverge at bit cl: a branching node there.
 			l := c.add(leaf)
@@ -93,7 +93,7 @@ func (c *cowTrie) set(hi, lo uint64, plen uint8, val int32) {
 			g.child[bitAt(hi, lo, cl)] = l
 			g.child[bitAt(n.hi, n.lo, cl)] = cur
 			c.relink(c.add(g))
-			return
+			return false
 		}
 	}
 }
