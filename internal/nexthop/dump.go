@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -127,41 +128,15 @@ func (m *Mirror) subscribe() (*subscriptions, error) {
 // is closed.
 func subscribeSignal(target netns.NsHandle, ch chan struct{}, done <-chan struct{}, rcvbuf int, cberr func(error),
 	groups []uint, types ...uint16) error {
-	s, err := nl.SubscribeAt(target, netns.None(), unix.NETLINK_ROUTE, groups...)
-	if err != nil {
-		return err
-	}
-	if err := s.SetReceiveBufferSize(rcvbuf, true); err != nil {
-		s.Close()
-		return err
-	}
-	go func() {
-		<-done
-		s.Close()
-	}()
-	go func() {
-		defer close(ch)
-		for {
-			msgs, from, err := s.Receive()
-			if err != nil {
-				cberr(err)
-				return
-			}
-			if from.Pid != nl.PidKernel {
-				continue
-			}
-			for _, msg := range msgs {
-				if slices.Contains(types, msg.Header.Type) {
-					select {
-					case ch <- struct{}{}:
-					default:
-					}
-					break
-				}
+	return subscribeRaw(target, done, rcvbuf, cberr, groups, func() { close(ch) }, func(msg *syscall.NetlinkMessage) bool {
+		if slices.Contains(types, msg.Header.Type) {
+			select {
+			case ch <- struct{}{}:
+			default:
 			}
 		}
-	}()
-	return nil
+		return true
+	})
 }
 
 // routeEvent is one route message from the kernel: the route as a dump
@@ -180,7 +155,29 @@ type routeEvent struct {
 // as dumps are (routeFromMessage). It closes ch when the socket fails or done
 // is closed.
 func subscribeRoutes(target netns.NsHandle, ch chan routeEvent, done <-chan struct{}, rcvbuf int, cberr func(error)) error {
-	s, err := nl.SubscribeAt(target, netns.None(), unix.NETLINK_ROUTE, unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE)
+	groups := []uint{unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE}
+	return subscribeRaw(target, done, rcvbuf, cberr, groups, func() { close(ch) }, func(msg *syscall.NetlinkMessage) bool {
+		t := msg.Header.Type
+		if t != unix.RTM_NEWROUTE && t != unix.RTM_DELROUTE {
+			return true
+		}
+		r, ok := routeFromMessage(msg.Data)
+		select {
+		case ch <- routeEvent{del: t == unix.RTM_DELROUTE, nlFlags: msg.Header.Flags, route: r, ok: ok}:
+			return true
+		case <-done:
+			return false
+		}
+	})
+}
+
+// subscribeRaw opens a socket on the rtnetlink multicast groups in target
+// and hands every message from the kernel to deliver (false: stop) until
+// the socket fails (reported to cberr) or done is closed; then it calls
+// closed.
+func subscribeRaw(target netns.NsHandle, done <-chan struct{}, rcvbuf int, cberr func(error), groups []uint,
+	closed func(), deliver func(*syscall.NetlinkMessage) bool) error {
+	s, err := nl.SubscribeAt(target, netns.None(), unix.NETLINK_ROUTE, groups...)
 	if err != nil {
 		return err
 	}
@@ -193,7 +190,7 @@ func subscribeRoutes(target netns.NsHandle, ch chan routeEvent, done <-chan stru
 		s.Close()
 	}()
 	go func() {
-		defer close(ch)
+		defer closed()
 		for {
 			msgs, from, err := s.Receive()
 			if err != nil {
@@ -203,15 +200,8 @@ func subscribeRoutes(target netns.NsHandle, ch chan routeEvent, done <-chan stru
 			if from.Pid != nl.PidKernel {
 				continue
 			}
-			for _, msg := range msgs {
-				t := msg.Header.Type
-				if t != unix.RTM_NEWROUTE && t != unix.RTM_DELROUTE {
-					continue
-				}
-				r, ok := routeFromMessage(msg.Data)
-				select {
-				case ch <- routeEvent{del: t == unix.RTM_DELROUTE, nlFlags: msg.Header.Flags, route: r, ok: ok}:
-				case <-done:
+			for i := range msgs {
+				if !deliver(&msgs[i]) {
 					return
 				}
 			}
