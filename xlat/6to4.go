@@ -188,7 +188,10 @@ func (t *Translator) slow64(c *Config, buf []byte, off, n int, out *Output) Resu
 	o := p.l4 - IPv4MinLen
 	writeIPv4Sum(buf[o:p.l4], tos, len4, id, frag, hop-1, proto, s4, d4, addrSum4)
 	r := Result{Status: Status{Verdict: Forward, Family: Family4}, Off: o, Len: len4}
-	if p.first() && c.hairpin64(dm, d4) {
+	// Every fragment of a hairpinning datagram U-turns, not only the first
+	// (Jool's condition A does not look at the fragment offset): a later
+	// fragment left as IPv4 could never be reassembled with the others.
+	if c.hairpin64(dm, d4) {
 		return t.done64(c, buf, r, true, out)
 	}
 	t.Stats.Inc(StatSuccess)

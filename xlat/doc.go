@@ -84,7 +84,8 @@
 //     error, the inner source), in simple mode whenever the IPv4 destination
 //     is in the EAMT. The 4->6 half translates the source through pool6, not
 //     the EAMT (RFC 7757 §4.2); in simple mode that also applies to IPv4
-//     packets from the wire, as in Jool. Intrinsic U-turns decrement the hop
+//     packets from the wire, as in Jool. Every fragment of a datagram
+//     U-turns, not only the first. Intrinsic U-turns decrement the hop
 //     limit once; a failing second half is a Drop (never a Reply).
 //   - MTUs: MTUOracle.MTU4/MTU6 give egress MTUs (nil or 0: 1500). 6->4
 //     packets larger than the IPv4 egress MTU get an ICMPv6 Packet Too Big

@@ -172,6 +172,46 @@ var goldenPackets = map[string][]string{
 		04d20035 0014cc00 # UDP csum updated twice
 		68656c6c 6f20786c 61742121 # payload
 	`},
+	"hairpin-fragment-first": {`
+		60000000 00702c40 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c0000206 # IPv6: 2001:db8:6::5 -> 64:ff9b::192.0.2.6, nh fragment, hop 64
+		11000001 12345678 # fragment header: nh UDP, offset 0, M=1, id 0x12345678
+		04d20035 00d0f9b0 # UDP 1234->53 len 208 (whole datagram), csum of the whole datagram
+		030a1118 1f262d34 3b424950 575e656c 737a8188 8f969da4 abb2b9c0 c7ced5dc e3eaf1f8 ff060d14 1b222930 373e454c 535a6168 6f767d84 8b9299a0 a7aeb5bc c3cad1d8 dfe6edf4 fb020910 171e252c 333a4148 4f565d64 6b727980 878e959c # payload
+	`, `
+		60000000 00702c3f 0064ff9b 00000000 00000000 c0000205 20010db8 00060000 00000000 00000006 # IPv6: 64:ff9b::192.0.2.5 -> 2001:db8:6::6, hop 63 (one decrement)
+		11000001 00005678 # fragment header: offset 0, M=1, id 0x00005678 (IPv4 identification)
+		04d20035 00d0f9b0 # UDP csum of the whole datagram over the new pseudo-header
+		030a1118 1f262d34 3b424950 575e656c 737a8188 8f969da4 abb2b9c0 c7ced5dc e3eaf1f8 ff060d14 1b222930 373e454c 535a6168 6f767d84 8b9299a0 a7aeb5bc c3cad1d8 dfe6edf4 fb020910 171e252c 333a4148 4f565d64 6b727980 878e959c # payload
+	`},
+	"hairpin-fragment-later": {`
+		60000000 00702c40 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c0000206 # IPv6: 2001:db8:6::5 -> 64:ff9b::192.0.2.6, nh fragment, hop 64
+		11000068 12345678 # fragment header: nh UDP, offset 13 (104 bytes), M=0, id 0x12345678
+		a3aab1b8 bfc6cdd4 dbe2e9f0 f7fe050c 131a2128 2f363d44 4b525960 676e757c 838a9198 9fa6adb4 bbc2c9d0 d7dee5ec f3fa0108 0f161d24 2b323940 474e555c 636a7178 7f868d94 9ba2a9b0 b7bec5cc d3dae1e8 eff6fd04 0b121920 272e353c 434a5158 5f666d74 # payload (not first fragment)
+	`, `
+		60000000 00702c3f 0064ff9b 00000000 00000000 c0000205 20010db8 00060000 00000000 00000006 # IPv6: 64:ff9b::192.0.2.5 -> 2001:db8:6::6, hop 63 (one decrement)
+		11000068 00005678 # fragment header: offset 13, M=0, id 0x00005678 (IPv4 identification)
+		a3aab1b8 bfc6cdd4 dbe2e9f0 f7fe050c 131a2128 2f363d44 4b525960 676e757c 838a9198 9fa6adb4 bbc2c9d0 d7dee5ec f3fa0108 0f161d24 2b323940 474e555c 636a7178 7f868d94 9ba2a9b0 b7bec5cc d3dae1e8 eff6fd04 0b121920 272e353c 434a5158 5f666d74 # payload, untouched
+	`},
+	"hairpin-fragment-first-simple": {`
+		60000000 00702c40 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c0000206 # IPv6: 2001:db8:6::5 -> 64:ff9b::192.0.2.6, nh fragment, hop 64
+		11000001 12345678 # fragment header: nh UDP, offset 0, M=1, id 0x12345678
+		04d20035 00d0f9b0 # UDP 1234->53 len 208 (whole datagram), csum of the whole datagram
+		030a1118 1f262d34 3b424950 575e656c 737a8188 8f969da4 abb2b9c0 c7ced5dc e3eaf1f8 ff060d14 1b222930 373e454c 535a6168 6f767d84 8b9299a0 a7aeb5bc c3cad1d8 dfe6edf4 fb020910 171e252c 333a4148 4f565d64 6b727980 878e959c # payload
+	`, `
+		60000000 00702c3e 0064ff9b 00000000 00000000 c0000205 20010db8 00060000 00000000 00000006 # IPv6: 64:ff9b::192.0.2.5 -> 2001:db8:6::6, hop 62 (simple mode: translated twice)
+		11000001 00005678 # fragment header: offset 0, M=1, id 0x00005678 (IPv4 identification)
+		04d20035 00d0f9b0 # UDP csum of the whole datagram over the new pseudo-header
+		030a1118 1f262d34 3b424950 575e656c 737a8188 8f969da4 abb2b9c0 c7ced5dc e3eaf1f8 ff060d14 1b222930 373e454c 535a6168 6f767d84 8b9299a0 a7aeb5bc c3cad1d8 dfe6edf4 fb020910 171e252c 333a4148 4f565d64 6b727980 878e959c # payload
+	`},
+	"hairpin-fragment-later-simple": {`
+		60000000 00702c40 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c0000206 # IPv6: 2001:db8:6::5 -> 64:ff9b::192.0.2.6, nh fragment, hop 64
+		11000068 12345678 # fragment header: nh UDP, offset 13 (104 bytes), M=0, id 0x12345678
+		a3aab1b8 bfc6cdd4 dbe2e9f0 f7fe050c 131a2128 2f363d44 4b525960 676e757c 838a9198 9fa6adb4 bbc2c9d0 d7dee5ec f3fa0108 0f161d24 2b323940 474e555c 636a7178 7f868d94 9ba2a9b0 b7bec5cc d3dae1e8 eff6fd04 0b121920 272e353c 434a5158 5f666d74 # payload (not first fragment)
+	`, `
+		60000000 00702c3e 0064ff9b 00000000 00000000 c0000205 20010db8 00060000 00000000 00000006 # IPv6: 64:ff9b::192.0.2.5 -> 2001:db8:6::6, hop 62 (simple mode: translated twice)
+		11000068 00005678 # fragment header: offset 13, M=0, id 0x00005678 (IPv4 identification)
+		a3aab1b8 bfc6cdd4 dbe2e9f0 f7fe050c 131a2128 2f363d44 4b525960 676e757c 838a9198 9fa6adb4 bbc2c9d0 d7dee5ec f3fa0108 0f161d24 2b323940 474e555c 636a7178 7f868d94 9ba2a9b0 b7bec5cc d3dae1e8 eff6fd04 0b121920 272e353c 434a5158 5f666d74 # payload, untouched
+	`},
 	"4to6-source-route": {`
 		47000030 12340000 4011f17e c6336407 c0000205 830704c0 00020101 # IPv4: IHL 7
 		003504d2 0014cf8a 68656c6c 6f20786c 61742121 # LSRR option (ptr 4 <= len 7: unexpired), NOP, UDP

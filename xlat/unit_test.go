@@ -264,6 +264,48 @@ func TestHairpinModes(t *testing.T) {
 	}
 }
 
+// TestHairpinFragments U-turns both fragments of one UDP datagram in both
+// hairpin modes and reassembles the results: every fragment must come back
+// as IPv6 with the same identification, and the reassembled datagram must
+// carry a UDP checksum that is right for the U-turned addresses (checked
+// with the reference sum, not the translator's).
+func TestHairpinFragments(t *testing.T) {
+	for _, m := range []HairpinMode{HairpinIntrinsic, HairpinSimple} {
+		p := testParams(t)
+		p.Globals.EAMHairpinMode = m
+		cfg := mustConfig(t, p)
+		sfx := ""
+		if m == HairpinSimple {
+			sfx = "-simple"
+		}
+		var first []byte
+		var whole []byte
+		for _, name := range []string{"hairpin-fragment-first", "hairpin-fragment-later"} {
+			r, _, buf := translateOnce(t, cfg, unhex(t, goldenPackets[name+sfx][0]), nil)
+			if r.Verdict != Forward || r.Family != Family6 {
+				t.Fatalf("%s %s: %v family %d (%s)", m, name, r.Verdict, r.Family, r.Reason.Name())
+			}
+			o := buf[r.Off : r.Off+r.Len]
+			if o[ip6NextHdr] != protoFragment || o[IPv6HeaderLen] != protoUDP {
+				t.Fatalf("%s %s: no fragment header: %x", m, name, o[:48])
+			}
+			if first == nil {
+				first = o
+			}
+			if be32(o[IPv6HeaderLen+frag6ID:]) != 0x5678 || string(o[8:40]) != string(first[8:40]) {
+				t.Errorf("%s %s: id %#x, addresses %x", m, name, be32(o[IPv6HeaderLen+frag6ID:]), o[8:40])
+			}
+			if off := int(be16(o[IPv6HeaderLen+frag6Off:]) >> 3 * 8); off != len(whole) {
+				t.Errorf("%s %s: fragment offset %d, want %d", m, name, off, len(whole))
+			}
+			whole = append(whole, o[IPv6HeaderLen+frag6Len:]...)
+		}
+		if len(whole) != int(be16(whole[4:])) || refSum(whole, refPseudo6(first, len(whole), protoUDP)) != 0xffff {
+			t.Errorf("%s: reassembled datagram (%d bytes) has a bad UDP length or checksum", m, len(whole))
+		}
+	}
+}
+
 // RFC 4884: a Time Exceeded with a 128-byte original datagram and an
 // 8-byte extension keeps the extension, re-padded to 64-bit words.
 func TestICMPExtension46(t *testing.T) {

@@ -228,6 +228,36 @@ eq = ipv6('64:ff9b::c000:205', '2001:db8:6::6', 17, ueq, hop=63)
 emit('hairpin-intrinsic', (pq, [V6H('2001:db8:6::5 -> 64:ff9b::192.0.2.6 (pool6 form of an EAMT address)'), UDPH(), PAY]),
      (eq, [V6H('64:ff9b::192.0.2.5 (source back through pool6) -> 2001:db8:6::6 (EAMT), hop 63 (one decrement)'), UDPH(' csum updated twice'), PAY]))
 
+# Q2: intrinsic and simple hairpinning of both fragments of one datagram (RFC 7757 §4.2: every
+# fragment U-turns, not only the first). The fragment header survives the round trip as the
+# IPv4 identification does: its low 16 bits (0x12345678 -> 0x5678).
+HS = '64:ff9b::c000:205'; HD = '2001:db8:6::6'
+hdata = bytes((i * 7 + 3) & 0xff for i in range(200))
+uh6 = udp(1234, 53, hdata, ph6(H6, HP, 17, 208))      # whole datagram: 208 bytes
+ueh = udp(1234, 53, hdata, ph6(HS, HD, 17, 208))      # same datagram, U-turned pseudo-header
+def frag6(nh, off, mf, ident): return struct.pack('!BBHI', nh, 0, (off << 3) | mf, ident)
+pf1 = ipv6(H6, HP, 44, frag6(17, 0, 1, 0x12345678) + uh6[:104])
+pf2 = ipv6(H6, HP, 44, frag6(17, 13, 0, 0x12345678) + uh6[104:])
+for hop, mode in ((63, 'intrinsic'), (62, 'simple')):
+    sfx = '' if mode == 'intrinsic' else '-simple'
+    hopc = 'hop 63 (one decrement)' if hop == 63 else 'hop 62 (simple mode: translated twice)'
+    ef1 = ipv6(HS, HD, 44, frag6(17, 0, 1, 0x5678) + ueh[:104], hop=hop)
+    ef2 = ipv6(HS, HD, 44, frag6(17, 13, 0, 0x5678) + ueh[104:], hop=hop)
+    emit('hairpin-fragment-first' + sfx,
+         (pf1, [V6H('2001:db8:6::5 -> 64:ff9b::192.0.2.6, nh fragment, hop 64'),
+                (8, 'fragment header: nh UDP, offset 0, M=1, id 0x12345678'),
+                UDPH(' 1234->53 len 208 (whole datagram), csum of the whole datagram'), PAY]),
+         (ef1, [V6H('64:ff9b::192.0.2.5 -> 2001:db8:6::6, ' + hopc),
+                (8, 'fragment header: offset 0, M=1, id 0x00005678 (IPv4 identification)'),
+                UDPH(' csum of the whole datagram over the new pseudo-header'), PAY]))
+    emit('hairpin-fragment-later' + sfx,
+         (pf2, [V6H('2001:db8:6::5 -> 64:ff9b::192.0.2.6, nh fragment, hop 64'),
+                (8, 'fragment header: nh UDP, offset 13 (104 bytes), M=0, id 0x12345678'),
+                (None, 'payload (not first fragment)')]),
+         (ef2, [V6H('64:ff9b::192.0.2.5 -> 2001:db8:6::6, ' + hopc),
+                (8, 'fragment header: offset 13, M=0, id 0x00005678 (IPv4 identification)'),
+                (None, 'payload, untouched')]))
+
 # S: unexpired loose source route -> ICMPv4 3/5
 opts = bytes([0x83, 7, 4]) + a4('192.0.2.1') + bytes([1])
 ps = ipv4(S7, V4H4, 17, ub4, ident=0x1234, opts=opts)
