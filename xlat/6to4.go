@@ -120,7 +120,13 @@ func (t *Translator) slow64(c *Config, buf []byte, off, n int, out *Output) Resu
 	if proto == protoICMPv6 {
 		proto = protoICMP
 	}
-	if !isErr {
+	// An intrinsic U-turn never leaves as IPv4, so the IPv4 MTU does not
+	// apply to it (Jool skips routing and the size check for it); its size
+	// is checked against the IPv6 egress below (uturnTooBig). A simple-mode
+	// U-turn stands for a packet that does cross the IPv4 side (in Jool the
+	// kernel routes it back), so both sides apply.
+	hairpin := !isErr && c.hairpin64(dm, d4)
+	if !isErr && !(hairpin && c.g.EAMHairpinMode == HairpinIntrinsic) {
 		sport, dport := l4ports(buf, p.l4, end, p.proto, p.first())
 		if mtu := t.mtu4(s4, d4, proto, tos, sport, dport); len4 > mtu {
 			if !p.first() {
@@ -139,8 +145,16 @@ func (t *Translator) slow64(c *Config, buf []byte, off, n int, out *Output) Resu
 		return t.reply6(c, buf, off, end, isErr || !p.first(), 4, 0, uint32(p.segLeft-off), Stat64SegmentsLeft, out)
 	}
 	if isErr {
-		r, hairpin := t.icmpErr64(c, buf, off, end, &p, s4, d4, hop-1, tos, out)
-		return t.done64(c, buf, r, hairpin, out)
+		r, back := t.icmpErr64(c, buf, off, end, &p, s4, d4, hop-1, tos, out)
+		return t.done64(c, buf, r, back, out)
+	}
+	// A U-turn with DF (set below) must fit the IPv6 egress whole; the error
+	// must quote the packet as received, so this is decided before any byte
+	// of it changes.
+	if hairpin && p.frag < 0 && len4 > 1260 {
+		if r, tooBig := t.uturnTooBig(c, buf, off, end, &p, s4, d4, tos, hop, out); tooBig {
+			return r
+		}
 	}
 
 	// Upper layer: the pseudo-header changes from the IPv6 to the IPv4
@@ -191,7 +205,7 @@ func (t *Translator) slow64(c *Config, buf []byte, off, n int, out *Output) Resu
 	// Every fragment of a hairpinning datagram U-turns, not only the first
 	// (Jool's condition A does not look at the fragment offset): a later
 	// fragment left as IPv4 could never be reassembled with the others.
-	if c.hairpin64(dm, d4) {
+	if hairpin {
 		return t.done64(c, buf, r, true, out)
 	}
 	t.Stats.Inc(StatSuccess)
@@ -215,6 +229,43 @@ func (t *Translator) done64(c *Config, buf []byte, r Result, hairpin bool, out *
 		r.Verdict = Drop
 	}
 	return r
+}
+
+// uturnTooBig answers a hairpinning IPv6 packet (not an error, with DF in
+// its IPv4 form: not a fragment, over 1260 bytes) whose U-turned IPv6 form
+// is larger than the IPv6 egress MTU: an ICMPv6 Packet Too Big with that
+// MTU, sent to the IPv6 source about the packet it sent. The second half
+// could only drop it (its own error would be an ICMPv4 error about an IPv4
+// packet nobody sent). It asks the MTU oracle about the flow the second half
+// asks about, and leaves alone (ok false) whatever the second half rejects
+// first: an untranslatable address, an expiring TTL (simple mode), an
+// unusable MTU, or an ICMPv6 type the first half drops.
+func (t *Translator) uturnTooBig(c *Config, buf []byte, off, end int, p *pkt6, s4, d4 uint32, tos, hop uint8,
+	out *Output) (r Result, ok bool) {
+	if p.proto == protoICMPv6 && buf[p.l4+icmpType] != 128 && buf[p.l4+icmpType] != 129 {
+		return r, false
+	}
+	if c.g.EAMHairpinMode == HairpinSimple && hop <= 2 {
+		return r, false
+	}
+	// The addresses as xlat46 translates a U-turn: the source through pool6.
+	dhi, dlo, _, f := c.addr4to6(d4, true, true)
+	if f != addrOK {
+		return r, false
+	}
+	shi, slo, _, f := c.addr4to6(s4, false, true)
+	if f != addrOK {
+		return r, false
+	}
+	if c.g.ZeroizeTrafficClass {
+		tos = 0
+	}
+	sport, dport := l4ports(buf, p.l4, end, p.proto, true)
+	mtu6 := t.mtu6(shi, slo, dhi, dlo, p.proto, tos, sport, dport)
+	if min(mtu6, int(c.lowMTU)) < 1280 || IPv6HeaderLen+end-p.l4 <= mtu6 {
+		return r, false
+	}
+	return t.reply6(c, buf, off, end, false, 2, 0, uint32(mtu6), StatPktTooBig, out), true
 }
 
 // hairpin64 decides whether a translated (non-error) IPv4 packet must turn

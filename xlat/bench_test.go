@@ -114,6 +114,7 @@ func TestNoAllocs(t *testing.T) {
 		{"4to6-echo-reply", nil}, {"4to6-icmp-error", nil}, {"6to4-icmp-error-6791", nil},
 		{"4to6-fragmenting", nil}, {"6to4-hop-limit", nil}, {"4to6-ttl", nil}, {"hairpin-intrinsic", nil},
 		{"4to6-frag-needed", fixedMTU{1500, 1400}}, {"6to4-ptb", fixedMTU{1300, 1500}},
+		{"hairpin-fragment-later", nil}, {"hairpin-big", fixedMTU{1500, 9000}}, {"hairpin-big-ptb6", fixedMTU{9000, 1500}},
 	}
 	cfg := mustConfig(t, testParams(t))
 	tr := NewTranslator(nil)

@@ -86,13 +86,21 @@
 //     the EAMT (RFC 7757 §4.2); in simple mode that also applies to IPv4
 //     packets from the wire, as in Jool. Every fragment of a datagram
 //     U-turns, not only the first. Intrinsic U-turns decrement the hop
-//     limit once; a failing second half is a Drop (never a Reply).
+//     limit once; a failing second half is a Drop (never a Reply), except
+//     for size: see MTUs.
 //   - MTUs: MTUOracle.MTU4/MTU6 give egress MTUs (nil or 0: 1500). 6->4
 //     packets larger than the IPv4 egress MTU get an ICMPv6 Packet Too Big
 //     with max(1280, MTU+20); 4->6 DF=1 packets larger than the IPv6 egress
 //     MTU get Fragmentation Needed with MTU-20 (-28 for fragments). PTB <->
 //     Frag Needed translation adjusts by 20 and uses mtu-plateaus when the
-//     IPv4 MTU field is zero.
+//     IPv4 MTU field is zero. An intrinsic U-turn never leaves as IPv4, so
+//     the IPv4 MTU does not apply to it (Jool skips its IPv4 size check); a
+//     simple-mode one stands for a packet that crosses the IPv4 side, so it
+//     does. A U-turn whose IPv4 form has DF (not a fragment, over 1260
+//     bytes) and whose IPv6 form exceeds the IPv6 egress MTU gets a Packet
+//     Too Big with that MTU, in both modes (Jool loses that error in its
+//     nested intrinsic pass; in simple mode its Fragmentation Needed comes
+//     back translated into a Packet Too Big).
 //
 // # Performance notes
 //

@@ -225,10 +225,11 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 	t.Logf("%d packets forwarded by fast46, %d by fast64, %d by the general path", fast46, fast64, general)
 }
 
-// flowMTU records the flows it is asked about.
+// flowMTU records the flows it is asked about; it answers mtu (0: 1500).
 type flowMTU struct {
-	f4 []flow4
-	f6 []flow6
+	f4  []flow4
+	f6  []flow6
+	mtu uint32
 }
 
 type flow4 struct {
@@ -245,12 +246,12 @@ type flow6 struct {
 
 func (m *flowMTU) MTU4(src, dst uint32, proto, tos uint8, sport, dport uint16) uint32 {
 	m.f4 = append(m.f4, flow4{src, dst, proto, tos, sport, dport})
-	return 1500
+	return uint32(mtuOr(m.mtu))
 }
 
 func (m *flowMTU) MTU6(shi, slo, dhi, dlo uint64, proto, tos uint8, sport, dport uint16) uint32 {
 	m.f6 = append(m.f6, flow6{shi, slo, dhi, dlo, proto, tos, sport, dport})
-	return 1500
+	return uint32(mtuOr(m.mtu))
 }
 
 // TestMTUOracleFlow checks, on the fast and the general paths, that the

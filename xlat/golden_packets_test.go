@@ -212,6 +212,37 @@ var goldenPackets = map[string][]string{
 		11000068 00005678 # fragment header: offset 13, M=0, id 0x00005678 (IPv4 identification)
 		a3aab1b8 bfc6cdd4 dbe2e9f0 f7fe050c 131a2128 2f363d44 4b525960 676e757c 838a9198 9fa6adb4 bbc2c9d0 d7dee5ec f3fa0108 0f161d24 2b323940 474e555c 636a7178 7f868d94 9ba2a9b0 b7bec5cc d3dae1e8 eff6fd04 0b121920 272e353c 434a5158 5f666d74 # payload, untouched
 	`},
+	"hairpin-big": {`
+		60000000 07d01140 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c0000206 # IPv6: 2001:db8:6::5 -> 64:ff9b::192.0.2.6, plen 2000
+		04d20035 07d0fb7c # UDP 1234->53 len 2000
+		00*1992 # payload
+	`, `
+		60000000 07d0113f 0064ff9b 00000000 00000000 c0000205 20010db8 00060000 00000000 00000006 # IPv6: 64:ff9b::192.0.2.5 -> 2001:db8:6::6, plen 2000, hop 63
+		04d20035 07d0fb7c # UDP csum updated twice
+		00*1992 # payload
+	`},
+	"hairpin-big-ptb6": {`
+		60000000 07d01140 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c0000206 # IPv6: 2001:db8:6::5 -> 64:ff9b::192.0.2.6, plen 2000
+		04d20035 07d0fb7c # UDP 1234->53 len 2000
+		00*1992 # payload
+	`, `
+		60000000 04d83a40 20010db8 ffff0000 00000000 00000001 20010db8 00060000 00000000 00000005 # IPv6: plen 1240, from SelfV6 to the sender
+		02002664 000005dc # ICMPv6 Packet Too Big, MTU 1500 (IPv6 egress of the U-turn)
+		60000000 07d01140 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c0000206 # quoted: the IPv6 header as received
+		04d20035 07d0fb7c # quoted: UDP header as received
+		00*1184 # quoted: first 1184 bytes of the payload
+	`},
+	"hairpin-big-simple-ptb4": {`
+		60000000 07d01140 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c0000206 # IPv6: 2001:db8:6::5 -> 64:ff9b::192.0.2.6, plen 2000
+		04d20035 07d0fb7c # UDP 1234->53 len 2000
+		00*1992 # payload
+	`, `
+		60000000 04d83a40 20010db8 ffff0000 00000000 00000001 20010db8 00060000 00000000 00000005 # IPv6: plen 1240, from SelfV6 to the sender
+		02002650 000005f0 # ICMPv6 Packet Too Big, MTU 1520 (IPv4 egress 1500 + 20)
+		60000000 07d01140 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c0000206 # quoted: the IPv6 header as received
+		04d20035 07d0fb7c # quoted: UDP header as received
+		00*1184 # quoted: first 1184 bytes of the payload
+	`},
 	"4to6-source-route": {`
 		47000030 12340000 4011f17e c6336407 c0000205 830704c0 00020101 # IPv4: IHL 7
 		003504d2 0014cf8a 68656c6c 6f20786c 61742121 # LSRR option (ptr 4 <= len 7: unexpired), NOP, UDP

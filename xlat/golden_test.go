@@ -50,11 +50,20 @@ var goldenCases = []goldenCase{
 		pkt: "hairpin-fragment-first", verdict: Forward, family: Family6},
 	{name: "hairpin later fragment", rule: "RFC 7757 §4.2.2, Jool condition A: non-first fragments U-turn too",
 		pkt: "hairpin-fragment-later", verdict: Forward, family: Family6},
-	{name: "hairpin simple first fragment", rule: "Jool eam-hairpin-mode simple, fragments", pkt: "hairpin-fragment-first-simple",
-		setup: func(p *Params) { p.Globals.EAMHairpinMode = HairpinSimple }, verdict: Forward, family: Family6},
+	{name: "hairpin simple first fragment", rule: "Jool eam-hairpin-mode simple, fragments",
+		pkt: "hairpin-fragment-first-simple", setup: simpleHairpin, verdict: Forward, family: Family6},
 	{name: "hairpin simple later fragment", rule: "Jool eam-hairpin-mode simple, non-first fragments U-turn too",
-		pkt:   "hairpin-fragment-later-simple",
-		setup: func(p *Params) { p.Globals.EAMHairpinMode = HairpinSimple }, verdict: Forward, family: Family6},
+		pkt: "hairpin-fragment-later-simple", setup: simpleHairpin, verdict: Forward, family: Family6},
+	{name: "hairpin big intrinsic", rule: "Jool: an intrinsic U-turn skips the IPv4 size check; the IPv6 egress MTU applies",
+		pkt: "hairpin-big", mtu: fixedMTU{1500, 9000}, verdict: Forward, family: Family6},
+	{name: "hairpin intrinsic too big", rule: "U-turn larger than the IPv6 egress MTU -> ICMPv6 PTB with that MTU",
+		pkt: "hairpin-big-ptb6", mtu: fixedMTU{9000, 1500}, verdict: Reply, reason: StatPktTooBig, family: Family6},
+	{name: "hairpin simple too big for IPv6", rule: "simple mode: the IPv6 side applies to the way back too",
+		pkt: "hairpin-big-ptb6", mtu: fixedMTU{9000, 1500}, setup: simpleHairpin,
+		verdict: Reply, reason: StatPktTooBig, family: Family6},
+	{name: "hairpin simple too big for IPv4", rule: "Jool simple mode: the packet crosses IPv4 -> PTB with IPv4 MTU + 20",
+		pkt: "hairpin-big-simple-ptb4", mtu: fixedMTU{1500, 9000}, setup: simpleHairpin,
+		verdict: Reply, reason: StatPktTooBig, family: Family6},
 	{name: "4to6 source route", rule: "RFC 7915 §4.1 unexpired source route -> Dest Unreachable/Source Route Failed", pkt: "4to6-source-route",
 		verdict: Reply, reason: Stat46SrcRoute, family: Family4},
 	{name: "4to6 options", rule: "RFC 7915 §4.1 IPv4 options are not translated", pkt: "4to6-options", verdict: Forward, family: Family6},
@@ -67,6 +76,9 @@ var goldenCases = []goldenCase{
 	{name: "4to6 pool6 /48", rule: "RFC 6052 §2.2 /48 with u-octet", pkt: "4to6-pool6-48",
 		setup: func(p *Params) { p.Globals.Pool6 = pfx("2001:db8:122::/48") }, verdict: Forward, family: Family6},
 }
+
+// simpleHairpin selects eam-hairpin-mode simple.
+func simpleHairpin(p *Params) { p.Globals.EAMHairpinMode = HairpinSimple }
 
 func runGolden(t *testing.T, gc goldenCase) {
 	t.Helper()

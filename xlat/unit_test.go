@@ -306,6 +306,68 @@ func TestHairpinFragments(t *testing.T) {
 	}
 }
 
+// TestHairpinSize covers the size rules of a U-turn around the golden cases:
+// the MTU oracle is asked (only) about the IPv6 flow of the U-turned packet
+// in intrinsic mode, and what the second half rejects first keeps its own
+// outcome instead of a Packet Too Big.
+func TestHairpinSize(t *testing.T) {
+	big := unhex(t, goldenPackets["hairpin-big"][0])
+	want := unhex(t, goldenPackets["hairpin-big"][1])
+	for _, m := range []HairpinMode{HairpinIntrinsic, HairpinSimple} {
+		p := testParams(t)
+		p.Globals.EAMHairpinMode = m
+		cfg := mustConfig(t, p)
+		// The flows asked about: the U-turned packet's (the golden output's).
+		rec := &flowMTU{mtu: 9000}
+		r, _, _ := translateOnce(t, cfg, big, rec)
+		if r.Verdict != Forward || r.Family != Family6 {
+			t.Fatalf("%s: %v %s", m, r.Verdict, r.Reason.Name())
+		}
+		f6 := flow6{Proto: protoUDP, Sport: 1234, Dport: 53}
+		f6.SrcHi, f6.SrcLo = IPv6(want).Src()
+		f6.DstHi, f6.DstLo = IPv6(want).Dst()
+		if len(rec.f6) == 0 || (m == HairpinIntrinsic) != (len(rec.f4) == 0) {
+			t.Errorf("%s: oracle asked %d IPv4 and %d IPv6 flows", m, len(rec.f4), len(rec.f6))
+		}
+		for _, f := range rec.f6 {
+			if f != f6 {
+				t.Errorf("%s: oracle asked about %+v, want %+v", m, f, f6)
+			}
+		}
+	}
+	tooSmall := fixedMTU{9000, 1500}
+	cases := []struct {
+		name    string
+		mode    HairpinMode
+		edit    func(p []byte)
+		verdict Verdict
+		reason  Counter
+	}{
+		// The first half's hop limit check comes first (Time Exceeded).
+		{"intrinsic hop limit 1", HairpinIntrinsic, func(p []byte) { p[ip6HopLimit] = 1 }, Reply, Stat64TTL},
+		// Simple mode: the way back expires the TTL before it sizes the packet.
+		{"simple hop limit 2", HairpinSimple, func(p []byte) { p[ip6HopLimit] = 2 }, Drop, Stat46TTL},
+		// A U-turned fragment has no DF: it is fragmented, not refused.
+		{"fragment", HairpinIntrinsic, nil, Forward, 0},
+	}
+	for _, c := range cases {
+		p := testParams(t)
+		p.Globals.EAMHairpinMode = c.mode
+		in := append([]byte(nil), big...)
+		if c.edit != nil {
+			c.edit(in)
+		} else { // the same bytes behind a fragment header: offset 0, M=0 (atomic)
+			in = append(append(in[:IPv6HeaderLen:IPv6HeaderLen], protoUDP, 0, 0, 0, 0, 0, 0, 9), big[IPv6HeaderLen:]...)
+			in[ip6NextHdr] = protoFragment
+			put16(in[ip6PayloadLen:], uint16(len(in)-IPv6HeaderLen))
+		}
+		r, _, _ := translateOnce(t, mustConfig(t, p), in, tooSmall)
+		if r.Verdict != c.verdict || r.Reason != c.reason {
+			t.Errorf("%s: %v %s, want %v %s", c.name, r.Verdict, r.Reason.Name(), c.verdict, c.reason.Name())
+		}
+	}
+}
+
 // RFC 4884: a Time Exceeded with a 128-byte original datagram and an
 // 8-byte extension keeps the extension, re-padded to 64-bit words.
 func TestICMPExtension46(t *testing.T) {

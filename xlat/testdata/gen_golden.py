@@ -258,6 +258,26 @@ for hop, mode in ((63, 'intrinsic'), (62, 'simple')):
                 (8, 'fragment header: offset 13, M=0, id 0x00005678 (IPv4 identification)'),
                 (None, 'payload, untouched')]))
 
+# Q3: a big hairpinning packet (2040 bytes of IPv6, 2020 of IPv4 with DF). Intrinsic: the IPv4 MTU
+# (1500) does not apply, the IPv6 egress one (9000) does -> U-turned whole; with an IPv6 egress MTU of
+# 1500 -> Packet Too Big 1500 to the sender. Simple: the IPv4 side applies too -> PTB 1520 (1500 + 20).
+bigh = b'\0' * 1992
+ubh6 = udp(1234, 53, bigh, ph6(H6, HP, 17, 2000))
+pbh = ipv6(H6, HP, 17, ubh6)
+ebh = ipv6(HS, HD, 17, udp(1234, 53, bigh, ph6(HS, HD, 17, 2000)), hop=63)
+BIGIN = [V6H('2001:db8:6::5 -> 64:ff9b::192.0.2.6, plen 2000'), UDPH(' 1234->53 len 2000'), PAY]
+emit('hairpin-big', (pbh, BIGIN),
+     (ebh, [V6H('64:ff9b::192.0.2.5 -> 2001:db8:6::6, plen 2000, hop 63'), UDPH(' csum updated twice'), PAY]))
+for name, mtu, why in (('hairpin-big-ptb6', 1500, 'MTU 1500 (IPv6 egress of the U-turn)'),
+                       ('hairpin-big-simple-ptb4', 1520, 'MTU 1520 (IPv4 egress 1500 + 20)')):
+    q = pbh[:1232]
+    ptbh = icmp(2, 0, mtu, q, ph6(SELF6, H6, 58, 8 + len(q)))
+    eptb = ipv6(SELF6, H6, 58, ptbh)
+    emit(name, (pbh, BIGIN),
+         (eptb, [V6H('plen 1240, from SelfV6 to the sender'), ICMPH('ICMPv6 Packet Too Big, ' + why),
+                 (40, 'quoted: the IPv6 header as received'), (8, 'quoted: UDP header as received'),
+                 (None, 'quoted: first 1184 bytes of the payload')]))
+
 # S: unexpired loose source route -> ICMPv4 3/5
 opts = bytes([0x83, 7, 4]) + a4('192.0.2.1') + bytes([1])
 ps = ipv4(S7, V4H4, 17, ub4, ident=0x1234, opts=opts)
