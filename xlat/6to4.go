@@ -106,7 +106,7 @@ func (t *Translator) slow64(c *Config, buf []byte, off, n int, out *Output) Resu
 			return t.pass(Stat64Src)
 		}
 		var ok bool
-		if s4, ok = t.rfc6791v4(c); !ok {
+		if s4, ok = t.rfc6791v4(c, h.HopLimit()); !ok {
 			return t.drop(Stat64RFC6791ENOENT)
 		}
 	}

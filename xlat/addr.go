@@ -197,26 +197,29 @@ func (c *Config) eamtHas4(a uint32) bool {
 }
 
 // rfc6791v4 picks the IPv4 source of a translated ICMPv6 error whose source
-// could not be translated (RFC 6791): a random or the first address of
-// rfc6791v4-prefix, else the translator's own address.
-func (t *Translator) rfc6791v4(c *Config) (uint32, bool) {
+// could not be translated (RFC 6791) from rfc6791v4-prefix, else the
+// translator's own address. randomize-rfc6791-addresses picks a random
+// address of the prefix; off, it picks the hop'th one (hop: the error's hop
+// limit as received, wrapped into the prefix), as Jool does, so that routers
+// at different distances, the hops of a traceroute, keep distinct addresses.
+func (t *Translator) rfc6791v4(c *Config, hop uint8) (uint32, bool) {
 	if c.has6791v4 {
-		if c.g.RandomizeRFC6791 && c.r6791v4.mask != 0xffffffff {
-			return c.r6791v4.addr | uint32(t.rand())&^c.r6791v4.mask, true
+		p := c.r6791v4
+		if c.g.RandomizeRFC6791 && p.mask != 0xffffffff {
+			return p.addr | uint32(t.rand())&^p.mask, true
 		}
-		return c.r6791v4.addr, true
+		return p.addr | uint32(hop)&^p.mask, true
 	}
 	return c.self4, c.hasSelf4
 }
 
-// rfc6791v6 is the IPv6 counterpart (rfc6791v6-prefix, else SelfV6).
+// rfc6791v6 is the IPv6 counterpart (rfc6791v6-prefix, else SelfV6). Its
+// address is always random: Jool applies randomize-rfc6791-addresses to
+// rfc6791v4-prefix only.
 func (t *Translator) rfc6791v6(c *Config) (hi, lo uint64, ok bool) {
 	if c.has6791v6 {
 		p := c.r6791v6
-		if c.g.RandomizeRFC6791 {
-			return p.hi | t.rand()&^p.mhi, p.lo | t.rand()&^p.mlo, true
-		}
-		return p.hi, p.lo, true
+		return p.hi | t.rand()&^p.mhi, p.lo | t.rand()&^p.mlo, true
 	}
 	return c.self6hi, c.self6lo, c.hasSelf6
 }

@@ -61,7 +61,7 @@ type Globals struct {
 	TOS                  uint8        // tos (default 0)
 	MTUPlateaus          []uint16     // mtu-plateaus (default DefaultMTUPlateaus), kept sorted descending, unique
 	AmendUDPChecksumZero bool         // amend-udp-checksum-zero (default false)
-	RandomizeRFC6791     bool         // randomize-rfc6791-addresses (default true)
+	RandomizeRFC6791     bool         // randomize-rfc6791-addresses (default true; v4 pool only; off: hop limit'th)
 	EAMHairpinMode       HairpinMode  // eam-hairpin-mode (default intrinsic)
 	RFC6791v4Prefix      netip.Prefix // rfc6791v4-prefix (default unset)
 	RFC6791v6Prefix      netip.Prefix // rfc6791v6-prefix (default unset)

@@ -157,10 +157,36 @@ var goldenPackets = map[string][]string{
 		003504d2 001463cc # UDP inner
 		68656c6c 6f20786c 61742121 # payload
 	`, `
-		45000044 dd1d0000 3f013858 cb007108 c6336407 # IPv4: 203.0.113.8 (rfc6791v4-prefix, first address) -> 198.51.100.7, id PRNG, ttl 63, ICMP
+		45000044 dd1d0000 3f013858 cb007108 c6336407 # IPv4: 203.0.113.8 (rfc6791v4-prefix /29, hop limit 64 & 7 = address 0) -> 198.51.100.7, id PRNG, ttl 63, ICMP
 		0304e3fd 00000564 # ICMPv4 Frag Needed, MTU 1380
 		45000028 00000000 3f118f85 c6336407 c0000205 # IPv4: inner: 198.51.100.7 -> 192.0.2.5, id 0, ttl 63
 		003504d2 0014cf8a # UDP inner, csum updated
+		68656c6c 6f20786c 61742121 # payload
+	`},
+	"6to4-icmp-error-6791-hop61": {`
+		60000000 00443a3d 20010db8 00010000 00000000 00000001 0064ff9b 00000000 00000000 c6336407 # IPv6: 2001:db8:1::1 (untranslatable) -> 64:ff9b::198.51.100.7, ICMPv6, hop 61
+		02002ee5 00000578 # ICMPv6 Packet Too Big, MTU 1400
+		60000000 0014113f 0064ff9b 00000000 00000000 c6336407 20010db8 00060000 00000000 00000005 # IPv6: inner: 64:ff9b::198.51.100.7 -> 2001:db8:6::5, hop 63
+		003504d2 001463cc # UDP inner
+		68656c6c 6f20786c 61742121 # payload
+	`, `
+		45000044 dd1d0000 3c013b53 cb00710d c6336407 # IPv4: 203.0.113.13 (rfc6791v4-prefix /29, address 61 & 7 = 5) -> 198.51.100.7, id PRNG, ttl 60, ICMP
+		0304e3fd 00000564 # ICMPv4 Frag Needed, MTU 1380
+		45000028 00000000 3f118f85 c6336407 c0000205 # IPv4: inner: 198.51.100.7 -> 192.0.2.5, id 0, ttl 63
+		003504d2 0014cf8a # UDP inner, csum updated
+		68656c6c 6f20786c 61742121 # payload
+	`},
+	"4to6-icmp-error-6791": {`
+		45000044 00100000 40018e6f c6336401 c0000205 # IPv4: 198.51.100.1 (untranslatable: no pool6) -> 192.0.2.5, ICMP
+		0b007931 00000000 # ICMPv4 Time Exceeded
+		45000028 00990000 01113521 c0000205 c0000206 # IPv4: inner: 192.0.2.5 -> 192.0.2.6, ttl 1, UDP
+		04d20035 001437bf # UDP inner
+		68656c6c 6f20786c 61742121 # payload
+	`, `
+		60000000 00443a3f 20010db8 67910000 abcfa6a8 e079651d 20010db8 00060000 00000000 00000005 # IPv6: 2001:db8:6791:0:abcf:a6a8:e079:651d (rfc6791v6-prefix, random host part) -> 2001:db8:6::5, hop 63
+		03003073 00000000 # ICMPv6 Time Exceeded
+		60000000 00141101 20010db8 00060000 00000000 00000005 20010db8 00060000 00000000 00000006 # IPv6: inner: 2001:db8:6::5 -> 2001:db8:6::6 (EAMT), hop 1
+		04d20035 00146042 # UDP inner, csum updated
 		68656c6c 6f20786c 61742121 # payload
 	`},
 	"hairpin-intrinsic": {`

@@ -45,6 +45,17 @@ var goldenCases = []goldenCase{
 			p.Globals.RFC6791v4Prefix = pfx("203.0.113.8/29")
 			p.Globals.RandomizeRFC6791 = false
 		}, verdict: Forward, family: Family4},
+	{name: "6to4 ICMP error RFC 6791 hop limit", rule: "Jool: randomize-rfc6791-addresses off -> the (hop limit)th address",
+		pkt: "6to4-icmp-error-6791-hop61", setup: func(p *Params) {
+			p.Globals.RFC6791v4Prefix = pfx("203.0.113.8/29")
+			p.Globals.RandomizeRFC6791 = false
+		}, verdict: Forward, family: Family4},
+	{name: "4to6 ICMP error RFC 6791", rule: "RFC 6791 source for ICMPv4 errors: rfc6791v6-prefix, always random (Jool)",
+		pkt: "4to6-icmp-error-6791", setup: func(p *Params) {
+			p.Globals.Pool6 = netip.Prefix{}
+			p.Globals.RFC6791v6Prefix = pfx("2001:db8:6791::/64")
+			p.Globals.RandomizeRFC6791 = false
+		}, verdict: Forward, family: Family6},
 	{name: "hairpin intrinsic", rule: "RFC 7757 §4.2.2 intrinsic hairpinning", pkt: "hairpin-intrinsic", verdict: Forward, family: Family6},
 	{name: "hairpin first fragment", rule: "RFC 7757 §4.2.2: a fragmented datagram U-turns fragment by fragment",
 		pkt: "hairpin-fragment-first", verdict: Forward, family: Family6},

@@ -275,6 +275,54 @@ func TestRFC6791NoSource(t *testing.T) {
 	}
 }
 
+// TestRFC6791HopLimit: with randomize-rfc6791-addresses off, the source of
+// a translated ICMPv6 error from an untranslatable router is the (received
+// hop limit)th address of rfc6791v4-prefix, wrapped into it (Jool); on, a
+// random one. rfc6791v6-prefix is random either way (TestGolden).
+func TestRFC6791HopLimit(t *testing.T) {
+	in := unhex(t, goldenPackets["6to4-icmp-error-6791"][0])
+	for _, c := range []struct {
+		prefix string
+		hop    uint8
+		want   string
+	}{
+		{"203.0.113.8/29", 50, "203.0.113.10"}, {"203.0.113.8/29", 51, "203.0.113.11"},
+		{"203.0.113.8/29", 52, "203.0.113.12"}, {"203.0.113.8/29", 2, "203.0.113.10"},
+		{"203.0.113.0/24", 255, "203.0.113.255"}, {"203.0.113.0/24", 9, "203.0.113.9"},
+		{"203.0.113.7/32", 200, "203.0.113.7"},
+	} {
+		p := testParams(t)
+		p.Globals.RFC6791v4Prefix = pfx(c.prefix)
+		p.Globals.RandomizeRFC6791 = false
+		pk := append([]byte(nil), in...)
+		pk[ip6HopLimit] = c.hop // not covered by the ICMPv6 checksum
+		r, _, buf := translateOnce(t, mustConfig(t, p), pk, nil)
+		if a := fromAddr4(IPv4(buf[r.Off:]).Src()); r.Verdict != Forward || a != netip.MustParseAddr(c.want) {
+			t.Errorf("%s, hop limit %d: %v from %s, want %s", c.prefix, c.hop, r.Verdict, a, c.want)
+		}
+	}
+	// Randomized: several hop limits, one address each, all in the prefix,
+	// not all the same.
+	p := testParams(t)
+	p.Globals.RFC6791v4Prefix = pfx("203.0.113.0/24")
+	cfg := mustConfig(t, p)
+	seen := map[netip.Addr]bool{}
+	for s := range uint64(16) {
+		buf := frame(in, 128, 64)
+		tr := NewTranslator(nil)
+		tr.Seed(s)
+		r := tr.Translate(cfg, buf, 128, len(in), NewOutput(4, 2048, 32))
+		a := fromAddr4(IPv4(buf[r.Off:]).Src())
+		if r.Verdict != Forward || !p.Globals.RFC6791v4Prefix.Contains(a) {
+			t.Fatalf("randomized: %v from %s", r.Verdict, a)
+		}
+		seen[a] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("randomized: always %v", seen)
+	}
+}
+
 // TestTranslateBadBounds gives Translate offsets and lengths that do not
 // describe a packet inside buf, including ones whose sum overflows: each is a
 // counted drop, never a panic.

@@ -217,7 +217,29 @@ pp6 = ipv6(R6, P7, 58, icmp(2, 0, 1400, innp6, ph6(R6, P7, 58, 8+len(innp6))))
 innp4 = ipv4(S7, V4H4, 17, ub4, ident=0, ttl=63)
 ep = ipv4(POOL6791, S7, 1, icmp(3, 4, 1380, innp4), ident=ids[0], ttl=63)
 emit('6to4-icmp-error-6791', (pp6, [V6H('2001:db8:1::1 (untranslatable) -> 64:ff9b::198.51.100.7, ICMPv6'), ICMPH('ICMPv6 Packet Too Big, MTU 1400'), V6H('inner: 64:ff9b::198.51.100.7 -> 2001:db8:6::5, hop 63'), UDPH(' inner'), PAY]),
-     (ep, [V4H('203.0.113.8 (rfc6791v4-prefix, first address) -> 198.51.100.7, id PRNG, ttl 63, ICMP'), ICMPH('ICMPv4 Frag Needed, MTU 1380'), V4H('inner: 198.51.100.7 -> 192.0.2.5, id 0, ttl 63'), UDPH(' inner, csum updated'), PAY]))
+     (ep, [V4H('203.0.113.8 (rfc6791v4-prefix /29, hop limit 64 & 7 = address 0) -> 198.51.100.7, id PRNG, ttl 63, ICMP'), ICMPH('ICMPv4 Frag Needed, MTU 1380'), V4H('inner: 198.51.100.7 -> 192.0.2.5, id 0, ttl 63'), UDPH(' inner, csum updated'), PAY]))
+
+# P2: the same error arriving with hop limit 61: randomize-rfc6791-addresses off picks the
+# (hop limit)th address of rfc6791v4-prefix, as Jool does (61 & 7 = 5 -> 203.0.113.13).
+pp6h = ipv6(R6, P7, 58, icmp(2, 0, 1400, innp6, ph6(R6, P7, 58, 8+len(innp6))), hop=61)
+eph = ipv4('203.0.113.13', S7, 1, icmp(3, 4, 1380, innp4), ident=ids[0], ttl=60)
+emit('6to4-icmp-error-6791-hop61', (pp6h, [V6H('2001:db8:1::1 (untranslatable) -> 64:ff9b::198.51.100.7, ICMPv6, hop 61'), ICMPH('ICMPv6 Packet Too Big, MTU 1400'), V6H('inner: 64:ff9b::198.51.100.7 -> 2001:db8:6::5, hop 63'), UDPH(' inner'), PAY]),
+     (eph, [V4H('203.0.113.13 (rfc6791v4-prefix /29, address 61 & 7 = 5) -> 198.51.100.7, id PRNG, ttl 60, ICMP'), ICMPH('ICMPv4 Frag Needed, MTU 1380'), V4H('inner: 198.51.100.7 -> 192.0.2.5, id 0, ttl 63'), UDPH(' inner, csum updated'), PAY]))
+
+# P3: ICMPv4 Time Exceeded from an untranslatable router (no pool6): the source comes from
+# rfc6791v6-prefix, at random even with randomize-rfc6791-addresses off, as in Jool. The PRNG (seed 1)
+# is drawn for the high half (all prefix under a /64) and then for the low half.
+r6 = R(1); r6.next(); lo6791 = r6.next()
+SRC6791 = str(ipaddress.IPv6Address((0x20010db8679100000000000000000000) | lo6791))
+RT4 = '198.51.100.1'; H6B = '2001:db8:6::6'
+uin4 = udp(1234, 53, data, ph4(V4H4, '192.0.2.6', 17, 20))
+in4 = ipv4(V4H4, '192.0.2.6', 17, uin4, ident=0x99, ttl=1)
+pt4 = ipv4(RT4, V4H4, 1, icmp(11, 0, 0, in4), ident=0x10, ttl=64)
+uin6 = udp(1234, 53, data, ph6(H6, H6B, 17, 20))
+in6 = ipv6(H6, H6B, 17, uin6, hop=1)
+et6 = ipv6(SRC6791, H6, 58, icmp(3, 0, 0, in6, ph6(SRC6791, H6, 58, 8+len(in6))), hop=63)
+emit('4to6-icmp-error-6791', (pt4, [V4H('198.51.100.1 (untranslatable: no pool6) -> 192.0.2.5, ICMP'), ICMPH('ICMPv4 Time Exceeded'), V4H('inner: 192.0.2.5 -> 192.0.2.6, ttl 1, UDP'), UDPH(' inner'), PAY]),
+     (et6, [V6H(SRC6791 + ' (rfc6791v6-prefix, random host part) -> 2001:db8:6::5, hop 63'), ICMPH('ICMPv6 Time Exceeded'), V6H('inner: 2001:db8:6::5 -> 2001:db8:6::6 (EAMT), hop 1'), UDPH(' inner, csum updated'), PAY]))
 
 # Q: intrinsic hairpin 6->4->6
 HP = '64:ff9b::c000:206'
