@@ -142,7 +142,9 @@ func (t *Translator) slow46(c *Config, buf []byte, off, n int, out *Output, hp h
 	noErr := hp != fromWire // the second half of a U-turn drops instead of replying
 
 	if ihl > IPv4MinLen && hasUnexpiredSourceRoute(buf[off+IPv4MinLen:off+ihl]) {
-		// RFC 7915 §4.1: Destination Unreachable, Source Route Failed.
+		// RFC 7915 §4.1: Destination Unreachable, Source Route Failed. Jool
+		// 4.1 checks this before the TTL (4.0 and older checked the TTL
+		// first), so an expiring packet with a source route gets this one.
 		return t.reply4(c, buf, off, end, noErr || isErr || !first, 3, 5, 0, Stat46SrcRoute, out)
 	}
 

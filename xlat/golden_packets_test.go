@@ -277,6 +277,14 @@ var goldenPackets = map[string][]string{
 		0305e960 00000000 # ICMPv4 Dest Unreachable / Source Route Failed
 		47000030 12340000 4011f17e c6336407 c0000205 830704c0 00020101 003504d2 0014cf8a 68656c6c 6f20786c 61742121 # the original packet
 	`},
+	"4to6-source-route-ttl1": {`
+		47000030 12340000 0111307f c6336407 c0000205 830704c0 00020101 # IPv4: IHL 7, TTL 1
+		003504d2 0014cf8a 68656c6c 6f20786c 61742121 # LSRR option (unexpired), NOP, UDP
+	`, `
+		4500004c dd1d0000 40013757 cb007101 c6336407 # IPv4: from SelfV4
+		0305e960 00000000 # ICMPv4 Dest Unreachable / Source Route Failed (not Time Exceeded)
+		47000030 12340000 0111307f c6336407 c0000205 830704c0 00020101 003504d2 0014cf8a 68656c6c 6f20786c 61742121 # the original packet
+	`},
 	"4to6-options": {`
 		47000030 12340000 40116f42 c6336407 c0000205 07070400 00000000 # IPv4: IHL 7, record route option + end of options
 		003504d2 0014cf8a # UDP

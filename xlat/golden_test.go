@@ -77,6 +77,8 @@ var goldenCases = []goldenCase{
 		verdict: Reply, reason: StatPktTooBig, family: Family6},
 	{name: "4to6 source route", rule: "RFC 7915 §4.1 unexpired source route -> Dest Unreachable/Source Route Failed", pkt: "4to6-source-route",
 		verdict: Reply, reason: Stat46SrcRoute, family: Family4},
+	{name: "4to6 source route TTL 1", rule: "Jool 4.1: unexpired source route checked before the TTL", pkt: "4to6-source-route-ttl1",
+		verdict: Reply, reason: Stat46SrcRoute, family: Family4},
 	{name: "4to6 options", rule: "RFC 7915 §4.1 IPv4 options are not translated", pkt: "4to6-options", verdict: Forward, family: Family6},
 	{name: "6to4 override-tos", rule: "Jool override-tos / tos", pkt: "6to4-override-tos",
 		setup: func(p *Params) { p.Globals.OverrideTOS, p.Globals.TOS = true, 0x28 }, verdict: Forward, family: Family4},

@@ -307,6 +307,14 @@ es_ = ipv4(SELF4, S7, 1, icmp(3, 5, 0, ps), ident=ids[0], ttl=64)
 emit('4to6-source-route', (ps, [(28, 'IPv4: IHL 7'), (None, 'LSRR option (ptr 4 <= len 7: unexpired), NOP, UDP')]),
      (es_, [V4H('from SelfV4'), ICMPH('ICMPv4 Dest Unreachable / Source Route Failed'), (None, 'the original packet')]))
 
+# S2: the same with TTL 1: Jool 4.1 checks the source route before the TTL (ttp46_ipv6; only
+# Jool 4.0 and older check the TTL first), so the answer is still Source Route Failed.
+opts = bytes([0x83, 7, 4]) + a4('192.0.2.1') + bytes([1])
+ps1 = ipv4(S7, V4H4, 17, ub4, ident=0x1234, opts=opts, ttl=1)
+es1 = ipv4(SELF4, S7, 1, icmp(3, 5, 0, ps1), ident=ids[0], ttl=64)
+emit('4to6-source-route-ttl1', (ps1, [(28, 'IPv4: IHL 7, TTL 1'), (None, 'LSRR option (unexpired), NOP, UDP')]),
+     (es1, [V4H('from SelfV4'), ICMPH('ICMPv4 Dest Unreachable / Source Route Failed (not Time Exceeded)'), (None, 'the original packet')]))
+
 # T: other options (record route) are dropped
 opts = bytes([7, 7, 4]) + b'\0\0\0\0' + bytes([0])
 pt = ipv4(S7, V4H4, 17, ub4, ident=0x1234, opts=opts)
