@@ -331,6 +331,14 @@ func icmpInfo64(m []byte, ph uint64) Counter {
 	}
 	old := uint64(be16(m[icmpType:])) + ph
 	m[icmpType], m[icmpCode] = typ, 0
-	put16(m[icmpCsum:], csumUpdate(be16(m[icmpCsum:]), old, uint64(be16(m[icmpType:]))))
+	v := csumUpdate(be16(m[icmpCsum:]), old, uint64(be16(m[icmpType:])))
+	if v == 0 {
+		// The update gives 0 where the rest of the message sums to 0xffff or
+		// to zero (an echo reply with id 0, seq 0 and no data); 0xffff is
+		// right in both cases, 0 only in the first. ICMPv6 always has a
+		// non-zero pseudo-header, so the other direction never meets this.
+		v = 0xffff
+	}
+	put16(m[icmpCsum:], v)
 	return none
 }

@@ -59,6 +59,13 @@ var goldenPackets = map[string][]string{
 		8100e77a 00420001 # ICMPv6 echo reply (129), csum with pseudo-header
 		68656c6c 6f20786c 61742121 # payload
 	`},
+	"6to4-echo-reply-zero": {`
+		60000000 00083a40 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c6336407 # IPv6: plen 8, ICMPv6, hop 64
+		810026be 00000000 # ICMPv6 echo reply id 0 seq 0, no data
+	`, `
+		4500001c dd1d0000 3f01b283 c0000205 c6336407 # IPv4: len 28, ICMP, ttl 63
+		0000ffff 00000000 # ICMPv4 echo reply: all zero but the checksum, 0xffff
+	`},
 	"6to4-hop-limit": {`
 		60000000 00141101 20010db8 00060000 00000000 00000005 0064ff9b 00000000 00000000 c6336407 # IPv6: hop limit 1
 		04d20035 001463cc # UDP

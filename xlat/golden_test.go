@@ -28,6 +28,8 @@ var goldenCases = []goldenCase{
 	{name: "4to6 TCP DF", rule: "RFC 7915 §4.1 TOS -> traffic class, no fragment header for DF=1", pkt: "4to6-tcp", verdict: Forward, family: Family6},
 	{name: "6to4 echo", rule: "RFC 7915 §5.2 echo request 128 -> 8", pkt: "6to4-echo", verdict: Forward, family: Family4},
 	{name: "4to6 echo reply", rule: "RFC 7915 §4.2 echo reply 0 -> 129", pkt: "4to6-echo-reply", verdict: Forward, family: Family6},
+	{name: "6to4 echo reply all zero", rule: "RFC 1624 §3: an all-zero ICMPv4 message has checksum 0xffff, never 0",
+		pkt: "6to4-echo-reply-zero", verdict: Forward, family: Family4},
 	{name: "6to4 hop limit", rule: "RFC 7915 §5.1 hop limit expiry -> ICMPv6 Time Exceeded", pkt: "6to4-hop-limit", verdict: Reply, reason: Stat64TTL, family: Family6},
 	{name: "4to6 TTL", rule: "RFC 7915 §4.1 TTL expiry -> ICMPv4 Time Exceeded", pkt: "4to6-ttl", verdict: Reply, reason: Stat46TTL, family: Family4},
 	{name: "6to4 segments left", rule: "RFC 7915 §5.1 routing header segments left != 0 -> Parameter Problem", pkt: "6to4-segments-left", verdict: Reply, reason: Stat64SegmentsLeft, family: Family6},

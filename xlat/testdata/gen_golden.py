@@ -132,6 +132,14 @@ ef = ipv6(P7, H6, 58, f6, hop=63)
 emit('4to6-echo-reply', (pf, [V4H('len 40, id 9, ICMP'), ICMPH('ICMPv4 echo reply id 0x42 seq 1'), PAY]),
      (ef, [V6H('plen 20, ICMPv6, hop 63'), ICMPH('ICMPv6 echo reply (129), csum with pseudo-header'), PAY]))
 
+# F2: an echo reply with id 0, seq 0 and no data becomes an ICMPv4 message of all zeros, whose
+# checksum is 0xffff (the complement of a zero sum), not 0x0000.
+ez6 = icmp(129, 0, 0, b'', ph6(H6, P7, 58, 8))
+pez = ipv6(H6, P7, 58, ez6)
+eez = ipv4(V4H4, S7, 1, icmp(0, 0, 0, b''), ident=ids[0], ttl=63)
+emit('6to4-echo-reply-zero', (pez, [V6H('plen 8, ICMPv6, hop 64'), ICMPH('ICMPv6 echo reply id 0 seq 0, no data')]),
+     (eez, [V4H('len 28, ICMP, ttl 63'), ICMPH('ICMPv4 echo reply: all zero but the checksum, 0xffff')]))
+
 # G: hop limit 1 -> ICMPv6 time exceeded from SelfV6
 SELF6 = '2001:db8:ffff::1'; SELF4 = '203.0.113.1'
 pg = ipv6(H6, P7, 17, u6, hop=1)
