@@ -17,6 +17,8 @@
 // Scenarios (issue 4 "Proof", issue 5 live updates):
 //
 //	TestTraffic, TestMultiQueue     ICMP echo, UDP, TCP both ways, pool6 and EAMs; a worker per queue
+//	TestOneArmed                    the same and traceroute with one translator interface for both families,
+//	                                beside a router (lab.oneArmed draws that topology)
 //	TestICMPErrors                  traceroute both ways (translator and an IPv4 router), port unreachable
 //	TestPathMTU                     Frag Needed / PTB by the translator (live MTU changes) and via a
 //	                                1280-byte IPv4 link, kernel PMTU caches, TCP path-MTU discovery

@@ -47,6 +47,7 @@ type lab struct {
 	dir        string
 	sock       string
 	siit       *siitProc
+	ifaces     []string // the translator's interfaces, given to siit run
 
 	mu    sync.Mutex
 	procs []*exec.Cmd
@@ -57,6 +58,7 @@ type labOpts struct {
 	noServerRoute bool // the translator has no route to 203.0.113.0/24
 	queues        int  // RX/TX queues of the translator's veths (default 1)
 	queues4       int  // the IPv4-side veth's queues, if different from queues
+	oneArmed      bool // the translator has one interface for both families (see newOneArmedLab)
 }
 
 // newLab builds the lab; t.Cleanup removes it even when the test fails.
@@ -64,11 +66,15 @@ func newLab(t *testing.T, o labOpts) *lab {
 	t.Helper()
 	needLab(t)
 	p := fmt.Sprintf("e2e-%d-%d", os.Getpid(), labSeq.Add(1))
-	l := &lab{t: t, C: p + "-c", T: p + "-t", R: p + "-r", S: p + "-s", dir: t.TempDir()}
+	l := &lab{t: t, C: p + "-c", T: p + "-t", R: p + "-r", S: p + "-s", dir: t.TempDir(), ifaces: []string{"t6", "t4"}}
 	l.sock = filepath.Join(l.dir, "siit.sock")
 	t.Cleanup(l.destroy)
 	for _, ns := range []string{l.C, l.T, l.R, l.S} {
 		l.must("ip", "netns", "add", ns)
+	}
+	if o.oneArmed {
+		l.oneArmed()
+		return l
 	}
 	q, q4 := "", ""
 	if o.queues > 1 {
@@ -113,6 +119,54 @@ func newLab(t *testing.T, o labOpts) *lab {
 		"link set lo up\naddr add "+server4+"/24 dev s4\naddr add "+server4e+"/24 dev s4\n"+
 		"link set s4 up\nroute add default via "+router4s+"\n")
 	return l
+}
+
+// oneArmed builds the one-armed variant of the lab: the translator has a
+// single interface t0 carrying both families, on a link to R, which now routes
+// both families (the SIIT-DC border relay of RFC 7755 hanging off a router).
+// The end hosts and their addresses are those of the two-armed lab, so the
+// same addresses reach the same hosts:
+//
+//	[C] c6 ---- rc [R: router, both families] r0 ---- t0 [T: siit]
+//	2001:db8:6::10/64  2001:db8:6::1/64    2001:db8:ff::2/64   2001:db8:ff::1/64
+//	                   rs ---- s4 [S]      198.51.100.2/24     198.51.100.1/24
+//	                   203.0.113.1/24
+//
+// R routes pool6 and the server's EAM prefix to T over IPv6, and the client's
+// EAM range 192.0.2.0/24 to T over IPv4; T's default routes point back at R.
+// Every translated packet leaves by the interface it came in on.
+func (l *lab) oneArmed() {
+	l.ifaces = []string{"t0"}
+	l.ipBatch("", ""+
+		"link add c6 netns "+l.C+" type veth peer name rc netns "+l.R+"\n"+
+		"link add r0 netns "+l.R+" type veth peer name t0 netns "+l.T+"\n"+
+		"link add rs netns "+l.R+" type veth peer name s4 netns "+l.S+"\n")
+	for _, e := range [][2]string{{l.C, "c6"}, {l.R, "rc"}, {l.R, "r0"}, {l.R, "rs"}, {l.S, "s4"}} {
+		l.nsMust(e[0], "ethtool", "-K", e[1], "tx", "off", "gro", "on")
+	}
+	for _, ns := range []string{l.C, l.T, l.R, l.S} {
+		l.nsMust(ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
+			"net.core.rmem_max=8388608", "net.core.wmem_max=8388608")
+	}
+	l.nsMust(l.T, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1", "net.ipv4.ip_forward=1")
+	l.nsMust(l.R, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1", "net.ipv4.ip_forward=1")
+	l.ipBatch(l.C, ""+
+		"link set lo up\nlink set c6 address 02:00:00:00:06:10\n"+
+		"addr add "+client6+"/64 dev c6 nodad\naddr add "+client6b+"/64 dev c6 nodad preferred_lft 0\n"+
+		"link set c6 up\nroute add ::/0 via "+tr6+"\n")
+	l.ipBatch(l.R, ""+
+		"link set lo up\naddr add "+tr6+"/64 dev rc nodad\naddr add 2001:db8:ff::2/64 dev r0 nodad\n"+
+		"addr add "+router4+"/24 dev r0\naddr add "+router4s+"/24 dev rs\n"+
+		"link set rc up\nlink set r0 up\nlink set rs up\n"+
+		"route add "+pool6+" via 2001:db8:ff::1\nroute add 2001:db8:46::/64 via 2001:db8:ff::1\n"+
+		"route add 192.0.2.0/24 via "+tr4+"\n")
+	l.ipBatch(l.T, ""+
+		"link set lo up\nlink set t0 address 02:00:00:00:00:01\n"+
+		"addr add 2001:db8:ff::1/64 dev t0 nodad\naddr add "+tr4+"/24 dev t0\nlink set t0 up\n"+
+		"route add ::/0 via 2001:db8:ff::2\nroute add 0.0.0.0/0 via "+router4+"\n")
+	l.ipBatch(l.S, ""+
+		"link set lo up\naddr add "+server4+"/24 dev s4\naddr add "+server4e+"/24 dev s4\n"+
+		"link set s4 up\nroute add default via "+router4s+"\n")
 }
 
 // destroy stops every process and removes the namespaces.

@@ -31,12 +31,12 @@ func defaultArgs() []string {
 	return []string{"--pool6", pool6, "--eamt", eamClient, "--eamt", eamServer}
 }
 
-// startSiit runs `siit run --socket SOCK ARGS... t6 t4` in the translator
+// startSiit runs `siit run --socket SOCK ARGS... t6 t4` (t0 one-armed) in the translator
 // namespace and waits until its control socket answers. A cleanup stops it
 // with SIGTERM and checks that it exits 0 and leaves no XDP program.
 func (l *lab) startSiit(args ...string) *siitProc {
 	l.t.Helper()
-	p := l.spawnSiit(append(append([]string{"--socket", l.sock}, args...), "t6", "t4")...)
+	p := l.spawnSiit(append(append([]string{"--socket", l.sock}, args...), l.ifaces...)...)
 	c := control.NewClient(l.sock)
 	c.Timeout = 5 * time.Second
 	ready := eventually(30*time.Second, func() bool {
@@ -64,7 +64,7 @@ func (l *lab) startSiit(args ...string) *siitProc {
 		if err := p.stop(); err != nil {
 			t.Errorf("stop siit: %v\n%s", err, p.log())
 		}
-		for _, ifc := range []string{"t6", "t4"} {
+		for _, ifc := range l.ifaces {
 			if l.xdpAttached(l.T, ifc) {
 				t.Errorf("an XDP program is still attached to %s after siit exited", ifc)
 			}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"net"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,63 @@ func TestTraffic(t *testing.T) {
 			t.Errorf("the IPv6 client did not see the server's EAM address %s: %q", server6e, srv6.snapshot())
 		}
 	})
+}
+
+// TestOneArmed: siit on one interface for both families (a border relay
+// beside a router, see lab.oneArmed). Every translated packet leaves by the
+// interface it arrived on: ICMP echo, UDP and TCP both ways through pool6
+// and the EAMs, traceroute through the translator, and the host itself stays
+// reachable over both families on that interface. The counters show the
+// packets went through siit's workers on t0, not through the kernel (which
+// has no translator).
+func TestOneArmed(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{oneArmed: true})
+	const addr = "127.0.0.1:9471"
+	l.startSiit(append(defaultArgs(), "--metrics", addr)...)
+
+	out := l.pingOK(l.C, server6)
+	if !strings.Contains(out, "from 64:ff9b::cb00:710a") {
+		t.Errorf("replies do not come from 64:ff9b::cb00:710a:\n%s", out)
+	}
+	l.pingOK(l.C, server6e)
+	if out := l.pingOK(l.S, client4); !strings.Contains(out, "from "+client4) {
+		t.Errorf("replies do not come from %s:\n%s", client4, out)
+	}
+	// The translator's own addresses, through the same interface.
+	l.pingOK(l.C, "2001:db8:ff::1")
+	l.pingOK(l.S, tr4)
+
+	srv4 := l.start(l.S, "udpecho", hostPort(server4, "7000"))
+	l.helperOK(l.C, "udpping", hostPort(server6, "7000"), "1000", "5")
+	if !sawFrom(srv4, client4) {
+		t.Errorf("the IPv4 server did not see the client as %s: %q", client4, srv4.snapshot())
+	}
+	srv6 := l.start(l.C, "tcpecho", "[::]:8001")
+	l.helperOK(l.S, "tcpping", "-src", server4e, hostPort(client4, "8001"), "300000")
+	if !sawFrom(srv6, server6e) {
+		t.Errorf("the IPv6 client did not see the server's EAM address %s: %q", server6e, srv6.snapshot())
+	}
+	tcp4 := l.start(l.S, "tcpecho", "0.0.0.0:8000")
+	l.helperOK(l.C, "tcpping", hostPort(server6, "8000"), "300000")
+	if !sawFrom(tcp4, client4) {
+		t.Errorf("the IPv4 server did not see the client as %s: %q", client4, tcp4.snapshot())
+	}
+	// traceroute from the client: R, the translator, R again (as an IPv4
+	// router seen through pool6), the server.
+	out, err := l.ns(l.C, 60*time.Second, "traceroute", "-6", "-n", "-q", "1", "-w", "2", "-m", "6", server6)
+	hops := regexp.MustCompile(`(?m)^ *2 +2001:db8:ff::1 .*\n *3 +64:ff9b::c633:6402 .*\n *4 +64:ff9b::cb00:710a `)
+	if err != nil || !hops.MatchString(out) {
+		t.Errorf("traceroute to %s through the one-armed translator: %v; want hops 2001:db8:ff::1, "+
+			"64:ff9b::c633:6402, 64:ff9b::cb00:710a\n%s", server6, err, out)
+	}
+
+	text := l.metricsText(addr)
+	rx, ok := metricSum(text, "siit_rx_packets_total", `iface="t0"`)
+	tx, ok2 := metricSum(text, "siit_tx_packets_total", `iface="t0"`)
+	if !ok || !ok2 || rx < 100 || tx < 100 {
+		t.Errorf("siit's workers on t0 received %v and sent %v packets, want at least 100 each:\n%s", rx, tx, text)
+	}
 }
 
 // TestMultiQueue: with two RX queues per interface siit runs a worker per
