@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,6 +51,7 @@ type Lab struct {
 	PA, PD6, PD4, PB *Port
 	Traffic          Traffic // the addresses trials send (DefaultTraffic unless changed before NewRunner)
 	external         bool    // built by External: the namespaces are the user's
+	oneArmed         bool    // External with one port: PB is PA, one leg per trial
 }
 
 // Setup builds the lab with veths of the given number of queues and sinks of the given mode on the far ends.
@@ -208,17 +210,24 @@ type ExternalPort struct {
 // External makes a Lab of two tester ports facing an external DUT, so that Runner trials (and the searches
 // built on them) run through it: leg A leaves a towards a.DUTMAC and is counted at b, leg B the reverse. It
 // attaches sinks of the given mode to both ports until Close, which leaves the namespaces and interfaces alone.
-// The ports must differ (each counts one leg). Set Traffic to the DUT's addresses before NewRunner.
+// Set Traffic to the DUT's addresses before NewRunner.
+//
+// a and b may be the same port, for a one-armed DUT (both families on one link): the frames a leg sends come
+// back translated (or forwarded) through the port they left by, and its one sink counts them. Such a lab runs
+// one leg per trial (Dir64 or Dir46, not DirBoth: one sink cannot tell the legs apart), and PB is PA.
 func External(a, b ExternalPort, sink xdpprog.SinkMode) (l *Lab, err error) {
-	if a.NS.String() == b.NS.String() && a.Name == b.Name {
-		return nil, fmt.Errorf("external DUT: both legs on %s in netns %s; use two ports, each counts one leg", a.Name, a.NS)
+	oneArmed := a.NS.String() == b.NS.String() && a.Name == b.Name
+	if oneArmed && !slices.Equal(a.DUTMAC, b.DUTMAC) {
+		return nil, fmt.Errorf("external DUT: one port %s (one-armed) but two DUT MACs %s and %s", a.Name, a.DUTMAC,
+			b.DUTMAC)
 	}
 	for _, p := range []ExternalPort{a, b} {
 		if len(p.DUTMAC) != 6 {
 			return nil, fmt.Errorf("external DUT: the DUT MAC behind %s must be a 6-byte Ethernet address", p.Name)
 		}
 	}
-	l = &Lab{Tag: "external", Queues: 1, Sink: sink, A: a.NS, B: b.NS, Traffic: DefaultTraffic(), external: true}
+	l = &Lab{Tag: "external", Queues: 1, Sink: sink, A: a.NS, B: b.NS, Traffic: DefaultTraffic(), external: true,
+		oneArmed: oneArmed}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -228,12 +237,19 @@ func External(a, b ExternalPort, sink xdpprog.SinkMode) (l *Lab, err error) {
 	if l.PA, err = l.port(a.NS, a.Name); err != nil {
 		return nil, err
 	}
-	if l.PB, err = l.port(b.NS, b.Name); err != nil {
-		return nil, err
+	l.PB = l.PA
+	if !oneArmed {
+		if l.PB, err = l.port(b.NS, b.Name); err != nil {
+			return nil, err
+		}
 	}
 	l.PD6 = &Port{Name: "DUT port facing " + a.Name, MAC: a.DUTMAC}
 	l.PD4 = &Port{Name: "DUT port facing " + b.Name, MAC: b.DUTMAC}
-	for _, p := range []*Port{l.PA, l.PB} {
+	ports := []*Port{l.PA, l.PB}
+	if oneArmed {
+		ports = ports[:1]
+	}
+	for _, p := range ports {
 		if err = l.attachSink(p); err != nil {
 			return nil, fmt.Errorf("attach a sink to %s: %w", p.Name, err)
 		}

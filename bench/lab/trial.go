@@ -132,6 +132,10 @@ func (l *Lab) NewRunner(cfg TrialConfig) (r *Runner, err error) {
 	if cfg.AtDUT && l.external {
 		return nil, errors.New("lab runner: an external DUT's ports carry no sinks of ours (AtDUT)")
 	}
+	if l.oneArmed && cfg.Dir == DirBoth {
+		return nil, errors.New("lab runner: a one-armed DUT (one tester port) takes one leg per trial: its one sink " +
+			"cannot tell two legs apart")
+	}
 	r = &Runner{lab: l, cfg: cfg}
 	built := r // the error returns below set r to nil
 	defer func() {
@@ -144,7 +148,7 @@ func (l *Lab) NewRunner(cfg TrialConfig) (r *Runner, err error) {
 		if cfg.AtDUT {
 			to = l.PD6
 		}
-		lg, err := r.newLeg(l.PA, l.PD6, to, l.Traffic.ASrc, l.Traffic.ADst, cfg.FrameSize)
+		lg, err := r.newLeg(false, l.PA, l.PD6, to, l.Traffic.ASrc, l.Traffic.ADst, cfg.FrameSize)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +160,7 @@ func (l *Lab) NewRunner(cfg TrialConfig) (r *Runner, err error) {
 			to = l.PD4
 		}
 		size := frames.PairedSize(cfg.FrameSize, family(l.Traffic.ASrc), family(l.Traffic.BSrc))
-		lg, err := r.newLeg(l.PB, l.PD4, to, l.Traffic.BSrc, l.Traffic.BDst, size)
+		lg, err := r.newLeg(true, l.PB, l.PD4, to, l.Traffic.BSrc, l.Traffic.BDst, size)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +183,9 @@ func (l *Lab) NewRunner(cfg TrialConfig) (r *Runner, err error) {
 	return r, nil
 }
 
-func (r *Runner) newLeg(from, next, to *Port, src, dst netip.Addr, size int) (*leg, error) {
+// newLeg prepares leg A or (legB) leg B: from a port (PB is PA when the DUT is one-armed) through the DUT port
+// next to the port that counts it.
+func (r *Runner) newLeg(legB bool, from, next, to *Port, src, dst netip.Addr, size int) (*leg, error) {
 	t, err := frames.Build(frames.Spec{
 		Proto: r.cfg.Proto, SrcMAC: from.MAC, DstMAC: next.MAC, Src: src, Dst: dst,
 		SrcPort: 1024, DstPort: 9, FrameSize: size, Flows: r.cfg.Flows, AddrFlows: r.cfg.AddrFlows,
@@ -188,7 +194,7 @@ func (r *Runner) newLeg(from, next, to *Port, src, dst netip.Addr, size int) (*l
 	if err != nil {
 		return nil, err
 	}
-	lg := &leg{from: from, to: to, tmpl: t, expect: r.lab.Traffic.expect(from == r.lab.PB, r.cfg.Translating && !r.cfg.AtDUT)}
+	lg := &leg{from: from, to: to, tmpl: t, expect: r.lab.Traffic.expect(legB, r.cfg.Translating && !r.cfg.AtDUT)}
 	lg.sink = to.sink
 	if lg.sink == nil { // a DUT port: attach a sink for the life of the runner
 		s, err := xdpprog.LoadSink()

@@ -100,7 +100,8 @@ func TestTraffic(t *testing.T) {
 // beside a router, see lab.oneArmed). Every translated packet leaves by the
 // interface it arrived on: ICMP echo, UDP and TCP both ways through pool6
 // and the EAMs, traceroute through the translator, and the host itself stays
-// reachable over both families on that interface. The counters show the
+// reachable over both families on that interface; siit bench throughput
+// measures it with one tester port. The counters show the
 // packets went through siit's workers on t0, not through the kernel (which
 // has no translator).
 func TestOneArmed(t *testing.T) {
@@ -143,6 +144,20 @@ func TestOneArmed(t *testing.T) {
 	if err != nil || !hops.MatchString(out) {
 		t.Errorf("traceroute to %s through the one-armed translator: %v; want hops 2001:db8:ff::1, "+
 			"64:ff9b::c633:6402, 64:ff9b::cb00:710a\n%s", server6, err, out)
+	}
+
+	// siit bench throughput against it from R's port, one leg at a time (one tester port): each leg's frames
+	// come back translated through r0, from the EAM and pool6 addresses of the other side.
+	for _, dir := range []string{"a", "b"} {
+		out, err := l.ns(l.R, 2*time.Minute, siitBin, "bench", "throughput", "-i", "r0", "-dst-mac", "02:00:00:00:00:01",
+			"-src", client6, "-dst", server6, "-src2", server4, "-dst2", client4, "-dir", dir, "-max", "20000",
+			"-sizes", "128", "-duration", "300ms", "-validate", "4", "-sink", "tc",
+			"-addr-flows", "8") // sources ...10 to ...17: 203.0.113.20 has an EAM of its own
+		m := regexp.MustCompile(`(?m)^128\s+` + dir + `\s+([0-9.]+)\s`).FindStringSubmatch(out)
+		if err != nil || m == nil || m[1] == "0.000" ||
+			!regexp.MustCompile(`validated [1-9][0-9]* sampled frames: 0 invalid`).MatchString(out) {
+			t.Errorf("siit bench throughput -dir %s through the one-armed translator: %v\n%s", dir, err, out)
+		}
 	}
 
 	text := l.metricsText(addr)
