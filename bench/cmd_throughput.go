@@ -20,8 +20,8 @@ import (
 )
 
 // cmdThroughput is `siit bench throughput`: the RFC 2544 / RFC 8219 zero-loss throughput search of `siit bench
-// run`, against a device under test that siit does not build, through two tester ports (or one, one leg at a
-// time, for a one-armed DUT).
+// run`, against a device under test that siit does not build, through two tester ports (or one, for a one-armed
+// DUT).
 func cmdThroughput(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	def := lab.DefaultTraffic()
 	fs := flag.NewFlagSet("siit bench throughput", flag.ContinueOnError)
@@ -29,7 +29,7 @@ func cmdThroughput(ctx context.Context, args []string, stdout, stderr io.Writer)
 	nsName := fs.String("netns", "", "named network namespace (ip netns) of -i")
 	dstMAC := fs.String("dst-mac", "", "MAC of the DUT port cabled to -i (required)")
 	iface2 := fs.String("i2", "", "tester port B: leg B leaves here, leg A is counted here (default: -i, for a "+
-		"one-armed DUT: each leg comes back through the port it left by, one leg per search)")
+		"one-armed DUT: each leg comes back through the port it left by)")
 	nsName2 := fs.String("netns2", "", "named network namespace of -i2 (default: -netns)")
 	dstMAC2 := fs.String("dst-mac2", "", "MAC of the DUT port cabled to -i2 (required with -i2)")
 	src := fs.String("src", def.ASrc.String(), "source address of leg A")
@@ -37,8 +37,7 @@ func cmdThroughput(ctx context.Context, args []string, stdout, stderr io.Writer)
 	src2 := fs.String("src2", def.BSrc.String(), "source address of leg B: a translator turns leg A into "+
 		"frames from -dst2 to -src2")
 	dst2 := fs.String("dst2", def.BDst.String(), "destination address of leg B")
-	dirName := fs.String("dir", "", "legs to send: a (-i to -i2), b (-i2 to -i) or both (half the rate each; "+
-		"the default with two ports; one port: a)")
+	dirName := fs.String("dir", "both", "legs to send: a (-i to -i2), b (-i2 to -i) or both (half the rate each)")
 	forward := fs.Bool("forward", false, "the DUT forwards frames unchanged instead of translating them (a baseline)")
 	sizesArg := fs.String("sizes", "84", "comma-separated RFC 2544 frame sizes of leg A (FCS included); leg B's "+
 		"frames carry the same payload (20 bytes less for IPv4 when leg A is IPv6, RFC 8219)")
@@ -71,16 +70,6 @@ func cmdThroughput(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if *dstMAC2 == "" {
 			*dstMAC2 = *dstMAC
 		}
-		if *dirName == "" {
-			*dirName = "a"
-		}
-		if *dirName == "both" {
-			return usageError{errors.New("-dir both needs two tester ports (-i2): with one port, each leg " +
-				"comes back through the port it left by and one sink cannot tell them apart; run -dir a and -dir b")}
-		}
-	}
-	if *dirName == "" {
-		*dirName = "both"
 	}
 	dir, err := parseDir(*dirName)
 	if err != nil {

@@ -51,7 +51,7 @@ type Lab struct {
 	PA, PD6, PD4, PB *Port
 	Traffic          Traffic // the addresses trials send (DefaultTraffic unless changed before NewRunner)
 	external         bool    // built by External: the namespaces are the user's
-	oneArmed         bool    // External with one port: PB is PA, one leg per trial
+	oneArmed         bool    // External with one port: PB is PA
 }
 
 // Setup builds the lab with veths of the given number of queues and sinks of the given mode on the far ends.
@@ -213,8 +213,9 @@ type ExternalPort struct {
 // Set Traffic to the DUT's addresses before NewRunner.
 //
 // a and b may be the same port, for a one-armed DUT (both families on one link): the frames a leg sends come
-// back translated (or forwarded) through the port they left by, and its one sink counts them. Such a lab runs
-// one leg per trial (Dir64 or Dir46, not DirBoth: one sink cannot tell the legs apart), and PB is PA.
+// back translated (or forwarded) through the port they left by, and its one sink counts them; PB is PA. With
+// both legs, that sink counts them together and checks each frame's family only when it samples it (against
+// the leg its stamp names), not every frame as with two ports.
 func External(a, b ExternalPort, sink xdpprog.SinkMode) (l *Lab, err error) {
 	oneArmed := a.NS.String() == b.NS.String() && a.Name == b.Name
 	if oneArmed && !slices.Equal(a.DUTMAC, b.DUTMAC) {

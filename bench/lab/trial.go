@@ -103,6 +103,7 @@ type Runner struct {
 	stream *gen.Stream     // sends every leg (see NewRunner)
 	owned  []*xdpprog.Sink // sinks this runner attached (AtDUT)
 	trial  uint8
+	shared bool // the legs come back to one sink (a one-armed DUT): samples are told apart by their stamp
 
 	// After each trial: the legs' sink counters (for latency) and the validation tally.
 	Last       []xdpprog.Counters
@@ -131,10 +132,6 @@ func (l *Lab) NewRunner(cfg TrialConfig) (r *Runner, err error) {
 	}
 	if cfg.AtDUT && l.external {
 		return nil, errors.New("lab runner: an external DUT's ports carry no sinks of ours (AtDUT)")
-	}
-	if l.oneArmed && cfg.Dir == DirBoth {
-		return nil, errors.New("lab runner: a one-armed DUT (one tester port) takes one leg per trial: its one sink " +
-			"cannot tell two legs apart")
 	}
 	r = &Runner{lab: l, cfg: cfg}
 	built := r // the error returns below set r to nil
@@ -166,6 +163,7 @@ func (l *Lab) NewRunner(cfg TrialConfig) (r *Runner, err error) {
 		}
 		r.legs = append(r.legs, lg)
 	}
+	r.shared = len(r.legs) > 1 && r.legs[0].sink == r.legs[1].sink
 	// Every generator thread sends every leg, alternating frames (one stream with a template per leg), so
 	// the legs get the same rate however many generator CPUs there are, and one CPU can drive both.
 	ts := make([]*frames.Template, len(r.legs))
@@ -208,12 +206,39 @@ func (r *Runner) newLeg(legB bool, from, next, to *Port, src, dst netip.Addr, si
 		r.owned = append(r.owned, s)
 		lg.sink = s
 	}
-	if r.cfg.SampleEvery > 0 {
+	// Legs that share a sink (a one-armed DUT) share its samples too: the first leg reads them for all.
+	if r.cfg.SampleEvery > 0 && r.legOf(lg.sink) == nil {
 		if lg.samples, err = lg.sink.Samples(); err != nil {
 			return nil, err
 		}
 	}
 	return lg, nil
+}
+
+// legOf returns the first leg counted by sink s, or nil.
+func (r *Runner) legOf(s *xdpprog.Sink) *leg {
+	for _, lg := range r.legs {
+		if lg.sink == s {
+			return lg
+		}
+	}
+	return nil
+}
+
+// sinkFamily is the family sink s checks every frame for: that of the frames its legs expect, or 0 (any) when
+// they expect both (the two legs of a one-armed DUT come back to one sink in different families, so each frame
+// is checked for its leg's family only when sampled).
+func (r *Runner) sinkFamily(s *xdpprog.Sink) int {
+	f := -1
+	for _, lg := range r.legs {
+		if lg.sink == s {
+			if f >= 0 && f != lg.expect.Family {
+				return 0
+			}
+			f = lg.expect.Family
+		}
+	}
+	return max(f, 0)
 }
 
 // expect returns what the frames of leg A (legB false) or B look like at the far sink: the mirror leg's
@@ -270,10 +295,13 @@ func (r *Runner) Trial(ctx context.Context, rate float64) (search.Trial, error) 
 		return res, err
 	}
 	for _, lg := range r.legs {
+		if r.legOf(lg.sink) != lg {
+			continue // configured with the first leg it counts
+		}
 		if err := lg.sink.Reset(); err != nil {
 			return res, err
 		}
-		if err := lg.sink.Configure(xdpprog.SinkConfig{Trial: r.trial, ExpectFamily: lg.expect.Family,
+		if err := lg.sink.Configure(xdpprog.SinkConfig{Trial: r.trial, ExpectFamily: r.sinkFamily(lg.sink),
 			SampleEvery: r.cfg.SampleEvery}); err != nil {
 			return res, err
 		}
@@ -321,6 +349,9 @@ func (r *Runner) settle(ctx context.Context, sent uint64) (uint64, error) {
 		var got uint64
 		r.Last = r.Last[:0]
 		for _, lg := range r.legs {
+			if r.legOf(lg.sink) != lg {
+				continue // counted with the first leg it counts
+			}
 			c, err := lg.sink.Counters()
 			if err != nil {
 				return 0, err
@@ -368,14 +399,19 @@ func (r *Runner) validate() {
 				// host's own traffic, not a mistranslated test frame.
 				continue
 			}
+			want := lg
+			if err == nil && r.shared {
+				// Every generator thread sends the legs in turn: its frame seq belongs to leg seq % legs.
+				want = r.legs[in.Stamp.Seq%uint32(len(r.legs))]
+			}
 			if err == nil {
-				err = lg.expect.Check(in)
+				err = want.expect.Check(in)
 			}
 			r.Validated++
 			if err != nil {
 				r.Invalid++
 				if r.FirstError == nil {
-					r.FirstError = fmt.Errorf("%s leg: %w", lg.tmpl.Spec.Src, err)
+					r.FirstError = fmt.Errorf("%s leg: %w", want.tmpl.Spec.Src, err)
 				}
 			}
 		}

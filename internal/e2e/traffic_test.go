@@ -146,9 +146,9 @@ func TestOneArmed(t *testing.T) {
 			"64:ff9b::c633:6402, 64:ff9b::cb00:710a\n%s", server6, err, out)
 	}
 
-	// siit bench throughput against it from R's port, one leg at a time (one tester port): each leg's frames
-	// come back translated through r0, from the EAM and pool6 addresses of the other side.
-	for _, dir := range []string{"a", "b"} {
+	// siit bench throughput against it from R's port (one tester port): each leg's frames come back translated
+	// through r0, from the EAM and pool6 addresses of the other side; one leg, then the other, then both.
+	for _, dir := range []string{"a", "b", "both"} {
 		out, err := l.ns(l.R, 2*time.Minute, siitBin, "bench", "throughput", "-i", "r0", "-dst-mac", "02:00:00:00:00:01",
 			"-src", client6, "-dst", server6, "-src2", server4, "-dst2", client4, "-dir", dir, "-max", "20000",
 			"-sizes", "128", "-duration", "300ms", "-validate", "4", "-sink", "tc",
