@@ -378,5 +378,5 @@ markers is kept.
 
 Both need root, clang is not needed (BPF objects are committed), TAYGA from apt for its row.
 The same search runs against any device under test, outside the lab too (a tester with two ports cabled to the
-DUT): ` + "`siit bench throughput`" + `, see README.md.
+DUT, or one port for a one-armed DUT): ` + "`siit bench throughput`" + `, see README.md.
 `

@@ -24,5 +24,6 @@
 //
 // External makes the same kind of Lab out of two tester ports cabled to a DUT the package does not build (`siit
 // bench throughput`): no namespaces of its own, sinks on the two ports, and Traffic set to the DUT's addresses.
+// One port serves a one-armed DUT: both legs come back through it (see External).
 // The sinks check translated frames against the mirror leg (see Traffic), so any pool6 or EAMT setup works.
 package lab
