@@ -124,14 +124,14 @@ func NewConfig(p Params) (*Config, error) {
 }
 
 // validateGlobals is Globals.Validate but for the u-octet of a /96 pool6 (see
-// NewConfig). Clearing the u-octet of a /96 prefix without host bits cannot
-// hide another fault: those bits lie inside the prefix.
+// NewConfig and ValidatePool6AnyUOctet), checked first as Validate does.
 func validateGlobals(g Globals) error {
-	if p := g.Pool6; p.IsValid() && p.Addr().Is6() && p.Bits() == 96 && p.Masked() == p {
-		b := p.Addr().As16()
-		b[8] = 0
-		g.Pool6 = netip.PrefixFrom(netip.AddrFrom16(b), 96)
+	if g.Pool6.IsValid() {
+		if err := ValidatePool6AnyUOctet(g.Pool6); err != nil {
+			return err
+		}
 	}
+	g.Pool6 = netip.Prefix{}
 	return g.Validate()
 }
 

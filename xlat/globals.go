@@ -108,6 +108,19 @@ func ValidatePool6(p netip.Prefix) error {
 	return nil
 }
 
+// ValidatePool6AnyUOctet is ValidatePool6, except that a /96 prefix may have
+// a non-zero u-octet: Jool lets --force set one, and instance add too, and
+// translates with the prefix as it is. Clearing the u-octet of a /96 prefix
+// without host bits cannot hide another fault: those bits lie inside it.
+func ValidatePool6AnyUOctet(p netip.Prefix) error {
+	if p.IsValid() && p.Addr().Is6() && p.Bits() == 96 && p.Masked() == p {
+		b := p.Addr().As16()
+		b[8] = 0
+		p = netip.PrefixFrom(netip.AddrFrom16(b), 96)
+	}
+	return ValidatePool6(p)
+}
+
 func validateNetPrefix(name string, p netip.Prefix, want6 bool) error {
 	if !p.IsValid() {
 		return nil // unset

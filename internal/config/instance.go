@@ -123,12 +123,14 @@ func ValidateGlobals(g xlat.Globals, force bool) error {
 		return fmt.Errorf("mtu-plateaus has %d values; the most Jool accepts is %d", len(g.MTUPlateaus), MaxPlateaus)
 	}
 	rest := g
-	rest.Pool6 = netip.Prefix{} // checked below, u-octet aside
+	rest.Pool6 = netip.Prefix{} // checked below, u-octet aside (checkOverridable checks it)
 	if err := rest.Validate(); err != nil {
 		return err
 	}
-	if err := validatePool6(g.Pool6); err != nil {
-		return err
+	if g.Pool6.IsValid() {
+		if err := xlat.ValidatePool6AnyUOctet(g.Pool6); err != nil {
+			return err
+		}
 	}
 	if force {
 		return nil
@@ -139,25 +141,6 @@ func ValidateGlobals(g xlat.Globals, force bool) error {
 		}
 	}
 	return nil
-}
-
-// validatePool6 is xlat.ValidatePool6 but for the u-octet (bits 64-71),
-// which checkOverridable checks.
-func validatePool6(p netip.Prefix) error {
-	if !p.IsValid() {
-		return nil
-	}
-	err := xlat.ValidatePool6(p)
-	if err != nil && uOctetOnly(p) {
-		return nil
-	}
-	return err
-}
-
-// uOctetOnly tells whether only a non-zero u-octet can be wrong with p: an
-// IPv6 /96 with no host bits. (In a shorter prefix those bits are host bits.)
-func uOctetOnly(p netip.Prefix) bool {
-	return p.Addr().Is6() && p.Bits() == 96 && p.Masked() == p
 }
 
 // overridable are the globals with a check that --force overrides.
@@ -171,7 +154,8 @@ var overridable = []string{"pool6", "rfc6791v4-prefix"}
 func checkOverridable(g xlat.Globals, name string) error {
 	switch name {
 	case "pool6":
-		if p := g.Pool6; p.IsValid() && uOctetOnly(p) {
+		// g passed ValidateGlobals' checks: only the u-octet of a /96 can be wrong.
+		if p := g.Pool6; p.IsValid() {
 			if err := xlat.ValidatePool6(p); err != nil {
 				return fmt.Errorf("%w; use --force to use it anyway", err)
 			}
