@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net/netip"
 	"strings"
 
@@ -44,17 +43,8 @@ func eamtDisplay(c *ctx, args []string) int {
 		return st
 	}
 	sep := "+" + strings.Repeat("-", 45) + "+" + strings.Repeat("-", 20) + "+\n"
-	header := func(w io.Writer) {
-		switch {
-		case noHeaders:
-		case csv:
-			fmt.Fprint(w, "IPv6 Prefix,IPv4 Prefix\n")
-		default:
-			fmt.Fprint(w, sep)
-			fmt.Fprintf(w, "| %43s | %18s |\n", "IPv6 Prefix", "IPv4 Prefix")
-			fmt.Fprint(w, sep)
-		}
-	}
+	header := boxedHeader(csv, noHeaders, sep, "IPv6 Prefix,IPv4 Prefix\n",
+		fmt.Sprintf("| %43s | %18s |\n", "IPv6 Prefix", "IPv4 Prefix"))
 	entries, err := c.client.EAMT(c.name())
 	if err != nil {
 		return c.failDisplay(err, header)
@@ -131,17 +121,7 @@ func denylistDisplay(c *ctx, args []string) int {
 		return st
 	}
 	sep := "+" + strings.Repeat("-", 20) + "+\n"
-	header := func(w io.Writer) {
-		switch {
-		case noHeaders:
-		case csv:
-			fmt.Fprint(w, "IPv4 Prefix\n")
-		default:
-			fmt.Fprint(w, sep)
-			fmt.Fprintf(w, "| %18s |\n", "IPv4 Prefix")
-			fmt.Fprint(w, sep)
-		}
-	}
+	header := boxedHeader(csv, noHeaders, sep, "IPv4 Prefix\n", fmt.Sprintf("| %18s |\n", "IPv4 Prefix"))
 	list, err := c.client.Denylist4(c.name())
 	if err != nil {
 		return c.failDisplay(err, header)

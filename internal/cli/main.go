@@ -81,6 +81,21 @@ func (c *ctx) failDisplay(err error, header func(w io.Writer)) int {
 	return c.fail(err)
 }
 
+// boxedHeader returns the header of a boxed display table (eamt, denylist4):
+// nothing with --no-headers, csvTitles with --csv, else titles between two
+// separator lines sep.
+func boxedHeader(csv, noHeaders bool, sep, csvTitles, titles string) func(w io.Writer) {
+	return func(w io.Writer) {
+		switch {
+		case noHeaders:
+		case csv:
+			fmt.Fprint(w, csvTitles)
+		default:
+			fmt.Fprint(w, sep+titles+sep)
+		}
+	}
+}
+
 func (c *ctx) warn(format string, a ...any) {
 	fmt.Fprintf(c.stderr, "Warning: %s\n", fmt.Sprintf(format, a...))
 }
