@@ -88,22 +88,8 @@ func newLab(t *testing.T, o labOpts) *lab {
 		"link add c6 netns "+l.C+q+" type veth peer name t6 netns "+l.T+q+"\n"+
 		"link add t4 netns "+l.T+q4+" type veth peer name r4 netns "+l.R+q4+"\n"+
 		"link add rs netns "+l.R+" type veth peer name s4 netns "+l.S+"\n")
-	// End hosts compute full checksums (AF_XDP copy mode hands partial ones
-	// over as they are) and accept redirected frames (GRO).
-	for _, e := range [][2]string{{l.C, "c6"}, {l.R, "r4"}, {l.R, "rs"}, {l.S, "s4"}} {
-		l.nsMust(e[0], "ethtool", "-K", e[1], "tx", "off", "gro", "on")
-	}
-	for _, ns := range []string{l.C, l.T, l.R, l.S} {
-		// Big socket buffers let a briefly starved helper catch up.
-		l.nsMust(ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
-			"net.core.rmem_max=8388608", "net.core.wmem_max=8388608")
-	}
-	l.nsMust(l.T, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1", "net.ipv4.ip_forward=1")
+	l.setupHosts([][2]string{{l.C, "c6"}, {l.R, "r4"}, {l.R, "rs"}, {l.S, "s4"}})
 	l.nsMust(l.R, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-	l.ipBatch(l.C, ""+
-		"link set lo up\nlink set c6 address 02:00:00:00:06:10\n"+
-		"addr add "+client6+"/64 dev c6 nodad\naddr add "+client6b+"/64 dev c6 nodad preferred_lft 0\n"+
-		"link set c6 up\nroute add ::/0 via "+tr6+"\n")
 	tb := "" +
 		"link set lo up\nlink set t6 address 02:00:00:00:06:01\nlink set t4 address 02:00:00:00:04:01\n" +
 		"addr add " + tr6 + "/64 dev t6 nodad\naddr add " + tr4 + "/24 dev t4\n" +
@@ -115,10 +101,31 @@ func newLab(t *testing.T, o labOpts) *lab {
 	l.ipBatch(l.R, ""+
 		"link set lo up\naddr add "+router4+"/24 dev r4\naddr add "+router4s+"/24 dev rs\n"+
 		"link set r4 up\nlink set rs up\nroute add default via "+tr4+"\n")
+	return l
+}
+
+// setupHosts configures what both topologies share, once their links exist:
+// the end interfaces (ends), the sysctls of every namespace, forwarding on
+// the translator, and the client and the server.
+func (l *lab) setupHosts(ends [][2]string) {
+	// End hosts compute full checksums (AF_XDP copy mode hands partial ones
+	// over as they are) and accept redirected frames (GRO).
+	for _, e := range ends {
+		l.nsMust(e[0], "ethtool", "-K", e[1], "tx", "off", "gro", "on")
+	}
+	for _, ns := range []string{l.C, l.T, l.R, l.S} {
+		// Big socket buffers let a briefly starved helper catch up.
+		l.nsMust(ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
+			"net.core.rmem_max=8388608", "net.core.wmem_max=8388608")
+	}
+	l.nsMust(l.T, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1", "net.ipv4.ip_forward=1")
+	l.ipBatch(l.C, ""+
+		"link set lo up\nlink set c6 address 02:00:00:00:06:10\n"+
+		"addr add "+client6+"/64 dev c6 nodad\naddr add "+client6b+"/64 dev c6 nodad preferred_lft 0\n"+
+		"link set c6 up\nroute add ::/0 via "+tr6+"\n")
 	l.ipBatch(l.S, ""+
 		"link set lo up\naddr add "+server4+"/24 dev s4\naddr add "+server4e+"/24 dev s4\n"+
 		"link set s4 up\nroute add default via "+router4s+"\n")
-	return l
 }
 
 // oneArmed builds the one-armed variant of the lab: the translator has a
@@ -141,19 +148,8 @@ func (l *lab) oneArmed() {
 		"link add c6 netns "+l.C+" type veth peer name rc netns "+l.R+"\n"+
 		"link add r0 netns "+l.R+" type veth peer name t0 netns "+l.T+"\n"+
 		"link add rs netns "+l.R+" type veth peer name s4 netns "+l.S+"\n")
-	for _, e := range [][2]string{{l.C, "c6"}, {l.R, "rc"}, {l.R, "r0"}, {l.R, "rs"}, {l.S, "s4"}} {
-		l.nsMust(e[0], "ethtool", "-K", e[1], "tx", "off", "gro", "on")
-	}
-	for _, ns := range []string{l.C, l.T, l.R, l.S} {
-		l.nsMust(ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
-			"net.core.rmem_max=8388608", "net.core.wmem_max=8388608")
-	}
-	l.nsMust(l.T, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1", "net.ipv4.ip_forward=1")
+	l.setupHosts([][2]string{{l.C, "c6"}, {l.R, "rc"}, {l.R, "r0"}, {l.R, "rs"}, {l.S, "s4"}})
 	l.nsMust(l.R, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1", "net.ipv4.ip_forward=1")
-	l.ipBatch(l.C, ""+
-		"link set lo up\nlink set c6 address 02:00:00:00:06:10\n"+
-		"addr add "+client6+"/64 dev c6 nodad\naddr add "+client6b+"/64 dev c6 nodad preferred_lft 0\n"+
-		"link set c6 up\nroute add ::/0 via "+tr6+"\n")
 	l.ipBatch(l.R, ""+
 		"link set lo up\naddr add "+tr6+"/64 dev rc nodad\naddr add 2001:db8:ff::2/64 dev r0 nodad\n"+
 		"addr add "+router4+"/24 dev r0\naddr add "+router4s+"/24 dev rs\n"+
@@ -164,9 +160,6 @@ func (l *lab) oneArmed() {
 		"link set lo up\nlink set t0 address 02:00:00:00:00:01\n"+
 		"addr add 2001:db8:ff::1/64 dev t0 nodad\naddr add "+tr4+"/24 dev t0\nlink set t0 up\n"+
 		"route add ::/0 via 2001:db8:ff::2\nroute add 0.0.0.0/0 via "+router4+"\n")
-	l.ipBatch(l.S, ""+
-		"link set lo up\naddr add "+server4+"/24 dev s4\naddr add "+server4e+"/24 dev s4\n"+
-		"link set s4 up\nroute add default via "+router4s+"\n")
 }
 
 // destroy stops every process and removes the namespaces.
