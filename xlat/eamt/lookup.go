@@ -117,3 +117,36 @@ func shiftOut(hi, lo uint64, r uint) uint64 {
 	}
 	return lo>>r | hi<<(64-r)
 }
+
+// Small4 returns a table's entries by IPv4 prefix, longest first, when there are at most smallMax of them (big
+// false), for a hot path that scans them inline with Match instead of calling Lookup4 (a call makes the caller
+// save every value it holds in registers). Scanning them in order gives Lookup4's answer. When big is true
+// only Lookup4 can answer. A nil table is small and empty.
+func (t *Table) Small4() (es []small4, big bool) {
+	if t == nil {
+		return nil, false
+	}
+	v := &t.v4
+	return v.small[:v.nsmall], v.big
+}
+
+// Small6 is Small4 for Lookup6.
+func (t *Table) Small6() (es []small6, big bool) {
+	if t == nil {
+		return nil, false
+	}
+	v := &t.v6
+	return v.small[:v.nsmall], v.big
+}
+
+// Match reports whether a lies under e's IPv4 prefix, with its IPv6 translation (meaningless when it does not).
+func (e *small4) Match(a uint32) (hi, lo uint64, ok bool) {
+	hi, lo = e.expand(a)
+	return hi, lo, a&e.mask == e.s.addr
+}
+
+// Match reports whether hi:lo lies under e's IPv6 prefix, with its IPv4 translation (meaningless when it does
+// not).
+func (e *small6) Match(hi, lo uint64) (a uint32, ok bool) {
+	return e.carry(hi, lo), hi&e.mh == e.s.hi && lo&e.ml == e.s.lo
+}

@@ -43,6 +43,19 @@ func compare(t testing.TB, g gen, tb *Table, r *ref, probes int) {
 		if ok != wok || got != want {
 			t.Fatalf("Lookup4(%s) = %v, %v; reference %v, %v", a, got, ok, want, wok)
 		}
+		if es, big := tb.Small4(); !big {
+			x := u4(a)
+			var shi, slo uint64
+			sok := false
+			for i := range es {
+				if shi, slo, sok = es[i].Match(x); sok {
+					break
+				}
+			}
+			if sok != ok || sok && a6(shi, slo) != got {
+				t.Fatalf("Small4 scan of %s = %v, %v; Lookup4 %v, %v", a, a6(shi, slo), sok, got, ok)
+			}
+		}
 		e, ok := tb.Match4(a)
 		if i := r.lpm(a, false); ok != (i >= 0) || (ok && e != r.es[i]) {
 			t.Fatalf("Match4(%s) = %v, %v; reference index %d", a, e, ok, i)
@@ -53,6 +66,18 @@ func compare(t testing.TB, g gen, tb *Table, r *ref, probes int) {
 		want, wok := r.xlat6(a)
 		if ok != wok || got != want {
 			t.Fatalf("Lookup6(%s) = %v, %v; reference %v, %v", a, got, ok, want, wok)
+		}
+		if es, big := tb.Small6(); !big {
+			var s4 uint32
+			sok := false
+			for i := range es {
+				if s4, sok = es[i].Match(u6(a)); sok {
+					break
+				}
+			}
+			if sok != ok || sok && a4(s4) != got {
+				t.Fatalf("Small6 scan of %s = %v, %v; Lookup6 %v, %v", a, a4(s4), sok, got, ok)
+			}
 		}
 		e, ok := tb.Match6(a)
 		if i := r.lpm(a, true); ok != (i >= 0) || (ok && e != r.es[i]) {
