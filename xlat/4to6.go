@@ -1,5 +1,7 @@
 package xlat
 
+import "encoding/binary"
+
 // RFC 7915 §4: IPv4 -> IPv6.
 
 // hairpinKind tells xlat46 whether it is translating a packet from the wire
@@ -37,7 +39,7 @@ func (t *Translator) xlat46(c *Config, buf []byte, off, n int, out *Output, hp h
 			return t.pass(StatXlatorDisabled)
 		}
 		if isFast46(buf, off, n) {
-			if r, ok := t.fast46(c, buf, off, n); ok {
+			if r, ok := t.tryFast46(c, buf, off, n); ok {
 				return r
 			}
 		}
@@ -263,14 +265,16 @@ func isICMP4Error(typ uint8) bool {
 
 // writeIPv6 writes a 40-byte IPv6 header (flow label 0, RFC 7915 §4.1).
 func writeIPv6(ip []byte, tc uint8, payloadLen int, nh, hop uint8, shi, slo, dhi, dlo uint64) {
-	put32(ip[ip6VerTC:], 6<<28|uint32(tc)<<20)
-	put16(ip[ip6PayloadLen:], uint16(payloadLen))
-	ip[ip6NextHdr] = nh
-	ip[ip6HopLimit] = hop
-	put64(ip[ip6Src:], shi)
-	put64(ip[ip6Src+8:], slo)
-	put64(ip[ip6Dst:], dhi)
-	put64(ip[ip6Dst+8:], dlo)
+	// One 32-bit store for payload length, next header and hop limit, and
+	// binary.BigEndian directly: put16/put32 would cost more than the
+	// inlining budget allows here.
+	be := binary.BigEndian
+	be.PutUint32(ip[ip6VerTC:], 6<<28|uint32(tc)<<20)
+	be.PutUint32(ip[ip6PayloadLen:], uint32(payloadLen)<<16|uint32(nh)<<8|uint32(hop))
+	be.PutUint64(ip[ip6Src:], shi)
+	be.PutUint64(ip[ip6Src+8:], slo)
+	be.PutUint64(ip[ip6Dst:], dhi)
+	be.PutUint64(ip[ip6Dst+8:], dlo)
 }
 
 // writeFrag6 writes an IPv6 fragment header; offset is in 8-byte units.

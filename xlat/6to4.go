@@ -23,7 +23,7 @@ func (t *Translator) xlat64(c *Config, buf []byte, off, n int, out *Output) Resu
 		return t.pass(StatXlatorDisabled)
 	}
 	if h := buf[off : off+n]; isFast64(h) {
-		if r, ok := t.fast64(c, h, off); ok {
+		if r, ok := t.tryFast64(c, h, off); ok {
 			return r
 		}
 	}

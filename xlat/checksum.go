@@ -67,6 +67,13 @@ func sum6(hi, lo uint64) uint64 {
 	return (hi >> 32) + (hi & 0xffffffff) + (lo >> 32) + (lo & 0xffffffff)
 }
 
+// sum64 is an IPv6 address's one's-complement sum contribution, folded to
+// 64 bits with the end-around carry (hi+lo+1 cannot overflow after a carry).
+func sum64(hi, lo uint64) uint64 {
+	s, c := bits.Add64(hi, lo, 0)
+	return s + c
+}
+
 // sum6x2 is sum6 of two addresses in one's-complement form: 64-bit words
 // added with end-around carry, which folds to the same 16 bits as the sum of
 // their 16-bit words (2^64 is 1 modulo 0xffff). Fewer instructions than two
@@ -110,6 +117,7 @@ func csumApply(hc uint16, delta uint64) uint16 { return ^fold(uint64(^hc) + delt
 // options), as five 32-bit loads: a valid header sums to 0xffff (folded).
 func sumIPv4Header(h []byte) uint64 {
 	_ = h[IPv4MinLen-1]
-	return uint64(be32(h[0:])) + uint64(be32(h[4:])) + uint64(be32(h[8:])) +
-		uint64(be32(h[12:])) + uint64(be32(h[16:]))
+	be := binary.BigEndian // be32 would cost more than the inlining budget allows here
+	return uint64(be.Uint32(h[0:])) + uint64(be.Uint32(h[4:])) + uint64(be.Uint32(h[8:])) +
+		uint64(be.Uint32(h[12:])) + uint64(be.Uint32(h[16:]))
 }

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"testing"
+
+	"github.com/siit-project/siit/xlat/eamt"
 )
 
 // countingMTU is an MTU oracle with fixed answers that counts its calls.
@@ -24,7 +26,7 @@ func (m *countingMTU) MTU6(uint64, uint64, uint64, uint64, uint8, uint8, uint16,
 // fastConfigs varies every setting the fast path reads.
 func fastConfigs(t *testing.T) []*Config {
 	var cs []*Config
-	for i := range 12 {
+	for i := range 13 {
 		p := testParams(t)
 		switch i {
 		case 1:
@@ -51,6 +53,17 @@ func fastConfigs(t *testing.T) []*Config {
 			p.Globals.ManuallyEnabled = false
 		case 11:
 			p.Globals.Pool6 = pfx("64:ff9b:1::/48")
+		case 12: // too big to scan inline: the EAMT is looked up by hashing, in prep46/prep64
+			es := p.EAMT.Entries()
+			for k := range 12 {
+				es = append(es, eamt.Entry{Prefix4: netip.PrefixFrom(netip.AddrFrom4([4]byte{203, 0, 113, byte(16 * k)}), 28),
+					Prefix6: netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0x77, 14: byte(k)}), 124)})
+			}
+			tab, err := eamt.New(es)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.EAMT = tab
 		}
 		cs = append(cs, mustConfig(t, p))
 	}
@@ -131,7 +144,7 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	mtus := []countingMTU{{}, {v4: 1500, v6: 1500}, {v4: 1280, v6: 1280}, {v4: 576, v6: 1300}, {v4: 1400, v6: 2000},
 		{v4: 9000, v6: 9000}}
-	fast46, fast64, general := 0, 0, 0
+	var leaf46, prep46, leaf64, prep64, general int
 	const rounds = 30000
 	for i := range rounds {
 		in := ins[i%len(ins)]
@@ -144,6 +157,15 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 		cfg := cfgs[r.IntN(len(cfgs))]
 		headroom := []int{128, 20, 19, 8, 0}[r.IntN(5)]
 		m := mtus[r.IntN(len(mtus))]
+		// A floor, when there is an oracle, is a true lower bound on its
+		// answers (see Translator.MTUFloor): none, the lowest answer, lower.
+		floor := uint32(mtuOr(min(m.v4, m.v6)))
+		switch r.IntN(3) {
+		case 0:
+			floor = 0
+		case 1:
+			floor /= 2
+		}
 		type outcome struct {
 			r     Result
 			buf   string
@@ -159,7 +181,7 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 			tr.Seed(42)
 			mm := m
 			if m.v4 != 0 {
-				tr.MTU = &mm
+				tr.MTU, tr.MTUFloor = &mm, floor
 			}
 			out := NewOutput(4, 2048, 32)
 			buf := make([]byte, headroom+len(in)+64)
@@ -176,8 +198,9 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 		}
 		g, f := run(true), run(false)
 		// The fast path may ask the oracle once more before giving up on
-		// a packet that is too big; everything else must be identical.
-		if g.calls != f.calls && f.calls != g.calls+1 {
+		// a packet that is too big, or not at all within the floor;
+		// everything else must be identical.
+		if f.calls > g.calls+1 {
 			t.Fatalf("input % x: MTU oracle called %d times (fast) vs %d (general)", in, f.calls, g.calls)
 		}
 		if g.r != f.r || g.buf != f.buf || len(g.extra) != len(f.extra) || g.stats != f.stats || g.rng != f.rng {
@@ -191,38 +214,54 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 		if f.r.Verdict != Forward {
 			continue
 		}
-		// Which path forwarded it? Ask the fast path directly, on a copy.
+		// Which path forwarded it? Ask the fast paths directly, on a copy.
 		tr := NewTranslator(nil)
 		if m.v4 != 0 {
 			mm := m
-			tr.MTU = &mm
+			tr.MTU, tr.MTUFloor = &mm, floor
 		}
 		buf := make([]byte, headroom+len(in)+64)
 		copy(buf[headroom:], in)
-		var ok bool
-		six := false
 		switch {
 		case !cfg.enabled:
+			general++
 		case isFast46(buf, headroom, len(in)):
-			_, ok = tr.fast46(cfg, buf, headroom, len(in))
+			_, st := tr.fast46(cfg, buf, headroom, len(in), nil)
+			if st == fastCall {
+				if _, ok := tr.fast46Prep(cfg, buf, headroom, len(in)); ok {
+					st = fastDone
+					prep46++
+					break
+				}
+			}
+			if st == fastDone {
+				leaf46++
+			} else {
+				general++
+			}
 		case isFast64(buf[headroom : headroom+len(in)]):
-			_, ok = tr.fast64(cfg, buf[headroom:headroom+len(in)], headroom)
-			six = true
-		}
-		switch {
-		case ok && six:
-			fast64++
-		case ok:
-			fast46++
+			_, st := tr.fast64(cfg, buf[headroom:headroom+len(in)], nil)
+			if st == fastCall {
+				if _, ok := tr.fast64Prep(cfg, buf[headroom:headroom+len(in)], headroom); ok {
+					prep64++
+					break
+				}
+			}
+			if st == fastDone {
+				leaf64++
+			} else {
+				general++
+			}
 		default:
 			general++
 		}
 	}
 	// The comparison only means something if every path forwards packets.
-	if fast46 < 500 || fast64 < 500 || general < 300 {
-		t.Fatalf("coverage: %d packets forwarded by fast46, %d by fast64, %d by the general path", fast46, fast64, general)
+	t.Logf("packets forwarded: %d by fast46, %d by prep46 + fast46, %d by fast64, %d by prep64 + fast64, "+
+		"%d by the general path", leaf46, prep46, leaf64, prep64, general)
+	if leaf46 < 250 || prep46 < 250 || leaf64 < 250 || prep64 < 250 || general < 250 {
+		t.Fatal("a path forwarded too few packets for the comparison to mean something")
 	}
-	t.Logf("%d packets forwarded by fast46, %d by fast64, %d by the general path", fast46, fast64, general)
 }
 
 // flowMTU records the flows it is asked about; it answers mtu (0: 1500).

@@ -80,7 +80,7 @@ const (
 )
 
 func (h IPv6) Version() uint8      { return h[0] >> 4 }
-func (h IPv6) TrafficClass() uint8 { return uint8(binary.BigEndian.Uint16(h[0:]) >> 4) }
+func (h IPv6) TrafficClass() uint8 { return uint8(be16(h[0:]) >> 4) }
 func (h IPv6) PayloadLen() int     { return int(binary.BigEndian.Uint16(h[ip6PayloadLen:])) }
 func (h IPv6) NextHeader() uint8   { return h[ip6NextHdr] }
 func (h IPv6) HopLimit() uint8     { return h[ip6HopLimit] }
@@ -140,9 +140,21 @@ const (
 	tcpMinLen = 20
 )
 
-func be16(b []byte) uint16     { return binary.BigEndian.Uint16(b) }
-func be32(b []byte) uint32     { return binary.BigEndian.Uint32(b) }
-func put16(b []byte, v uint16) { binary.BigEndian.PutUint16(b, v) }
-func put32(b []byte, v uint32) { binary.BigEndian.PutUint32(b, v) }
+func be16(b []byte) uint16 {
+	_ = b[1]
+	return uint16(b[1]) | uint16(b[0])<<8
+}
+func be32(b []byte) uint32 {
+	_ = b[3]
+	return uint32(b[3]) | uint32(b[2])<<8 | uint32(b[1])<<16 | uint32(b[0])<<24
+}
+func put16(b []byte, v uint16) {
+	_ = b[1]
+	b[0], b[1] = byte(v>>8), byte(v)
+}
+func put32(b []byte, v uint32) {
+	_ = b[3]
+	b[0], b[1], b[2], b[3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+}
 func put64(b []byte, v uint64) { binary.BigEndian.PutUint64(b, v) }
 func get64(b []byte) uint64    { return binary.BigEndian.Uint64(b) }

@@ -91,7 +91,12 @@ const defaultMTU = 1500
 type Translator struct {
 	Stats *Stats
 	MTU   MTUOracle
-	rng   uint64
+	// MTUFloor, with an MTU oracle, is a lower bound on its every answer (a
+	// zero answer counting as 1500): the fast path does not ask it about a
+	// packet no bigger. 0: no bound is known. The daemon sets it from the
+	// next-hop mirror, whose smallest next-hop MTU bounds every route.
+	MTUFloor uint32
+	rng      uint64
 }
 
 // NewTranslator returns a translator counting into stats (a fresh Stats if
@@ -166,8 +171,14 @@ func (t *Translator) Translate(cfg *Config, buf []byte, off, n int, out *Output)
 			return t.pass(StatXlatorDisabled)
 		}
 		if isFast46(buf, off, n) {
-			if r, ok := t.fast46(cfg, buf, off, n); ok {
-				return r
+			outLen, st := t.fast46(cfg, buf, off, n, nil)
+			if st == fastDone {
+				return forward6(off, outLen)
+			}
+			if st == fastCall {
+				if r, ok := t.fast46Prep(cfg, buf, off, n); ok {
+					return r
+				}
 			}
 		}
 		return t.slow46(cfg, buf, off, n, out, fromWire)
@@ -178,8 +189,14 @@ func (t *Translator) Translate(cfg *Config, buf []byte, off, n int, out *Output)
 			return t.pass(StatXlatorDisabled)
 		}
 		if h := buf[off : off+n]; isFast64(h) {
-			if r, ok := t.fast64(cfg, h, off); ok {
-				return r
+			len4, st := t.fast64(cfg, h, nil)
+			if st == fastDone {
+				return forward4(off, len4)
+			}
+			if st == fastCall {
+				if r, ok := t.fast64Prep(cfg, h, off); ok {
+					return r
+				}
 			}
 		}
 		return t.slow64(cfg, buf, off, n, out)

@@ -439,7 +439,10 @@ func TestInlining(t *testing.T) {
 	testutil.CheckInlinable(t, "fold", "sum4", "sum6", "reserved4", "reserved6", "be16", "put16",
 		"IPv4.HeaderLen", "IPv6.Src", "(*Output).next", "(*Translator).rand",
 		// per-packet helpers of the fast path (see "Performance notes" in doc.go)
-		"(*Stats).Inc", "(*Stats).add", "csumDelta", "csumApply", "sumIPv4Header", "mtuOr")
+		"(*Stats).Inc", "(*Stats).add", "csumDelta", "csumApply", "sumIPv4Header", "mtuOr",
+		// and of the leaves fast46 / fast64, which must call nothing
+		"be32", "put32", "IPv6.Dst", "IPv6.TrafficClass", "sum64", "sum6x2", "writeIPv6", "forward4", "forward6",
+		"(*Translator).mtuFloor", "(*Config).pool96ok", "(*prefix6).contains")
 }
 
 // reserved4 against the plain definition, for every first octet with the
