@@ -128,12 +128,15 @@ type hopCache struct {
 	res6         nexthop.Result
 }
 
-// use switches to table t, keeping the cached lookups while t is unchanged.
-func (c *hopCache) use(t *nexthop.Table) {
-	if c.tbl != t {
-		c.tbl, c.ok4, c.ok6 = t, false, false
-		c.pol4, c.pol6 = t.Policy(false), t.Policy(true)
+// use switches to table t, keeping the cached lookups while t is unchanged;
+// it reports whether t is new.
+func (c *hopCache) use(t *nexthop.Table) bool {
+	if c.tbl == t {
+		return false
 	}
+	c.tbl, c.ok4, c.ok6 = t, false, false
+	c.pol4, c.pol6 = t.Policy(false), t.Policy(true)
+	return true
 }
 
 func (c *hopCache) lookup4(dst uint32) (*nexthop.Hop, nexthop.Result) {
@@ -244,7 +247,14 @@ func (w *worker) run() {
 	}
 	idle := 0
 	for !w.stop.Load() {
-		w.hops.use(w.mirror.Table())
+		if tbl := w.mirror.Table(); w.hops.use(tbl) {
+			// The hop cache answers the translators' MTU questions from tbl:
+			// no answer is below its floor, so smaller packets need none.
+			floor := tbl.MTUFloor()
+			for _, p := range w.ports {
+				p.tr.MTUFloor = floor
+			}
+		}
 		got := 0
 		for _, p := range w.ports {
 			cfg := p.cfg.Load()

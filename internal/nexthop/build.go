@@ -550,6 +550,9 @@ func (f *fib) compile(group []*rawRoute) (routeEntry, bool) {
 			nh.khi, nh.klo = addrKey(c.nh.gw)
 		}
 		f.nexthops = append(f.nexthops, nh)
+		if m := nh.hop.MTU; m != 0 && (f.minMTU == 0 || m < f.minMTU) {
+			f.minMTU = m
+		}
 	}
 	e.n = uint32(len(usable))
 	// Nexthop object groups pass over members whose gateway's neighbour

@@ -157,6 +157,9 @@ func TestLookupSynthetic(t *testing.T) {
 	if got := tab.LinkMTU(99); got != 0 {
 		t.Errorf("LinkMTU(99) = %d", got)
 	}
+	if got := tab.MTUFloor(); got != 1300 { // the smallest hop MTU above: 2001:db8:2::1's route
+		t.Errorf("MTUFloor() = %d, want 1300", got)
+	}
 	if la := tab.LocalAddrs(); len(la) != 3 || la[0] != addr("192.0.2.1") || la[1] != addr("192.0.2.255") || la[2] != addr("2001:db8:1::1") {
 		t.Errorf("LocalAddrs = %v", la)
 	}
@@ -204,7 +207,7 @@ func TestZeroTable(t *testing.T) {
 	if _, r := (&Table{}).Lookup6(1, 2, 0); r != NoRoute {
 		t.Error("zero table found a route")
 	}
-	if tab.LinkMTU(1) != 0 || tab.Version() != 0 || len(tab.LocalAddrs()) != 0 {
+	if tab.LinkMTU(1) != 0 || tab.Version() != 0 || len(tab.LocalAddrs()) != 0 || tab.MTUFloor() != 1500 {
 		t.Error("nil table not empty")
 	}
 }

@@ -113,6 +113,10 @@ func TestPatchMatchesBuild(t *testing.T) {
 			for _, h := range []uint32{0, 1 << 31, ^uint32(0)} {
 				hop, res := tab.Route(&fl, v6, h)
 				out = append(out, fmt.Sprintf("%v %+v", res, hop))
+				// MTUFloor bounds every hop's MTU (0 counting as 1500).
+				if m := hop.MTU; (res == Found || res == SlowPath) && max(m, 1500*b2u(m == 0)) < tab.MTUFloor() {
+					t.Fatalf("hop MTU %d below the table's MTUFloor %d", m, tab.MTUFloor())
+				}
 			}
 		}
 		return append(out, fmt.Sprint(tab.f().routeCount, tab.UnfollowedRoutes()))
@@ -294,4 +298,11 @@ func BenchmarkPatchFullTable(b *testing.B) {
 			f = buildFIB(s)
 		}
 	})
+}
+
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }

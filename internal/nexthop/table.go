@@ -72,6 +72,7 @@ type fib struct {
 	routes         []routeEntry
 	nexthops       []nexthop
 	links          []linkEntry // sorted by ifindex
+	minMTU         uint32      // smallest non-zero Hop.MTU of nexthops, 0 if none (patches only lower it)
 	localAddrs     []netip.Addr
 	routeCount     int
 	unfollowed     int // routes left out: of source-specific IPv6 prefixes, TOS no packet can match
@@ -328,6 +329,19 @@ func (t *Table) Lookup(dst netip.Addr, flowHash uint32) (Hop, Result) {
 	}
 	hi, lo := addrKey(dst)
 	return t.Lookup6(hi, lo, flowHash)
+}
+
+// MTUFloor returns a lower bound on the MTU of every next hop a lookup in t can return, an unknown (zero) MTU
+// counting as 1500, and at most 1500: the floor for xlat.Translator.MTUFloor when its MTU oracle answers from t
+// and takes a result without a hop for 1500.
+func (t *Table) MTUFloor() uint32 {
+	if t == nil || t.fib == nil {
+		return 1500 // no hops
+	}
+	if m := t.fib.minMTU; m != 0 && m < 1500 {
+		return m
+	}
+	return 1500
 }
 
 // LinkMTU returns the MTU of an interface, or 0 if it is unknown.
