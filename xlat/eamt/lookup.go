@@ -113,9 +113,11 @@ func (s *slot6) carry(hi, lo uint64, l uint) uint32 {
 // shiftOut returns the low 64 bits of hi:lo shifted right by r (0..128).
 func shiftOut(hi, lo uint64, r uint) uint64 {
 	if r >= 64 {
-		return hi >> (r - 64)
+		return hi >> (r - 64) // 0 for r = 128
 	}
-	return lo>>r | hi<<(64-r)
+	// hi<<(64-r) written so that no shift count can reach 64 (which Go
+	// defines as 0 and compiles with extra masking): hi<<1<<(63-r).
+	return lo>>(r&63) | hi<<1<<((63-r)&63)
 }
 
 // Small4 returns a table's entries by IPv4 prefix, longest first, when there are at most smallMax of them (big
