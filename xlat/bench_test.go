@@ -12,10 +12,11 @@ import (
 // that copy alone for the same packet so it can be subtracted; for the
 // 60-byte UDP/TCP packets it is about 2-3 ns.
 
-func benchPacket(b *testing.B, name string, setup func(*Params)) { benchPacketMTU(b, name, setup, nil) }
+func benchPacket(b *testing.B, name string, setup func(*Params)) { benchPacketMTU(b, name, setup, nil, 0) }
 
-// benchPacketMTU is benchPacket with an MTU oracle, as the daemon has.
-func benchPacketMTU(b *testing.B, name string, setup func(*Params), oracle MTUOracle) {
+// benchPacketMTU is benchPacket with an MTU oracle, as the daemon has, and
+// the floor of its answers (Translator.MTUFloor; 0: unknown).
+func benchPacketMTU(b *testing.B, name string, setup func(*Params), oracle MTUOracle, floor uint32) {
 	p := testParams(b)
 	if setup != nil {
 		setup(&p)
@@ -25,7 +26,7 @@ func benchPacketMTU(b *testing.B, name string, setup func(*Params), oracle MTUOr
 	const headroom = 128
 	buf := make([]byte, headroom+len(in)+64)
 	tr := NewTranslator(nil)
-	tr.MTU = oracle
+	tr.MTU, tr.MTUFloor = oracle, floor
 	out := NewOutput(4, 2048, 32)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(in)))
@@ -54,11 +55,21 @@ func BenchmarkTranslate4to6Fragmenting(b *testing.B) { benchPacket(b, "4to6-frag
 // The benchmarks above use testParams' one-entry EAMT, which is looked up by
 // comparing entries (as any table of up to 8 entries per family). These give
 // the packets' EAM 10,000 neighbours, so its lookup hashes.
+//
+// The Oracle benchmarks ask an MTU oracle about every packet (no floor known:
+// the second tier, prep46/prep64); the OracleFloor ones have the floor the
+// daemon gives its translators, which packets this small are within.
 func BenchmarkTranslate6to4UDPOracle(b *testing.B) {
-	benchPacketMTU(b, "6to4-udp", nil, &countingMTU{v4: 1500, v6: 1500})
+	benchPacketMTU(b, "6to4-udp", nil, &countingMTU{v4: 1500, v6: 1500}, 0)
 }
 func BenchmarkTranslate4to6UDPOracle(b *testing.B) {
-	benchPacketMTU(b, "4to6-udp", nil, &countingMTU{v4: 1500, v6: 1500})
+	benchPacketMTU(b, "4to6-udp", nil, &countingMTU{v4: 1500, v6: 1500}, 0)
+}
+func BenchmarkTranslate6to4UDPOracleFloor(b *testing.B) {
+	benchPacketMTU(b, "6to4-udp", nil, &countingMTU{v4: 1500, v6: 1500}, 1500)
+}
+func BenchmarkTranslate4to6UDPOracleFloor(b *testing.B) {
+	benchPacketMTU(b, "4to6-udp", nil, &countingMTU{v4: 1500, v6: 1500}, 1500)
 }
 func BenchmarkTranslate6to4UDPEAMT10k(b *testing.B) { benchPacket(b, "6to4-udp", bigEAMT(b)) }
 func BenchmarkTranslate4to6UDPEAMT10k(b *testing.B) { benchPacket(b, "4to6-udp", bigEAMT(b)) }

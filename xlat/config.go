@@ -35,6 +35,9 @@ type Config struct {
 	hasPool6  bool
 	pool6     prefix6
 	pool96    bool // pool6 is a /96 and there is no denylist4 (see pool96ok)
+	// leaf46, leaf64: the leaf fast path can map this configuration's
+	// addresses without calls (fast.go), so it is worth trying first.
+	leaf46, leaf64 bool
 	eamt      *eamt.Table
 	deny4     []prefix4
 	has6791v4 bool
@@ -88,6 +91,10 @@ func NewConfig(p Params) (*Config, error) {
 		c.deny4 = append(c.deny4, toPrefix4(d))
 	}
 	c.pool96 = c.hasPool6 && c.pool6.bits == 96 && len(c.deny4) == 0
+	_, big4 := c.eamt.Small4()
+	_, big6 := c.eamt.Small6()
+	c.leaf46 = (c.pool96 || !c.hasPool6) && !big4
+	c.leaf64 = (c.pool96 || !c.hasPool6) && !big6
 	if g.RFC6791v4Prefix.IsValid() {
 		c.has6791v4 = true
 		c.r6791v4 = toPrefix4(g.RFC6791v4Prefix)

@@ -20,16 +20,17 @@ import "math/bits"
 //     for a packet no bigger than its floor (Translator.MTUFloor).
 //   - When settling a packet takes a call (a larger EAMT, another pool6
 //     length, denylist4, a possible U-turn, an MTU question), the leaf
-//     returns fastCall instead; prep46 / prep64 make those calls, and the
-//     leaf runs again with their answers (pre), which it takes as given.
+//     returns fastCall, and fast46Calls / fast64Calls translate it in one
+//     pass with those calls. A configuration the leaf cannot serve at all
+//     (Config.leaf46/leaf64, leafFirst) goes to them directly.
 //
 // xlat46 and xlat64 remain the specification. A fast path has no side
 // effect (no write to buf, no counter, no PRNG draw) until every condition
-// for its shape holds; otherwise it returns fastNo (or prep reports false)
-// and the general path handles the packet from the start, so the outcome
-// is the same either way. The one observable difference is the MTU
-// oracle: the leaves do not ask it about packets within the floor, and a
-// packet prep finds too big for the path asks it twice.
+// for its shape holds; otherwise it returns fastNo (or false) and the
+// general path handles the packet from the start, so the outcome is the
+// same either way. The one observable difference is the MTU oracle: the
+// leaves do not ask it about packets within the floor, and a packet the
+// second tier finds too big for the path asks it twice.
 // TestFastPathsMatchGeneral compares the paths on mutated golden packets
 // under many configurations, MTUs and floors.
 
@@ -42,14 +43,16 @@ type fastStatus uint8
 const (
 	fastNo   fastStatus = iota // not the fast shape: the general path translates it
 	fastDone                   // translated: the Result is final
-	fastCall                   // the fast shape, but settling it needs calls: prep, then the leaf again
+	fastCall                   // the fast shape, but settling it needs calls: fast46Calls / fast64Calls
 )
 
-// pre46 and pre64 carry what prep46 and prep64 settled: the translated
-// addresses, with the MTU question answered.
-type pre46 struct{ shi, slo, dhi, dlo uint64 }
-
-type pre64 struct{ s4, d4 uint32 }
+// leafFirst reports whether the leaf is worth trying first, given leaf
+// (Config.leaf46 or leaf64): the configuration's addresses can map without
+// calls, and the MTU oracle, if any, has a floor. Otherwise the second tier
+// (fast46Calls / fast64Calls) goes first.
+func (t *Translator) leafFirst(leaf bool) bool {
+	return leaf && (t.MTU == nil || t.MTUFloor != 0)
+}
 
 // mtuFloor returns the size up to which a translated packet fits whatever
 // the MTU oracle would answer: defaultMTU without an oracle, else MTUFloor
@@ -64,11 +67,10 @@ func (t *Translator) mtuFloor() int {
 // fast46 is xlat46 for a plain IPv4 TCP/UDP packet from the wire (see
 // above), with the 20 bytes of headroom the header growth needs; the caller
 // has counted the packet, checked that the translator is enabled and that
-// the packet starts 0x45 and carries TCP or UDP (isFast46). pre is nil on
-// the first run, prep46's answer on the second. Translated, the IPv6 packet
+// the packet starts 0x45 and carries TCP or UDP (isFast46). Translated, the IPv6 packet
 // is buf[off-(IPv6HeaderLen-IPv4MinLen):][:outLen] (see forward6). Like
 // fast64, it keeps few values live at once.
-func (t *Translator) fast46(c *Config, buf []byte, off, n int, pre *pre46) (outLen int, st fastStatus) {
+func (t *Translator) fast46(c *Config, buf []byte, off, n int) (outLen int, st fastStatus) {
 	if off < IPv6HeaderLen-IPv4MinLen {
 		return 0, fastNo
 	}
@@ -99,9 +101,7 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int, pre *pre46) (outL
 	dst := be32(h[ip4Dst:])
 	// addr4to6 with the filters on, for the cases that need no call (see
 	// pool96ok; EAMT: Lookup4 is a scan of Small4 for a small table).
-	if pre != nil {
-		dhi, dlo = pre.dhi, pre.dlo
-	} else if c.pool96ok(dst) && !c.eamt.Near4(dst) {
+	if c.pool96ok(dst) && !c.eamt.Near4(dst) {
 		dhi, dlo = c.pool6.hi, c.pool6.lo|uint64(dst)
 	} else if es, big := c.eamt.Small4(); !big && !reserved4(dst) {
 		found := false
@@ -119,9 +119,7 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int, pre *pre46) (outL
 	src := be32(h[ip4Src:])
 	// Simple hairpin mode translates sources with pool6 only (see xlat46).
 	useEAM := c.g.EAMHairpinMode != HairpinSimple
-	if pre != nil {
-		shi, slo = pre.shi, pre.slo
-	} else if c.pool96ok(src) && (!useEAM || !c.eamt.Near4(src)) {
+	if c.pool96ok(src) && (!useEAM || !c.eamt.Near4(src)) {
 		shi, slo = c.pool6.hi, c.pool6.lo|uint64(src)
 	} else if es, big := c.eamt.Small4(); !big && useEAM && !reserved4(src) {
 		found := false
@@ -137,8 +135,8 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int, pre *pre46) (outL
 		return 0, fastCall
 	}
 	// Within the floor the oracle's answer cannot matter: mtu6 >= floor >=
-	// 1280 makes xlat46's MTU condition (see prep46) true.
-	if f := t.mtuFloor(); pre == nil && (f < 1280 || outLen > f) {
+	// 1280 makes xlat46's MTU condition (see fast46Calls) true.
+	if f := t.mtuFloor(); f < 1280 || outLen > f {
 		return 0, fastCall
 	}
 
@@ -172,37 +170,87 @@ func forward6(off, outLen int) Result {
 	return Result{Status: Status{Verdict: Forward, Family: Family6}, Off: off + IPv4MinLen - IPv6HeaderLen, Len: outLen}
 }
 
-// prep46 settles, with calls, what fast46 left to it on h = buf[off:off+n]
-// (a packet fast46 took the shape of): the addresses, and the MTU question.
-// It reports false when the packet needs the general path after all.
-func (t *Translator) prep46(c *Config, h []byte) (p pre46, ok bool) {
-	_ = h[IPv4MinLen+3]
+// fast46Calls is the second tier for what fast46 leaves (fastCall) or
+// skips (leafFirst false): the same translation, with the calls it takes
+// (EAMT lookup by hashing, addr4to6, the MTU oracle). It is the fast path
+// as it was before the leaf: written out in full, commit included, since
+// sharing the commit with the leaf would put a call in the leaf. It returns
+// false for the general path.
+func (t *Translator) fast46Calls(c *Config, buf []byte, off, n int) (Result, bool) {
+	if off < IPv6HeaderLen-IPv4MinLen {
+		return Result{}, false
+	}
+	h := buf[off : off+n]
+	_ = h[IPv4MinLen-1]
+	tl := int(be16(h[ip4TotalLen:]))
+	ff := be16(h[ip4Frag:])
+	ttl, proto := h[ip4TTL], h[ip4Proto]
+	if h[ip4VerIHL] != 0x45 || tl > n || ff&(ip4FlagMF|ip4OffsetMask) != 0 || ttl <= 1 {
+		return Result{}, false
+	}
+	l4len := tl - IPv4MinLen
+	if ff&ip4FlagDF == 0 && l4len+IPv6HeaderLen > int(c.lowMTU) {
+		return Result{}, false // will be fragmented whatever the egress MTU: xlat46, without a wasted lookup
+	}
+	l4 := off + IPv4MinLen
+	ck := l4 + tcpCsum
+	switch {
+	case proto == protoTCP && l4len >= tcpMinLen:
+	case proto == protoUDP && l4len >= udpHdrLen:
+		ck = l4 + udpCsum
+		if be16(buf[ck:]) == 0 { // amend-udp-checksum-zero territory
+			return Result{}, false
+		}
+	default:
+		return Result{}, false
+	}
+	if fold(sumIPv4Header(h)) != 0xffff {
+		return Result{}, false
+	}
 	src, dst := be32(h[ip4Src:]), be32(h[ip4Dst:])
+	// addr4to6 with the filters on, written out for the usual pool6 case
+	// (see pool96ok) so that only an EAMT address costs calls.
+	var dhi, dlo, shi, slo uint64
 	var f addrFail
 	if c.pool96ok(dst) && !c.eamt.Near4(dst) {
-		p.dhi, p.dlo = c.pool6.hi, c.pool6.lo|uint64(dst)
+		dhi, dlo = c.pool6.hi, c.pool6.lo|uint64(dst)
 	} else if hi, lo, ok := c.eamt.Lookup4(dst); ok && !reserved4(dst) {
-		p.dhi, p.dlo = hi, lo
-	} else if p.dhi, p.dlo, _, f = c.addr4to6(dst, true, true); f != addrOK {
-		return p, false
+		dhi, dlo = hi, lo
+	} else if dhi, dlo, _, f = c.addr4to6(dst, true, true); f != addrOK {
+		return Result{}, false
 	}
+	// Simple hairpin mode translates sources with pool6 only (see xlat46).
 	useEAM := c.g.EAMHairpinMode != HairpinSimple
 	if c.pool96ok(src) && (!useEAM || !c.eamt.Near4(src)) {
-		p.shi, p.slo = c.pool6.hi, c.pool6.lo|uint64(src)
-	} else if p.shi, p.slo, _, f = c.eam4to6(src, useEAM); f != addrOK {
-		return p, false
+		shi, slo = c.pool6.hi, c.pool6.lo|uint64(src)
+	} else if shi, slo, _, f = c.eam4to6(src, useEAM); f != addrOK {
+		return Result{}, false
 	}
 	tos := h[ip4TOS]
 	if c.g.ZeroizeTrafficClass {
 		tos = 0
 	}
-	outLen := int(be16(h[ip4TotalLen:])) - IPv4MinLen + IPv6HeaderLen
-	mtu6 := t.mtu6(p.shi, p.slo, p.dhi, p.dlo, h[ip4Proto], tos, be16(h[IPv4MinLen:]), be16(h[IPv4MinLen+2:]))
-	mpl := min(mtu6, int(c.lowMTU))
-	if mpl < 1280 || outLen > mpl && (be16(h[ip4Frag:])&ip4FlagDF == 0 || outLen > mtu6) {
-		return p, false // bad MTU, fragmentation or Fragmentation Needed: xlat46
+	outLen := l4len + IPv6HeaderLen
+	mtu6 := defaultMTU
+	if t.MTU != nil { // checked here so that no flow is built for nothing
+		mtu6 = mtuOr(t.MTU.MTU6(shi, slo, dhi, dlo, proto, tos, be16(buf[l4:]), be16(buf[l4+2:])))
 	}
-	return p, true
+	mpl := min(mtu6, int(c.lowMTU))
+	if mpl < 1280 || outLen > mpl && (ff&ip4FlagDF == 0 || outLen > mtu6) {
+		return Result{}, false // bad MTU, fragmentation or Fragmentation Needed: xlat46
+	}
+
+	// Committed.
+	delta := csumDelta(sum4(src)+sum4(dst), uint64(fold(sum6x2(shi, slo, dhi, dlo))))
+	v := csumApply(be16(buf[ck:]), delta)
+	if v == 0 && proto == protoUDP {
+		v = 0xffff
+	}
+	put16(buf[ck:], v)
+	o := l4 - IPv6HeaderLen
+	writeIPv6(buf[o:l4], tos, l4len, proto, ttl-1, shi, slo, dhi, dlo)
+	t.Stats.Inc(StatSuccess)
+	return Result{Status: Status{Verdict: Forward, Family: Family6}, Off: o, Len: outLen}, true
 }
 
 // isFast46 is the inline pre-check for fast46: not worth a call unless the
@@ -215,14 +263,13 @@ func isFast46(buf []byte, off, n int) bool {
 // fast64 is xlat64 for a plain IPv6 TCP/UDP packet from the wire (see
 // above), h = buf[off:off+n]; the caller has counted the packet and checked
 // that the translator is enabled and that the packet is IPv6 carrying TCP or
-// UDP right after the fixed header (isFast64). pre is nil on the first run,
-// prep64's answer on the second. Translated, the IPv4 packet is
+// UDP right after the fixed header (isFast64). Translated, the IPv4 packet is
 // h[IPv6HeaderLen-IPv4MinLen:][:len4] (see forward4).
 //
 // Few values stay live at once, so that they fit in registers: the fields
 // at bytes 4-7 travel as one word, each address is summed for the checksum
 // once it is mapped, and what only the commit needs is read there.
-func (t *Translator) fast64(c *Config, h []byte, pre *pre64) (len4 int, st fastStatus) {
+func (t *Translator) fast64(c *Config, h []byte) (len4 int, st fastStatus) {
 	_ = h[IPv6HeaderLen-1]
 	w := be32(h[ip6PayloadLen:]) // payload length, next header, hop limit
 	pl := int(w >> 16)
@@ -245,9 +292,7 @@ func (t *Translator) fast64(c *Config, h []byte, pre *pre64) (len4 int, st fastS
 	viaEAM := false
 	// addr6to4 with the filters on, for the cases that need no call (see
 	// pool96ok; EAMT: Lookup6 is a scan of Small6 for a small table).
-	if pre != nil {
-		d4 = pre.d4
-	} else if c.pool96ok(uint32(dlo)) && c.pool6.contains(dhi, dlo) && !c.eamt.Near6(dhi, dlo) {
+	if c.pool96ok(uint32(dlo)) && c.pool6.contains(dhi, dlo) && !c.eamt.Near6(dhi, dlo) {
 		d4 = uint32(dlo)
 	} else if es, big := c.eamt.Small6(); !big {
 		found := false
@@ -271,9 +316,7 @@ func (t *Translator) fast64(c *Config, h []byte, pre *pre64) (len4 int, st fastS
 	addrSum6 += carry
 	// The source is usually an EAMT address (SIIT-DC: a data-centre
 	// server), so pool6 membership comes first: it fails soonest.
-	if pre != nil {
-		s4 = pre.s4
-	} else if c.pool6.contains(shi, slo) && c.pool96ok(uint32(slo)) && !c.eamt.Near6(shi, slo) {
+	if c.pool6.contains(shi, slo) && c.pool96ok(uint32(slo)) && !c.eamt.Near6(shi, slo) {
 		s4 = uint32(slo)
 	} else if es, big := c.eamt.Small6(); !big {
 		found := false
@@ -288,9 +331,9 @@ func (t *Translator) fast64(c *Config, h []byte, pre *pre64) (len4 int, st fastS
 	} else {
 		return 0, fastCall
 	}
-	// A possible U-turn (hairpin64) is prep64's, as is an MTU question the
+	// A possible U-turn (hairpin64) is fast64Calls', as is an MTU question the
 	// floor does not answer.
-	if pre == nil && (c.g.EAMHairpinMode != HairpinOff && (viaEAM || c.eamt.Near4(d4)) || len4 > t.mtuFloor()) {
+	if c.g.EAMHairpinMode != HairpinOff && (viaEAM || c.eamt.Near4(d4)) || len4 > t.mtuFloor() {
 		return 0, fastCall
 	}
 
@@ -340,83 +383,122 @@ func forward4(off, len4 int) Result {
 	return Result{Status: Status{Verdict: Forward, Family: Family4}, Off: off + IPv6HeaderLen - IPv4MinLen, Len: len4}
 }
 
-// prep64 settles, with calls, what fast64 left to it on h (a packet fast64
-// took the shape of): the addresses, a possible U-turn and the MTU
-// question. It reports false when the packet needs the general path.
-func (t *Translator) prep64(c *Config, h []byte) (p pre64, ok bool) {
-	_ = h[IPv6HeaderLen+3]
+// tryFast46 runs fast46's tiers (Translate has them written out, to save a
+// call level): the leaf first when it is likely to do (leafFirst), else or
+// when it answers fastCall fast46Calls. false: the general path must take
+// the packet.
+func (t *Translator) tryFast46(c *Config, buf []byte, off, n int) (Result, bool) {
+	if t.leafFirst(c.leaf46) {
+		outLen, st := t.fast46(c, buf, off, n)
+		if st != fastCall {
+			return forward6(off, outLen), st == fastDone
+		}
+	}
+	return t.fast46Calls(c, buf, off, n)
+}
+
+// tryFast64 is tryFast46 for fast64.
+func (t *Translator) tryFast64(c *Config, h []byte, off int) (Result, bool) {
+	if t.leafFirst(c.leaf64) {
+		len4, st := t.fast64(c, h)
+		if st != fastCall {
+			return forward4(off, len4), st == fastDone
+		}
+	}
+	return t.fast64Calls(c, h, off)
+}
+
+// fast64Calls is fast46Calls for fast64 (hairpin64 included).
+func (t *Translator) fast64Calls(c *Config, h []byte, off int) (Result, bool) {
+	_ = h[IPv6HeaderLen-1]
+	pl := int(be16(h[ip6PayloadLen:]))
+	proto, hop := h[ip6NextHdr], h[ip6HopLimit]
+	if pl == 0 || IPv6HeaderLen+pl > len(h) || hop <= 1 {
+		return Result{}, false
+	}
+	// Offsets in h: the IPv4 header goes right before the transport header.
+	const l4 = IPv6HeaderLen
+	ck := l4 + tcpCsum
+	switch {
+	case proto == protoTCP && pl >= tcpMinLen:
+	case proto == protoUDP && pl >= udpHdrLen:
+		ck = l4 + udpCsum
+	default:
+		return Result{}, false
+	}
 	shi, slo := IPv6(h).Src()
 	dhi, dlo := IPv6(h).Dst()
+	if reserved6(shi, slo) || reserved6(dhi, dlo) {
+		return Result{}, false
+	}
+	// addr6to4 with the filters on, written out for the usual pool6 case
+	// (see pool96ok) so that only an EAMT address costs calls.
+	var d4, s4 uint32
 	var dm method
 	var f addrFail
 	if c.pool96ok(uint32(dlo)) && c.pool6.contains(dhi, dlo) && !c.eamt.Near6(dhi, dlo) {
-		p.d4, dm = uint32(dlo), viaPool6
+		d4, dm = uint32(dlo), viaPool6
 	} else if a, ok := c.eamt.Lookup6(dhi, dlo); ok && !reserved4(a) {
-		p.d4, dm = a, viaEAMT
-	} else if p.d4, dm, f = c.addr6to4(dhi, dlo, true); f != addrOK {
-		return p, false
+		d4, dm = a, viaEAMT
+	} else if d4, dm, f = c.addr6to4(dhi, dlo, true); f != addrOK {
+		return Result{}, false
 	}
+	// The source is usually an EAMT address (SIIT-DC: a data-centre server),
+	// so pool6 membership comes first: it fails soonest.
 	if c.pool6.contains(shi, slo) && c.pool96ok(uint32(slo)) && !c.eamt.Near6(shi, slo) {
-		p.s4 = uint32(slo)
+		s4 = uint32(slo)
 	} else if a, ok := c.eamt.Lookup6(shi, slo); ok && !reserved4(a) {
-		p.s4 = a
-	} else if p.s4, _, f = c.addr6to4(shi, slo, true); f != addrOK {
-		return p, false
+		s4 = a
+	} else if s4, _, f = c.addr6to4(shi, slo, true); f != addrOK {
+		return Result{}, false
 	}
 	// hairpin64, without its call when the answer is plainly no.
-	if c.g.EAMHairpinMode != HairpinOff && (dm == viaEAMT || c.eamt.Near4(p.d4)) && c.hairpin64(dm, p.d4) {
-		return p, false
+	if c.g.EAMHairpinMode != HairpinOff && (dm == viaEAMT || c.eamt.Near4(d4)) && c.hairpin64(dm, d4) {
+		return Result{}, false
 	}
 	tos := IPv6(h).TrafficClass()
 	if c.g.OverrideTOS {
 		tos = c.g.TOS
 	}
-	len4 := int(be16(h[ip6PayloadLen:])) + IPv4MinLen
-	const l4 = IPv6HeaderLen
-	if len4 > t.mtu4(p.s4, p.d4, h[ip6NextHdr], tos, be16(h[l4:]), be16(h[l4+2:])) {
-		return p, false // Packet Too Big: xlat64
+	len4 := pl + IPv4MinLen
+	mtu4 := defaultMTU
+	if t.MTU != nil { // checked here so that no flow is built for nothing
+		mtu4 = mtuOr(t.MTU.MTU4(s4, d4, proto, tos, be16(h[l4:]), be16(h[l4+2:])))
 	}
-	return p, true
-}
+	if len4 > mtu4 {
+		return Result{}, false // Packet Too Big: xlat64
+	}
 
-// tryFast46 runs fast46's tiers (Translate has them written out, to save a
-// call level); false: the general path must take the packet.
-func (t *Translator) tryFast46(c *Config, buf []byte, off, n int) (Result, bool) {
-	outLen, st := t.fast46(c, buf, off, n, nil)
-	if st == fastCall {
-		return t.fast46Prep(c, buf, off, n)
+	// Committed.
+	addrSum4 := sum4(s4) + sum4(d4)
+	if v := be16(h[ck:]); v != 0 || proto == protoTCP { // UDP 0 is left alone, as xlat64 does
+		v = csumApply(v, csumDelta(sum6x2(shi, slo, dhi, dlo), addrSum4))
+		if v == 0 && proto == protoUDP {
+			v = 0xffff
+		}
+		put16(h[ck:], v)
 	}
-	return forward6(off, outLen), st == fastDone
-}
-
-// tryFast64 is tryFast46 for fast64.
-func (t *Translator) tryFast64(c *Config, h []byte, off int) (Result, bool) {
-	len4, st := t.fast64(c, h, nil)
-	if st == fastCall {
-		return t.fast64Prep(c, h, off)
+	var frag uint16
+	if len4 > 1260 { // RFC 7915 §5.1 as updated by RFC 8021 (see xlat64)
+		frag = ip4FlagDF
 	}
-	return forward4(off, len4), st == fastDone
-}
-
-// fast64Prep is the second tier for a packet fast64 answered fastCall
-// about: prep64, then fast64 with its answer.
-func (t *Translator) fast64Prep(c *Config, h []byte, off int) (Result, bool) {
-	p, ok := t.prep64(c, h)
-	if !ok {
-		return Result{}, false
-	}
-	len4, st := t.fast64(c, h, &p)
-	return forward4(off, len4), st == fastDone
-}
-
-// fast46Prep is fast64Prep for fast46.
-func (t *Translator) fast46Prep(c *Config, buf []byte, off, n int) (Result, bool) {
-	p, ok := t.prep46(c, buf[off:off+n])
-	if !ok {
-		return Result{}, false
-	}
-	outLen, st := t.fast46(c, buf, off, n, &p)
-	return forward6(off, outLen), st == fastDone
+	const o = l4 - IPv4MinLen
+	// writeIPv4Sum written out (a call would spill everything live here).
+	ip := h[o:l4:l4]
+	_ = ip[IPv4MinLen-1]
+	id := uint16(t.rand())
+	ttl := hop - 1
+	ip[ip4VerIHL], ip[ip4TOS] = 0x45, tos
+	put16(ip[ip4TotalLen:], uint16(len4))
+	put16(ip[ip4ID:], id)
+	put16(ip[ip4Frag:], frag)
+	ip[ip4TTL], ip[ip4Proto] = ttl, proto
+	put32(ip[ip4Src:], s4)
+	put32(ip[ip4Dst:], d4)
+	sum := 0x4500 + uint64(tos) + uint64(uint16(len4)) + uint64(id) + uint64(frag) + uint64(ttl)<<8 + uint64(proto) + addrSum4
+	put16(ip[ip4Csum:], ^fold(sum))
+	t.Stats.Inc(StatSuccess)
+	return Result{Status: Status{Verdict: Forward, Family: Family4}, Off: off + o, Len: len4}, true
 }
 
 // isFast64 is the inline pre-check for fast64 on h = buf[off:off+n]: IPv6

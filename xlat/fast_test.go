@@ -53,7 +53,7 @@ func fastConfigs(t *testing.T) []*Config {
 			p.Globals.ManuallyEnabled = false
 		case 11:
 			p.Globals.Pool6 = pfx("64:ff9b:1::/48")
-		case 12: // too big to scan inline: the EAMT is looked up by hashing, in prep46/prep64
+		case 12: // too big to scan inline: the EAMT is looked up by hashing, in fast46Calls/fast64Calls
 			es := p.EAMT.Entries()
 			for k := range 12 {
 				es = append(es, eamt.Entry{Prefix4: netip.PrefixFrom(netip.AddrFrom4([4]byte{203, 0, 113, byte(16 * k)}), 28),
@@ -144,7 +144,7 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	mtus := []countingMTU{{}, {v4: 1500, v6: 1500}, {v4: 1280, v6: 1280}, {v4: 576, v6: 1300}, {v4: 1400, v6: 2000},
 		{v4: 9000, v6: 9000}}
-	var leaf46, prep46, leaf64, prep64, general int
+	var leaf46, calls46, leaf64, calls64, general int
 	const rounds = 30000
 	for i := range rounds {
 		in := ins[i%len(ins)]
@@ -226,30 +226,24 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 		case !cfg.enabled:
 			general++
 		case isFast46(buf, headroom, len(in)):
-			_, st := tr.fast46(cfg, buf, headroom, len(in), nil)
-			if st == fastCall {
-				if _, ok := tr.fast46Prep(cfg, buf, headroom, len(in)); ok {
-					st = fastDone
-					prep46++
-					break
-				}
-			}
-			if st == fastDone {
+			_, st := tr.fast46(cfg, buf, headroom, len(in))
+			switch _, ok := tr.fast46Calls(cfg, buf, headroom, len(in)); {
+			case st == fastDone:
 				leaf46++
-			} else {
+			case st == fastCall && ok:
+				calls46++
+			default:
 				general++
 			}
 		case isFast64(buf[headroom : headroom+len(in)]):
-			_, st := tr.fast64(cfg, buf[headroom:headroom+len(in)], nil)
-			if st == fastCall {
-				if _, ok := tr.fast64Prep(cfg, buf[headroom:headroom+len(in)], headroom); ok {
-					prep64++
-					break
-				}
-			}
-			if st == fastDone {
+			h := buf[headroom : headroom+len(in)]
+			_, st := tr.fast64(cfg, h)
+			switch _, ok := tr.fast64Calls(cfg, h, headroom); {
+			case st == fastDone:
 				leaf64++
-			} else {
+			case st == fastCall && ok:
+				calls64++
+			default:
 				general++
 			}
 		default:
@@ -257,9 +251,9 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 		}
 	}
 	// The comparison only means something if every path forwards packets.
-	t.Logf("packets forwarded: %d by fast46, %d by prep46 + fast46, %d by fast64, %d by prep64 + fast64, "+
-		"%d by the general path", leaf46, prep46, leaf64, prep64, general)
-	if leaf46 < 250 || prep46 < 250 || leaf64 < 250 || prep64 < 250 || general < 250 {
+	t.Logf("packets forwarded: %d by fast46, %d by fast46Calls, %d by fast64, %d by fast64Calls, "+
+		"%d by the general path", leaf46, calls46, leaf64, calls64, general)
+	if leaf46 < 250 || calls46 < 250 || leaf64 < 250 || calls64 < 250 || general < 250 {
 		t.Fatal("a path forwarded too few packets for the comparison to mean something")
 	}
 }

@@ -171,14 +171,17 @@ func (t *Translator) Translate(cfg *Config, buf []byte, off, n int, out *Output)
 			return t.pass(StatXlatorDisabled)
 		}
 		if isFast46(buf, off, n) {
-			outLen, st := t.fast46(cfg, buf, off, n, nil)
-			if st == fastDone {
-				return forward6(off, outLen)
-			}
-			if st == fastCall {
-				if r, ok := t.fast46Prep(cfg, buf, off, n); ok {
-					return r
+			if t.leafFirst(cfg.leaf46) {
+				outLen, st := t.fast46(cfg, buf, off, n)
+				if st == fastDone {
+					return forward6(off, outLen)
 				}
+				if st == fastNo {
+					return t.slow46(cfg, buf, off, n, out, fromWire)
+				}
+			}
+			if r, ok := t.fast46Calls(cfg, buf, off, n); ok {
+				return r
 			}
 		}
 		return t.slow46(cfg, buf, off, n, out, fromWire)
@@ -189,14 +192,17 @@ func (t *Translator) Translate(cfg *Config, buf []byte, off, n int, out *Output)
 			return t.pass(StatXlatorDisabled)
 		}
 		if h := buf[off : off+n]; isFast64(h) {
-			len4, st := t.fast64(cfg, h, nil)
-			if st == fastDone {
-				return forward4(off, len4)
-			}
-			if st == fastCall {
-				if r, ok := t.fast64Prep(cfg, h, off); ok {
-					return r
+			if t.leafFirst(cfg.leaf64) {
+				len4, st := t.fast64(cfg, h)
+				if st == fastDone {
+					return forward4(off, len4)
 				}
+				if st == fastNo {
+					return t.slow64(cfg, buf, off, n, out)
+				}
+			}
+			if r, ok := t.fast64Calls(cfg, h, off); ok {
+				return r
 			}
 		}
 		return t.slow64(cfg, buf, off, n, out)
