@@ -12,7 +12,9 @@ import (
 // that copy alone for the same packet so it can be subtracted; for the
 // 60-byte UDP/TCP packets it is about 2-3 ns.
 
-func benchPacket(b *testing.B, name string, setup func(*Params)) { benchPacketMTU(b, name, setup, nil, 0) }
+func benchPacket(b *testing.B, name string, setup func(*Params)) {
+	benchPacketMTU(b, name, setup, nil, 0)
+}
 
 // benchPacketMTU is benchPacket with an MTU oracle, as the daemon has, and
 // the floor of its answers (Translator.MTUFloor; 0: unknown).

@@ -31,26 +31,26 @@ type Config struct {
 	p Params
 	g Globals
 
-	enabled   bool
-	hasPool6  bool
-	pool6     prefix6
-	pool96    bool // pool6 is a /96 and there is no denylist4 (see pool96ok)
+	enabled  bool
+	hasPool6 bool
+	pool6    prefix6
+	pool96   bool // pool6 is a /96 and there is no denylist4 (see pool96ok)
 	// leaf46, leaf64: the leaf fast path can map this configuration's
 	// addresses without calls (fast.go), so it is worth trying first.
 	leaf46, leaf64 bool
-	eamt      *eamt.Table
-	deny4     []prefix4
-	has6791v4 bool
-	r6791v4   prefix4
-	has6791v6 bool
-	r6791v6   prefix6
-	hasSelf4  bool
-	self4     uint32
-	hasSelf6  bool
-	self6hi   uint64
-	self6lo   uint64
-	plateaus  []uint16 // descending
-	lowMTU    uint32
+	eamt           *eamt.Table
+	deny4          []prefix4
+	has6791v4      bool
+	r6791v4        prefix4
+	has6791v6      bool
+	r6791v6        prefix6
+	hasSelf4       bool
+	self4          uint32
+	hasSelf6       bool
+	self6hi        uint64
+	self6lo        uint64
+	plateaus       []uint16 // descending
+	lowMTU         uint32
 }
 
 // NewConfig validates p completely (nothing is applied unless everything is
