@@ -117,14 +117,17 @@
 //     through the stack, written a byte at a time and read back 16 bytes at
 //     a time: a store-forwarding stall at every call level, about a third of
 //     the time of a whole translation.
-//   - Call depth: Translate calls fast64 (and slow64) or xlat46 directly;
-//     they count received/success themselves. Go has no callee-saved registers, so
-//     every call spills what is live across it.
+//   - Call depth: Translate calls the fast paths (and slow46/slow64)
+//     directly; they count received/success themselves. Go has no
+//     callee-saved registers, so every call spills what is live across it.
 //   - Fast paths (fast.go): a plain TCP/UDP packet (20-byte IPv4 header, or
 //     IPv6 with TCP/UDP right after the fixed header) takes fast46/fast64,
-//     which do nothing but the checks that shape needs and fall back to the
-//     general path without side effects otherwise. A differential test keeps
-//     them identical to it.
+//     leaves that call nothing (pool6 /96, an EAMT of up to 8 entries per
+//     family scanned inline, Translator.MTUFloor instead of the MTU oracle),
+//     else fast46Calls/fast64Calls, which make the calls. They do nothing
+//     but the checks that shape needs and fall back to the general path
+//     without side effects otherwise. A differential test keeps them
+//     identical to it.
 //   - Checksums: the address change is one RFC 1624 delta per packet
 //     (csumDelta, csumApply); the IPv4 header checksum is computed from the
 //     field values being written (writeIPv4Sum), and an incoming 20-byte
