@@ -1,6 +1,10 @@
 package xlat
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/siit-project/siit/xlat/eamt"
+)
 
 // Fast paths for the packets a translator mostly sees: a whole TCP or UDP
 // datagram with no options or extension headers, both addresses
@@ -100,19 +104,13 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int) (outLen int, st f
 	var dhi, dlo, shi, slo uint64
 	dst := be32(h[ip4Dst:])
 	// addr4to6 with the filters on, for the cases that need no call (see
-	// pool96ok; EAMT: Lookup4 is a scan of Small4 for a small table).
+	// pool96ok; EAMT: Lookup4 is Find4 on Small4 for a small table).
 	if c.pool96ok(dst) && !c.eamt.Near4(dst) {
 		dhi, dlo = c.pool6.hi, c.pool6.lo|uint64(dst)
-	} else if es, big := c.eamt.Small4(); !big && !reserved4(dst) {
-		found := false
-		for i := range es {
-			if dhi, dlo, found = es[i].Match(dst); found {
-				break
-			}
-		}
-		if !found {
-			return 0, fastCall
-		}
+	} else if es, big := c.eamt.Small4(); big || reserved4(dst) {
+		return 0, fastCall
+	} else if i := eamt.Find4(es, dst); i >= 0 {
+		dhi, dlo = es[i].Map(dst)
 	} else {
 		return 0, fastCall
 	}
@@ -121,16 +119,10 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int) (outLen int, st f
 	useEAM := c.g.EAMHairpinMode != HairpinSimple
 	if c.pool96ok(src) && (!useEAM || !c.eamt.Near4(src)) {
 		shi, slo = c.pool6.hi, c.pool6.lo|uint64(src)
-	} else if es, big := c.eamt.Small4(); !big && useEAM && !reserved4(src) {
-		found := false
-		for i := range es {
-			if shi, slo, found = es[i].Match(src); found {
-				break
-			}
-		}
-		if !found {
-			return 0, fastCall
-		}
+	} else if es, big := c.eamt.Small4(); big || !useEAM || reserved4(src) {
+		return 0, fastCall
+	} else if i := eamt.Find4(es, src); i >= 0 {
+		shi, slo = es[i].Map(src)
 	} else {
 		return 0, fastCall
 	}
@@ -291,21 +283,17 @@ func (t *Translator) fast64(c *Config, h []byte) (len4 int, st fastStatus) {
 	var s4, d4 uint32
 	viaEAM := false
 	// addr6to4 with the filters on, for the cases that need no call (see
-	// pool96ok; EAMT: Lookup6 is a scan of Small6 for a small table).
+	// pool96ok; EAMT: Lookup6 is Find6 on Small6 for a small table).
 	if c.pool96ok(uint32(dlo)) && c.pool6.contains(dhi, dlo) && !c.eamt.Near6(dhi, dlo) {
 		d4 = uint32(dlo)
-	} else if es, big := c.eamt.Small6(); !big {
-		found := false
-		for i := range es {
-			if d4, found = es[i].Match(dhi, dlo); found {
-				break
-			}
-		}
-		if !found || reserved4(d4) {
-			return 0, fastCall
-		}
-		viaEAM = true
+	} else if es, big := c.eamt.Small6(); big {
+		return 0, fastCall
+	} else if i := eamt.Find6(es, dhi, dlo); i >= 0 {
+		d4, viaEAM = es[i].Map(dhi, dlo), true
 	} else {
+		return 0, fastCall
+	}
+	if viaEAM && reserved4(d4) {
 		return 0, fastCall
 	}
 	shi, slo := IPv6(h).Src()
@@ -318,17 +306,14 @@ func (t *Translator) fast64(c *Config, h []byte) (len4 int, st fastStatus) {
 	// server), so pool6 membership comes first: it fails soonest.
 	if c.pool6.contains(shi, slo) && c.pool96ok(uint32(slo)) && !c.eamt.Near6(shi, slo) {
 		s4 = uint32(slo)
-	} else if es, big := c.eamt.Small6(); !big {
-		found := false
-		for i := range es {
-			if s4, found = es[i].Match(shi, slo); found {
-				break
-			}
-		}
-		if !found || reserved4(s4) {
-			return 0, fastCall
-		}
+	} else if es, big := c.eamt.Small6(); big {
+		return 0, fastCall
+	} else if i := eamt.Find6(es, shi, slo); i >= 0 {
+		s4 = es[i].Map(shi, slo)
 	} else {
+		return 0, fastCall
+	}
+	if reserved4(s4) { // an EAMT mapping's (pool6's was checked)
 		return 0, fastCall
 	}
 	// A possible U-turn (hairpin64) is fast64Calls', as is an MTU question the

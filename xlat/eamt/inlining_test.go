@@ -14,6 +14,6 @@ func TestInlining(t *testing.T) {
 		t.Skip("runs the compiler; skipped with -short")
 	}
 	testutil.CheckInlinable(t, "mix", "hash4", "hash6", "mask4", "mask6", "(*Live).Load", "(*bounds).in6",
-		"(*Table).Near4", "(*Table).Near6", "slot4At", "slot6At", "shiftIn", "shiftOut", "(*small4).expand", "(*Table).Small4", "(*Table).Small6", "(*small4).Match", "(*small6).Match",
+		"(*Table).Near4", "(*Table).Near6", "slot4At", "slot6At", "shiftIn", "shiftOut", "(*small4).expand", "(*Table).Small4", "(*Table).Small6", "Find4", "Find6", "(*small4).Map", "(*small6).Map",
 		"(*small6).carry")
 }

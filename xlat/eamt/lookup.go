@@ -121,7 +121,7 @@ func shiftOut(hi, lo uint64, r uint) uint64 {
 }
 
 // Small4 returns a table's entries by IPv4 prefix, longest first, when there are at most smallMax of them (big
-// false), for a hot path that scans them inline with Match instead of calling Lookup4 (a call makes the caller
+// false), for a hot path that searches them inline (Find4, Map) instead of calling Lookup4 (a call makes the caller
 // save every value it holds in registers). Scanning them in order gives Lookup4's answer. When big is true
 // only Lookup4 can answer. A nil table is small and empty.
 func (t *Table) Small4() (es []small4, big bool) {
@@ -141,14 +141,29 @@ func (t *Table) Small6() (es []small6, big bool) {
 	return v.small[:v.nsmall], v.big
 }
 
-// Match reports whether a lies under e's IPv4 prefix, with its IPv6 translation (meaningless when it does not).
-func (e *small4) Match(a uint32) (hi, lo uint64, ok bool) {
-	hi, lo = e.expand(a)
-	return hi, lo, a&e.mask == e.s.addr
+// Find4 returns the index in es (from Small4) of the first (longest) entry a lies under, -1 if none: with
+// es[i].Map, Lookup4 without a call. It inlines.
+func Find4(es []small4, a uint32) int {
+	for i := range es {
+		if a&es[i].mask == es[i].s.addr {
+			return i
+		}
+	}
+	return -1
 }
 
-// Match reports whether hi:lo lies under e's IPv6 prefix, with its IPv4 translation (meaningless when it does
-// not).
-func (e *small6) Match(hi, lo uint64) (a uint32, ok bool) {
-	return e.carry(hi, lo), hi&e.mh == e.s.hi && lo&e.ml == e.s.lo
+// Find6 is Find4 for Small6 and Lookup6.
+func Find6(es []small6, hi, lo uint64) int {
+	for i := range es {
+		if hi&es[i].mh == es[i].s.hi && lo&es[i].ml == es[i].s.lo {
+			return i
+		}
+	}
+	return -1
 }
+
+// Map returns the IPv6 translation of a, which lies under e's IPv4 prefix (Find4).
+func (e *small4) Map(a uint32) (hi, lo uint64) { return e.expand(a) }
+
+// Map returns the IPv4 translation of hi:lo, which lies under e's IPv6 prefix (Find6).
+func (e *small6) Map(hi, lo uint64) uint32 { return e.carry(hi, lo) }

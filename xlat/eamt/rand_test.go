@@ -44,16 +44,13 @@ func compare(t testing.TB, g gen, tb *Table, r *ref, probes int) {
 			t.Fatalf("Lookup4(%s) = %v, %v; reference %v, %v", a, got, ok, want, wok)
 		}
 		if es, big := tb.Small4(); !big {
-			x := u4(a)
 			var shi, slo uint64
-			sok := false
-			for i := range es {
-				if shi, slo, sok = es[i].Match(x); sok {
-					break
-				}
+			i := Find4(es, u4(a))
+			if i >= 0 {
+				shi, slo = es[i].Map(u4(a))
 			}
-			if sok != ok || sok && a6(shi, slo) != got {
-				t.Fatalf("Small4 scan of %s = %v, %v; Lookup4 %v, %v", a, a6(shi, slo), sok, got, ok)
+			if (i >= 0) != ok || i >= 0 && a6(shi, slo) != got {
+				t.Fatalf("Small4 search of %s = %v, %v; Lookup4 %v, %v", a, a6(shi, slo), i >= 0, got, ok)
 			}
 		}
 		e, ok := tb.Match4(a)
@@ -69,14 +66,13 @@ func compare(t testing.TB, g gen, tb *Table, r *ref, probes int) {
 		}
 		if es, big := tb.Small6(); !big {
 			var s4 uint32
-			sok := false
-			for i := range es {
-				if s4, sok = es[i].Match(u6(a)); sok {
-					break
-				}
+			hi, lo := u6(a)
+			i := Find6(es, hi, lo)
+			if i >= 0 {
+				s4 = es[i].Map(hi, lo)
 			}
-			if sok != ok || sok && a4(s4) != got {
-				t.Fatalf("Small6 scan of %s = %v, %v; Lookup6 %v, %v", a, a4(s4), sok, got, ok)
+			if (i >= 0) != ok || i >= 0 && a4(s4) != got {
+				t.Fatalf("Small6 search of %s = %v, %v; Lookup6 %v, %v", a, a4(s4), i >= 0, got, ok)
 			}
 		}
 		e, ok := tb.Match6(a)
