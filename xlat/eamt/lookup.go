@@ -23,11 +23,9 @@ func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
 	}
 	v := &t.v4
 	if !v.big { // a few compares: the bounds check would only add one
-		for i := range v.small[:v.nsmall] {
-			if e := &v.small[i]; a&e.mask == e.s.addr {
-				hi, lo = e.expand(a)
-				return hi, lo, true
-			}
+		if i := Find4(v.small[:v.nsmall], a); i >= 0 {
+			hi, lo = v.small[i].Map(a)
+			return hi, lo, true
 		}
 		return 0, 0, false
 	}
@@ -76,10 +74,8 @@ func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
 	}
 	v := &t.v6
 	if !v.big {
-		for i := range v.small[:v.nsmall] {
-			if e := &v.small[i]; hi&e.mh == e.s.hi && lo&e.ml == e.s.lo {
-				return e.carry(hi, lo), true
-			}
+		if i := Find6(v.small[:v.nsmall], hi, lo); i >= 0 {
+			return v.small[i].Map(hi, lo), true
 		}
 		return 0, false
 	}
