@@ -61,9 +61,11 @@ func Setup(tag string, queues int, sink xdpprog.SinkMode) (l *Lab, err error) {
 		queues = 1
 	}
 	l = &Lab{Tag: tag, Queues: queues, Sink: sink, Traffic: DefaultTraffic()}
+	// The error returns below set l to nil before this runs: close what was built through its own copy.
+	built := l
 	defer func() {
 		if err != nil {
-			l.Close()
+			built.Close()
 			l = nil
 		}
 	}()

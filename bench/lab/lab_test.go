@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/siit-project/siit/bench/frames"
+	"github.com/siit-project/siit/bench/netns"
 	"github.com/siit-project/siit/bench/search"
 	"github.com/siit-project/siit/bench/xdpprog"
 )
@@ -196,5 +198,33 @@ func TestTaygaPeerTranslatesPinned(t *testing.T) {
 	// TAYGA loses a few frames even at low rates; what arrives must be translated correctly.
 	if tr.Sent != 1000 || tr.Received < 900 || r.Invalid != 0 || r.Validated == 0 {
 		t.Fatalf("sent %d received %d, validated %d invalid %d (%v)", tr.Sent, tr.Received, r.Validated, r.Invalid, r.FirstError)
+	}
+}
+
+// A Setup that fails part way returns an error (no panic) and removes the namespaces it had created already.
+func TestSetupFailureCleansUp(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the netns lab needs root")
+	}
+	tag := fmt.Sprintf("benchf%d-%d", os.Getpid()%100000, rand.IntN(1000))
+	// The third namespace exists already, so Setup fails after creating the first two.
+	taken, err := netns.Create(tag + "-b")
+	if err != nil {
+		t.Skipf("cannot create namespaces here: %v", err)
+	}
+	defer taken.Close()
+	l, err := Setup(tag, 1, xdpprog.SinkTC)
+	if err == nil {
+		l.Close()
+		t.Fatal("Setup succeeded with its namespace name taken")
+	}
+	if l != nil {
+		t.Errorf("Setup returned a lab with its error %v", err)
+	}
+	for _, sfx := range []string{"-a", "-dut"} {
+		if _, serr := os.Stat("/run/netns/" + tag + sfx); !errors.Is(serr, os.ErrNotExist) {
+			t.Errorf("namespace %s%s left behind after the failed Setup (%v)", tag, sfx, serr)
+			(&netns.NS{Name: tag + sfx}).Close()
+		}
 	}
 }
