@@ -247,14 +247,7 @@ func (w *worker) run() {
 	}
 	idle := 0
 	for !w.stop.Load() {
-		if tbl := w.mirror.Table(); w.hops.use(tbl) {
-			// The hop cache answers the translators' MTU questions from tbl:
-			// no answer is below its floor, so smaller packets need none.
-			floor := tbl.MTUFloor()
-			for _, p := range w.ports {
-				p.tr.MTUFloor = floor
-			}
-		}
+		w.useTable(w.mirror.Table())
 		got := 0
 		for _, p := range w.ports {
 			cfg := p.cfg.Load()
@@ -277,6 +270,20 @@ func (w *worker) run() {
 		}
 		idle++
 		w.backoff(idle)
+	}
+}
+
+// useTable points the hop cache at the mirror's current table. When tbl is
+// new, the ports' translators get its MTU floor: the hop cache answers their
+// MTU questions from tbl and no answer is below the floor, so packets within
+// it need no question.
+func (w *worker) useTable(tbl *nexthop.Table) {
+	if !w.hops.use(tbl) {
+		return
+	}
+	floor := tbl.MTUFloor()
+	for _, p := range w.ports {
+		p.tr.MTUFloor = floor
 	}
 }
 
