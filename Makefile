@@ -39,7 +39,7 @@ bench-full: build
 
 # Go micro-benchmarks of the translation core, EAM table and rings.
 microbench:
-	$(GO) test -run '^$$' -bench . -benchmem ./xlat/... ./ring/...
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./xlat/... ./ring/...
 
 lint: vet fmtcheck
 

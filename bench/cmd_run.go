@@ -103,11 +103,17 @@ func microBench(ctx context.Context, mode string) (string, error) {
 	if _, err := exec.LookPath(gobin); err != nil {
 		gobin = "/usr/local/go/bin/go"
 	}
-	args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", benchtime}, pkgs...)
+	// One package at a time (-p 1): go test otherwise runs the packages' benchmarks side by side, on the same
+	// cores. Three runs each; the table gives the median and the spread.
+	const count = "3"
+	args := append([]string{"test", "-p", "1", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", benchtime,
+		"-count", count}, pkgs...)
 	outb, err := exec.CommandContext(ctx, gobin, args...).CombinedOutput()
-	bs := report.ParseBench(string(outb))
+	bs := report.Median(report.ParseBench(string(outb)))
 	var b strings.Builder
-	fmt.Fprintf(&b, "### Micro-benchmarks (`go test -bench . -benchmem -benchtime %s %s`)\n\n", benchtime, strings.Join(pkgs, " "))
+	fmt.Fprintf(&b, "### Micro-benchmarks (`go test -p 1 -bench . -benchmem -benchtime %s -count %s %s`)\n\n", benchtime,
+		count, strings.Join(pkgs, " "))
+	b.WriteString("ns/op: the median of the " + count + " runs, their spread in parentheses.\n\n")
 	if len(bs) == 0 {
 		b.WriteString("No benchmark results")
 		if err != nil {

@@ -97,3 +97,41 @@ func TestSVG(t *testing.T) {
 		t.Fatal("empty plot")
 	}
 }
+
+// Median keeps each benchmark's median run of several, in first-seen order, with the spread; the table shows
+// it, and lists a result's custom metrics in a stable order.
+func TestMedianBench(t *testing.T) {
+	out := `pkg: github.com/siit-project/siit/xlat
+BenchmarkA-2 	 100	 30 ns/op	 2 B/op	 0 allocs/op	 9 z-metric	 1 a-metric
+BenchmarkB-2 	 100	 5 ns/op
+BenchmarkA-2 	 100	 20 ns/op	 1 B/op	 0 allocs/op	 8 z-metric	 1 a-metric
+BenchmarkB-2 	 100	 7 ns/op
+BenchmarkA-2 	 100	 25 ns/op	 3 B/op	 0 allocs/op	 7 z-metric	 1 a-metric
+BenchmarkC-2 	 100	 4 ns/op
+`
+	bs := Median(ParseBench(out))
+	if len(bs) != 3 || bs[0].Name != "BenchmarkA-2" || bs[1].Name != "BenchmarkB-2" || bs[2].Name != "BenchmarkC-2" {
+		t.Fatalf("merged: %+v", bs)
+	}
+	if a := bs[0]; a.NsPerOp != 25 || a.BytesPerOp != 3 || a.Extra["z-metric"] != 7 || a.Runs != 3 || a.MinNs != 20 || a.MaxNs != 30 {
+		t.Fatalf("A: %+v", a)
+	}
+	if b := bs[1]; b.NsPerOp != 5 || b.Runs != 2 || b.MinNs != 5 || b.MaxNs != 7 {
+		t.Fatalf("B (even count: the faster middle run): %+v", b)
+	}
+	if c := bs[2]; c.NsPerOp != 4 || c.Runs != 0 {
+		t.Fatalf("C (one run, unchanged): %+v", c)
+	}
+	tbl := BenchTable(bs)
+	for range 20 { // map order differs between calls; the rendering must not
+		if again := BenchTable(bs); again != tbl {
+			t.Fatalf("table changed between renderings:\n%s\n%s", tbl, again)
+		}
+	}
+	for _, want := range []string{"| xlat | BenchmarkA-2 | 25 (20–30) | 3 | 0 | 1 a-metric, 7 z-metric |",
+		"| xlat | BenchmarkB-2 | 5 (5–7) |", "| xlat | BenchmarkC-2 | 4 | 0 | 0 |  |"} {
+		if !strings.Contains(tbl, want) {
+			t.Fatalf("table lacks %q:\n%s", want, tbl)
+		}
+	}
+}
