@@ -121,7 +121,8 @@
 //     directly; they count received/success themselves. Go has no
 //     callee-saved registers, so every call spills what is live across it.
 //   - Fast paths (fast.go): a plain TCP/UDP packet (20-byte IPv4 header, or
-//     IPv6 with TCP/UDP right after the fixed header) takes fast46/fast64,
+//     IPv6 with TCP/UDP right after the fixed header) takes fast46/fast64
+//     (so does an ICMP echo request or reply, in the leaves only),
 //     leaves that call nothing (pool6 /96, an EAMT of up to 8 entries per
 //     family scanned inline, Translator.MTUFloor instead of the MTU oracle),
 //     else fast46Calls/fast64Calls, which make the calls. They do nothing

@@ -9,7 +9,8 @@ import (
 // Fast paths for the packets a translator mostly sees: a whole TCP or UDP
 // datagram with no options or extension headers, both addresses
 // translatable, a TTL or hop limit to spare, a size the path takes, no
-// U-turn. For those, xlat46 and xlat64 run through dozens of checks that
+// U-turn. The leaves (below) also take ICMP echo requests and replies of
+// that shape (ping, monitoring, and ICMP floods). For those, xlat46 and xlat64 run through dozens of checks that
 // cannot fire and keep many values alive across their calls (spilled to
 // the stack); the fast paths do only what that shape needs, in registers.
 //
@@ -21,7 +22,10 @@ import (
 //   - fast46 and fast64 are leaves: they call nothing. They map addresses
 //     through a /96 pool6 or an EAMT of at most 8 entries per family
 //     (eamt.Table.Small4/Small6, scanned inline), and need no MTU oracle
-//     for a packet no bigger than its floor (Translator.MTUFloor).
+//     for a packet no bigger than its floor (Translator.MTUFloor). Every
+//     helper they use must stay inlinable (TestInlining): one that is not
+//     is a call, and the whole leaf pays for it. The second tier does not
+//     take ICMP.
 //   - When settling a packet takes a call (a larger EAMT, another pool6
 //     length, denylist4, a possible U-turn, an MTU question), the leaf
 //     returns fastCall, and fast46Calls / fast64Calls translate it in one
@@ -68,12 +72,12 @@ func (t *Translator) mtuFloor() int {
 	return int(t.MTUFloor)
 }
 
-// fast46 is xlat46 for a plain IPv4 TCP/UDP packet from the wire (see
-// above), with the 20 bytes of headroom the header growth needs; the caller
-// has counted the packet, checked that the translator is enabled and that
-// the packet starts 0x45 and carries TCP or UDP (isFast46). Translated, the IPv6 packet
-// is buf[off-(IPv6HeaderLen-IPv4MinLen):][:outLen] (see forward6). Like
-// fast64, it keeps few values live at once.
+// fast46 is xlat46 for a plain IPv4 TCP, UDP or ICMP echo packet from the
+// wire (see above), with the 20 bytes of headroom the header growth needs;
+// the caller has counted the packet, checked that the translator is enabled
+// and that the packet starts 0x45 and carries TCP, UDP or ICMP (isFast46).
+// Translated, the IPv6 packet is buf[off-(IPv6HeaderLen-IPv4MinLen):][:outLen]
+// (see forward6). Like fast64, it keeps few values live at once.
 func (t *Translator) fast46(c *Config, buf []byte, off, n int) (outLen int, st fastStatus) {
 	if off < IPv6HeaderLen-IPv4MinLen {
 		return 0, fastNo
@@ -95,6 +99,8 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int) (outLen int, st f
 		if be16(h[IPv4MinLen+udpCsum:]) == 0 { // amend-udp-checksum-zero territory
 			return 0, fastNo
 		}
+	case proto == protoICMP && tl >= IPv4MinLen+icmpHdrLen && h[IPv4MinLen+icmpType]&^8 == 0:
+		// Echo request (8) or reply (0); every other type is the general path's.
 	default:
 		return 0, fastNo
 	}
@@ -134,18 +140,27 @@ func (t *Translator) fast46(c *Config, buf []byte, off, n int) (outLen int, st f
 
 	// Committed. The transport checksum, at a constant offset per protocol.
 	const l4 = IPv4MinLen
-	_ = h[l4+udpHdrLen-1]
+	_ = h[l4+udpHdrLen-1] // as long as an ICMP header
 	proto := h[ip4Proto]
 	delta := csumDelta(sum4(src)+sum4(dst), uint64(fold(sum6x2(shi, slo, dhi, dlo))))
 	if proto == protoTCP {
 		_ = h[l4+tcpMinLen-1]
 		put16(h[l4+tcpCsum:], csumApply(be16(h[l4+tcpCsum:]), delta))
-	} else {
+	} else if proto == protoUDP {
 		v := csumApply(be16(h[l4+udpCsum:]), delta)
 		if v == 0 {
 			v = 0xffff
 		}
 		put16(h[l4+udpCsum:], v)
+	} else {
+		// icmpInfo46 written out: echo 8 -> 128, reply 0 -> 129, code 0, and
+		// the checksum gains the IPv6 pseudo-header, which ICMPv4 lacks.
+		old := uint64(be16(h[l4+icmpType:]))
+		typ := 129 - h[l4+icmpType]>>3
+		h[l4+icmpType], h[l4+icmpCode] = typ, 0
+		ph := sum6x2(shi, slo, dhi, dlo) + uint64(tl-IPv4MinLen) + protoICMPv6
+		put16(h[l4+icmpCsum:], csumApply(be16(h[l4+icmpCsum:]), csumDelta(old, uint64(typ)<<8+ph)))
+		proto = protoICMPv6
 	}
 	tos := h[ip4TOS]
 	if c.g.ZeroizeTrafficClass {
@@ -246,16 +261,16 @@ func (t *Translator) fast46Calls(c *Config, buf []byte, off, n int) (Result, boo
 }
 
 // isFast46 is the inline pre-check for fast46: not worth a call unless the
-// packet is IPv4 without options carrying TCP or UDP.
+// packet is IPv4 without options carrying TCP, UDP or ICMP.
 func isFast46(buf []byte, off, n int) bool {
-	return n >= IPv4MinLen && buf[off] == 0x45 && (buf[off+ip4Proto] == protoTCP || buf[off+ip4Proto] == protoUDP) &&
-		!noFastPath
+	return n >= IPv4MinLen && buf[off] == 0x45 &&
+		(buf[off+ip4Proto] == protoTCP || buf[off+ip4Proto] == protoUDP || buf[off+ip4Proto] == protoICMP) && !noFastPath
 }
 
-// fast64 is xlat64 for a plain IPv6 TCP/UDP packet from the wire (see
-// above), h = buf[off:off+n]; the caller has counted the packet and checked
-// that the translator is enabled and that the packet is IPv6 carrying TCP or
-// UDP right after the fixed header (isFast64). Translated, the IPv4 packet is
+// fast64 is xlat64 for a plain IPv6 TCP, UDP or ICMPv6 echo packet from the
+// wire (see above), h = buf[off:off+n]; the caller has counted the packet and
+// checked that the translator is enabled and that the packet is IPv6
+// carrying TCP, UDP or ICMPv6 right after the fixed header (isFast64). Translated, the IPv4 packet is
 // h[IPv6HeaderLen-IPv4MinLen:][:len4] (see forward4).
 //
 // Few values stay live at once, so that they fit in registers: the fields
@@ -271,6 +286,8 @@ func (t *Translator) fast64(c *Config, h []byte) (len4 int, st fastStatus) {
 	switch proto := uint8(w >> 8); {
 	case proto == protoTCP && pl >= tcpMinLen:
 	case proto == protoUDP && pl >= udpHdrLen:
+	case proto == protoICMPv6 && pl >= icmpHdrLen && h[IPv6HeaderLen+icmpType]&^1 == 128:
+		// Echo request (128) or reply (129); every other type is the general path's.
 	default:
 		return 0, fastNo
 	}
@@ -324,17 +341,32 @@ func (t *Translator) fast64(c *Config, h []byte) (len4 int, st fastStatus) {
 
 	// Committed. The transport checksum, at a constant offset per protocol.
 	const l4 = IPv6HeaderLen
-	_ = h[l4+tcpMinLen-1]
+	_ = h[l4+udpHdrLen-1] // as long as an ICMPv6 header
 	proto := h[ip6NextHdr]
 	addrSum4 := sum4(s4) + sum4(d4)
-	delta := csumDelta(addrSum6, addrSum4)
 	if proto == protoTCP {
-		put16(h[l4+tcpCsum:], csumApply(be16(h[l4+tcpCsum:]), delta))
-	} else if v := be16(h[l4+udpCsum:]); v != 0 { // UDP 0 is left alone, as xlat64 does
-		if v = csumApply(v, delta); v == 0 {
+		_ = h[l4+tcpMinLen-1]
+		put16(h[l4+tcpCsum:], csumApply(be16(h[l4+tcpCsum:]), csumDelta(addrSum6, addrSum4)))
+	} else if proto == protoUDP {
+		if v := be16(h[l4+udpCsum:]); v != 0 { // UDP 0 is left alone, as xlat64 does
+			if v = csumApply(v, csumDelta(addrSum6, addrSum4)); v == 0 {
+				v = 0xffff
+			}
+			put16(h[l4+udpCsum:], v)
+		}
+	} else {
+		// icmpInfo64 written out: echo 128 -> 8, reply 129 -> 0, code 0, and
+		// the checksum loses the IPv6 pseudo-header (a result of 0 is written
+		// as 0xffff, as icmpInfo64 does).
+		old := uint64(be16(h[l4+icmpType:])) + addrSum6 + uint64(len4-IPv4MinLen) + protoICMPv6
+		typ := (129 - h[l4+icmpType]) << 3
+		h[l4+icmpType], h[l4+icmpCode] = typ, 0
+		v := csumApply(be16(h[l4+icmpCsum:]), csumDelta(old, uint64(typ)<<8))
+		if v == 0 {
 			v = 0xffff
 		}
-		put16(h[l4+udpCsum:], v)
+		put16(h[l4+icmpCsum:], v)
+		proto = protoICMP
 	}
 	tos := IPv6(h).TrafficClass()
 	if c.g.OverrideTOS {
@@ -487,10 +519,10 @@ func (t *Translator) fast64Calls(c *Config, h []byte, off int) (Result, bool) {
 }
 
 // isFast64 is the inline pre-check for fast64 on h = buf[off:off+n]: IPv6
-// with TCP or UDP right after the fixed header.
+// with TCP, UDP or ICMPv6 right after the fixed header.
 func isFast64(h []byte) bool {
-	return len(h) >= IPv6HeaderLen && h[0]>>4 == 6 && (h[ip6NextHdr] == protoTCP || h[ip6NextHdr] == protoUDP) &&
-		!noFastPath
+	return len(h) >= IPv6HeaderLen && h[0]>>4 == 6 &&
+		(h[ip6NextHdr] == protoTCP || h[ip6NextHdr] == protoUDP || h[ip6NextHdr] == protoICMPv6) && !noFastPath
 }
 
 // pool96ok reports whether a pool6 mapping between a and pool6's /96 (a

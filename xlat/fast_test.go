@@ -138,6 +138,28 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 			ins = append(ins, b)
 		}
 	}
+	// Echo requests and replies of both kinds and several sizes (the leaves translate them too).
+	for _, extra := range []int{0, 1200, 1240, 1300} {
+		for _, typ := range []uint8{8, 0} {
+			b := append(unhex(t, goldenPackets["4to6-echo-reply"][0]), make([]byte, extra)...)
+			b[IPv4MinLen+icmpType] = typ
+			for _, ff := range []uint16{0, ip4FlagDF} {
+				put16(b[2:], uint16(len(b)))
+				put16(b[6:], ff)
+				put16(b[10:], 0)
+				put16(b[10:], checksum(b[:20], 0))
+				ins = append(ins, append([]byte(nil), b...))
+			}
+		}
+	}
+	for _, extra := range []int{0, 1221, 1222, 1300} {
+		for _, typ := range []uint8{128, 129} {
+			b := append(unhex(t, goldenPackets["6to4-echo"][0]), make([]byte, extra)...)
+			b[IPv6HeaderLen+icmpType] = typ
+			put16(b[4:], uint16(len(b)-IPv6HeaderLen))
+			ins = append(ins, b)
+		}
+	}
 	zero := unhex(t, goldenPackets["6to4-udp"][0]) // IPv6 UDP with the (invalid) zero checksum
 	zero[IPv6HeaderLen+udpCsum], zero[IPv6HeaderLen+udpCsum+1] = 0, 0
 	ins = append(ins, zero)
@@ -145,6 +167,7 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 	mtus := []countingMTU{{}, {v4: 1500, v6: 1500}, {v4: 1280, v6: 1280}, {v4: 576, v6: 1300}, {v4: 1400, v6: 2000},
 		{v4: 9000, v6: 9000}}
 	var leaf46, calls46, leaf64, calls64, general int
+	var echoes46, echoes64 int // ICMP echo forwarded by a leaf
 	const rounds = 30000
 	for i := range rounds {
 		in := ins[i%len(ins)]
@@ -230,6 +253,9 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 			switch _, ok := tr.fast46Calls(cfg, buf, headroom, len(in)); {
 			case st == fastDone:
 				leaf46++
+				if in[ip4Proto] == protoICMP {
+					echoes46++
+				}
 			case st == fastCall && ok:
 				calls46++
 			default:
@@ -241,6 +267,9 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 			switch _, ok := tr.fast64Calls(cfg, h, headroom); {
 			case st == fastDone:
 				leaf64++
+				if in[ip6NextHdr] == protoICMPv6 {
+					echoes64++
+				}
 			case st == fastCall && ok:
 				calls64++
 			default:
@@ -251,9 +280,9 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 		}
 	}
 	// The comparison only means something if every path forwards packets.
-	t.Logf("packets forwarded: %d by fast46, %d by fast46Calls, %d by fast64, %d by fast64Calls, "+
-		"%d by the general path", leaf46, calls46, leaf64, calls64, general)
-	if leaf46 < 250 || calls46 < 250 || leaf64 < 250 || calls64 < 250 || general < 250 {
+	t.Logf("packets forwarded: %d by fast46 (%d ICMP echo), %d by fast46Calls, %d by fast64 (%d ICMPv6 echo), "+
+		"%d by fast64Calls, %d by the general path", leaf46, echoes46, calls46, leaf64, echoes64, calls64, general)
+	if leaf46 < 250 || calls46 < 250 || leaf64 < 250 || calls64 < 250 || general < 250 || echoes46 < 100 || echoes64 < 100 {
 		t.Fatal("a path forwarded too few packets for the comparison to mean something")
 	}
 }

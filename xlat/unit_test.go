@@ -442,7 +442,9 @@ func TestInlining(t *testing.T) {
 		"(*Stats).Inc", "(*Stats).add", "csumDelta", "csumApply", "sumIPv4Header", "mtuOr",
 		// and of the leaves fast46 / fast64, which must call nothing
 		"be32", "put32", "IPv6.Dst", "IPv6.TrafficClass", "sum64", "sum6x2", "writeIPv6", "forward4", "forward6",
-		"(*Translator).mtuFloor", "(*Config).pool96ok", "(*prefix6).contains")
+		"(*Translator).mtuFloor", "(*Config).pool96ok", "(*prefix6).contains",
+		// Translate's pre-checks for the fast paths
+		"isFast46", "isFast64")
 }
 
 // reserved4 against the plain definition, for every first octet with the
