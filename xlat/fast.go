@@ -23,9 +23,9 @@ import (
 //     through a /96 pool6 or an EAMT of at most 8 entries per family
 //     (eamt.Table.Small4/Small6, scanned inline), and need no MTU oracle
 //     for a packet no bigger than its floor (Translator.MTUFloor). Every
-//     helper they use must stay inlinable (TestInlining): one that is not
-//     is a call, and the whole leaf pays for it. The second tier does not
-//     take ICMP.
+//     helper they use must stay inlinable: one that is not is a call, and
+//     the whole leaf pays for it (TestInlining checks both). The second
+//     tier does not take ICMP.
 //   - When settling a packet takes a call (a larger EAMT, another pool6
 //     length, denylist4, a possible U-turn, an MTU question), the leaf
 //     returns fastCall, and fast46Calls / fast64Calls translate it in one

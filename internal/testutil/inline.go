@@ -39,3 +39,60 @@ func CheckInlinable(t testing.TB, want ...string) {
 		}
 	}
 }
+
+// CheckLeaves compiles the package in the test's working directory with -gcflags=-S and reports every function of
+// want (named as the assembly listing names them after the package path: "(*Translator).fast46") that is missing
+// from the listing or calls anything but the runtime's panics and stack growth: a leaf on a hot path must stay a
+// leaf, since in Go every call spills what is live across it. It skips only when no go command can be found.
+func CheckLeaves(t testing.TB, want ...string) {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(build.Default.GOROOT, "bin", "go")
+		if _, err := exec.LookPath(goBin); err != nil {
+			t.Skipf("no go command to compile with: %v", err)
+		}
+	}
+	out, err := exec.Command(goBin, "build", "-gcflags=-S", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s build -gcflags=-S: %v\n%s", goBin, err, out)
+	}
+	calls := map[string][]string{} // function -> what it calls
+	cur := ""
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[1] == "STEXT" {
+			cur = f[0]
+			if i := strings.LastIndex(cur, "/"); i >= 0 {
+				cur = cur[i+1:] // "xlat.(*Translator).fast46"
+			}
+			if _, name, ok := strings.Cut(cur, "."); ok {
+				cur = name
+			}
+			calls[cur] = calls[cur][:0:0]
+			continue
+		}
+		if cur == "" {
+			continue
+		}
+		f := strings.Fields(line)
+		for i, w := range f {
+			if w != "CALL" || i+1 >= len(f) {
+				continue
+			}
+			target := f[i+1]
+			if strings.HasPrefix(target, "runtime.panic") || strings.HasPrefix(target, "runtime.morestack") {
+				continue
+			}
+			calls[cur] = append(calls[cur], target)
+		}
+	}
+	for _, fn := range want {
+		c, ok := calls[fn]
+		switch {
+		case !ok:
+			t.Errorf("%s is not in the assembly listing", fn)
+		case len(c) > 0:
+			t.Errorf("%s is no longer a leaf: it calls %s", fn, strings.Join(c, ", "))
+		}
+	}
+}
