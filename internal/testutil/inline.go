@@ -15,19 +15,9 @@ import (
 // no longer inlines. It skips only when no go command can be found.
 func CheckInlinable(t testing.TB, want ...string) {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(build.Default.GOROOT, "bin", "go")
-		if _, err := exec.LookPath(goBin); err != nil {
-			t.Skipf("no go command to compile with: %v", err)
-		}
-	}
-	out, err := exec.Command(goBin, "build", "-gcflags=-m", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s build -gcflags=-m: %v\n%s", goBin, err, out)
-	}
+	out := compile(t, "-gcflags=-m")
 	inlinable := map[string]bool{}
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		if _, name, ok := strings.Cut(line, ": can inline "); ok {
 			name, _, _ = strings.Cut(name, " ")
 			inlinable[name] = true
@@ -46,20 +36,10 @@ func CheckInlinable(t testing.TB, want ...string) {
 // leaf, since in Go every call spills what is live across it. It skips only when no go command can be found.
 func CheckLeaves(t testing.TB, want ...string) {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(build.Default.GOROOT, "bin", "go")
-		if _, err := exec.LookPath(goBin); err != nil {
-			t.Skipf("no go command to compile with: %v", err)
-		}
-	}
-	out, err := exec.Command(goBin, "build", "-gcflags=-S", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s build -gcflags=-S: %v\n%s", goBin, err, out)
-	}
+	out := compile(t, "-gcflags=-S")
 	calls := map[string][]string{} // function -> what it calls
 	cur := ""
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		if f := strings.Fields(line); len(f) >= 2 && f[1] == "STEXT" {
 			cur = f[0]
 			if i := strings.LastIndex(cur, "/"); i >= 0 {
@@ -95,4 +75,22 @@ func CheckLeaves(t testing.TB, want ...string) {
 			t.Errorf("%s is no longer a leaf: it calls %s", fn, strings.Join(c, ", "))
 		}
 	}
+}
+
+// compile builds the package in the test's working directory with gcflags and returns the compiler's output. It
+// skips the test only when no go command can be found.
+func compile(t testing.TB, gcflags string) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(build.Default.GOROOT, "bin", "go")
+		if _, err := exec.LookPath(goBin); err != nil {
+			t.Skipf("no go command to compile with: %v", err)
+		}
+	}
+	out, err := exec.Command(goBin, "build", gcflags, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s build %s: %v\n%s", goBin, gcflags, err, out)
+	}
+	return string(out)
 }
