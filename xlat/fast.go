@@ -10,9 +10,10 @@ import (
 // datagram with no options or extension headers, both addresses
 // translatable, a TTL or hop limit to spare, a size the path takes, no
 // U-turn. The leaves (below) also take ICMP echo requests and replies of
-// that shape (ping, monitoring, and ICMP floods). For those, xlat46 and xlat64 run through dozens of checks that
-// cannot fire and keep many values alive across their calls (spilled to
-// the stack); the fast paths do only what that shape needs, in registers.
+// that shape (ping, monitoring, and ICMP floods). For those, xlat46 and
+// xlat64 run through dozens of checks that cannot fire and keep many values
+// alive across their calls (spilled to the stack); the fast paths do only
+// what that shape needs, in registers.
 //
 // They come in two tiers, because in Go a call is not cheap for the caller:
 // the ABI has no callee-saved registers, so every value a function keeps
@@ -270,8 +271,9 @@ func isFast46(buf []byte, off, n int) bool {
 // fast64 is xlat64 for a plain IPv6 TCP, UDP or ICMPv6 echo packet from the
 // wire (see above), h = buf[off:off+n]; the caller has counted the packet and
 // checked that the translator is enabled and that the packet is IPv6
-// carrying TCP, UDP or ICMPv6 right after the fixed header (isFast64). Translated, the IPv4 packet is
-// h[IPv6HeaderLen-IPv4MinLen:][:len4] (see forward4).
+// carrying TCP, UDP or ICMPv6 right after the fixed header (isFast64).
+// Translated, the IPv4 packet is h[IPv6HeaderLen-IPv4MinLen:][:len4] (see
+// forward4).
 //
 // Few values stay live at once, so that they fit in registers: the fields
 // at bytes 4-7 travel as one word, each address is summed for the checksum

@@ -282,7 +282,8 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 	// The comparison only means something if every path forwards packets.
 	t.Logf("packets forwarded: %d by fast46 (%d ICMP echo), %d by fast46Calls, %d by fast64 (%d ICMPv6 echo), "+
 		"%d by fast64Calls, %d by the general path", leaf46, echoes46, calls46, leaf64, echoes64, calls64, general)
-	if leaf46 < 250 || calls46 < 250 || leaf64 < 250 || calls64 < 250 || general < 250 || echoes46 < 100 || echoes64 < 100 {
+	if leaf46 < 250 || calls46 < 250 || leaf64 < 250 || calls64 < 250 || general < 250 ||
+		echoes46 < 100 || echoes64 < 100 {
 		t.Fatal("a path forwarded too few packets for the comparison to mean something")
 	}
 }

@@ -27,7 +27,8 @@ func TestWorkerTakesMTUFloor(t *testing.T) {
 	name := fmt.Sprintf("siitwf%d-%d", os.Getpid()%100000, rand.IntN(1000))
 	ip := func(args string) {
 		t.Helper()
-		if out, err := exec.Command("ip", append([]string{"-n", name}, strings.Fields(args)...)...).CombinedOutput(); err != nil {
+		cmd := exec.Command("ip", append([]string{"-n", name}, strings.Fields(args)...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("ip %s: %v: %s", args, err, out)
 		}
 	}
