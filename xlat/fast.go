@@ -217,12 +217,14 @@ func (t *Translator) fast46Calls(c *Config, buf []byte, off, n int) (Result, boo
 	}
 	src, dst := be32(h[ip4Src:]), be32(h[ip4Dst:])
 	// addr4to6 with the filters on, written out for the usual pool6 case
-	// (see pool96ok) so that only an EAMT address costs calls.
+	// (see pool96ok) so that only an EAMT address costs calls. Probe4: an
+	// address that gets there is most likely the EAMT's, so its bounds check
+	// (Near4, asked already when pool6 could take it) would be wasted.
 	var dhi, dlo, shi, slo uint64
 	var f addrFail
 	if c.pool96ok(dst) && !c.eamt.Near4(dst) {
 		dhi, dlo = c.pool6.hi, c.pool6.lo|uint64(dst)
-	} else if hi, lo, ok := c.eamt.Lookup4(dst); ok && !reserved4(dst) {
+	} else if hi, lo, ok := c.eamt.Probe4(dst); ok && !reserved4(dst) {
 		dhi, dlo = hi, lo
 	} else if dhi, dlo, _, f = c.addr4to6(dst, true, true); f != addrOK {
 		return Result{}, false
@@ -451,13 +453,14 @@ func (t *Translator) fast64Calls(c *Config, h []byte, off int) (Result, bool) {
 		return Result{}, false
 	}
 	// addr6to4 with the filters on, written out for the usual pool6 case
-	// (see pool96ok) so that only an EAMT address costs calls.
+	// (see pool96ok) so that only an EAMT address costs calls (Probe6: see
+	// fast46Calls).
 	var d4, s4 uint32
 	var dm method
 	var f addrFail
 	if c.pool96ok(uint32(dlo)) && c.pool6.contains(dhi, dlo) && !c.eamt.Near6(dhi, dlo) {
 		d4, dm = uint32(dlo), viaPool6
-	} else if a, ok := c.eamt.Lookup6(dhi, dlo); ok && !reserved4(a) {
+	} else if a, ok := c.eamt.Probe6(dhi, dlo); ok && !reserved4(a) {
 		d4, dm = a, viaEAMT
 	} else if d4, dm, f = c.addr6to4(dhi, dlo, true); f != addrOK {
 		return Result{}, false
@@ -466,7 +469,7 @@ func (t *Translator) fast64Calls(c *Config, h []byte, off int) (Result, bool) {
 	// so pool6 membership comes first: it fails soonest.
 	if c.pool6.contains(shi, slo) && c.pool96ok(uint32(slo)) && !c.eamt.Near6(shi, slo) {
 		s4 = uint32(slo)
-	} else if a, ok := c.eamt.Lookup6(shi, slo); ok && !reserved4(a) {
+	} else if a, ok := c.eamt.Probe6(shi, slo); ok && !reserved4(a) {
 		s4 = a
 	} else if s4, _, f = c.addr6to4(shi, slo, true); f != addrOK {
 		return Result{}, false

@@ -121,7 +121,7 @@ func (v *table6) addAll(recs []rec, force bool, stop *earliest) failure {
 			stop.note(i)
 			return failure{i, ruleHidden6, err}
 		}
-		v.insert(slot6{hi: r.hi, lo: r.lo, addr: r.addr, tag: r.len6 + 1, len4: r.len4})
+		v.insert(newSlot6(r))
 	}
 	return failure{}
 }
@@ -146,7 +146,7 @@ func (v *table4) addAll(recs []rec, force bool, stop *earliest, seq *uint64, b *
 		}
 		*seq++
 		b.widen(r, v.n == 0)
-		v.insert(slot4{hi: r.hi, lo: r.lo, seq: *seq, addr: r.addr, tag: r.len4 + 1, len6: r.len6})
+		v.insert(newSlot4(r, *seq))
 	}
 	return failure{}
 }

@@ -22,10 +22,10 @@ const (
 	smallPages = 4
 )
 
-// mix is a 64-bit finalizer (xor-shift-multiply); the high bits pick the page, the low bits the slot.
+// mix is a 64-bit finalizer (xor-shift, multiply, xor-shift); the high bits pick the page, the low bits the slot.
+// One multiply is enough for page and slot (TestHashSpread), and a lookup waits for the hash before any load: a
+// second round made every lookup about 0.6 ns slower.
 func mix(x uint64) uint64 {
-	x ^= x >> 32
-	x *= 0xd6e8feb86659fd93
 	x ^= x >> 32
 	x *= 0xd6e8feb86659fd93
 	x ^= x >> 32
@@ -34,9 +34,13 @@ func mix(x uint64) uint64 {
 
 func hash4(addr uint32, l uint) uint64 { return mix(uint64(addr)<<8 | uint64(l)) }
 
-func hash6(hi, lo uint64, l uint) uint64 {
-	return mix(hi*0x9e3779b97f4a7c15 ^ lo ^ uint64(l)*0xc2b2ae3d27d4eb4f)
-}
+func hash6(hi, lo uint64, l uint) uint64 { return hash6s(hi, lo, salt6(l)) }
+
+// salt6 is the part of hash6 that depends on the prefix length only; Lookup6's probes keep it precomputed.
+func salt6(l uint) uint64 { return uint64(l) * 0xc2b2ae3d27d4eb4f }
+
+// hash6s is hash6 with the length's salt (salt6) given.
+func hash6s(hi, lo, salt uint64) uint64 { return mix(hi*0x9e3779b97f4a7c15 ^ lo ^ salt) }
 
 // mask4 returns the netmask of an IPv4 prefix of length l (0..32). Go defines shifts >= the width as 0.
 func mask4(l uint) uint32 { return ^uint32(0) << (32 - l) }

@@ -1,10 +1,14 @@
 package eamt
 
-// Hot path. These two functions read only immutable pages: no locks, no atomics, no allocation. Each probes the
-// prefix lengths present in the table, longest first, with one hash-set lookup per length; the first hit is
-// the longest match. The loops are written out here (rather than calling lpm) to keep them in one frame. An
-// address outside the table's bounds (see bounds) misses before any hashing. A table of at most smallMax
-// entries per family is scanned instead, longest prefix first, without a bounds check.
+import "math/bits"
+
+// Hot path. These functions read only immutable pages: no locks, no atomics, no allocation. Probe4 and Probe6
+// try the prefix lengths present in the table, longest first, with one hash-set lookup per length; the first hit
+// is the longest match. The loops are written out here (rather than calling lpm) to keep them in one frame, and
+// what a probe needs of an entry is precomputed in its slot. Lookup4 and Lookup6 put a bounds check in front (see
+// bounds): most addresses outside the table miss with two compares, before any hashing. All four inline into
+// a call of lookup4 or lookup6, which hold the code. A table of at most smallMax entries per family is scanned
+// instead, longest prefix first, without a bounds check.
 
 // Near4 reports whether a lies within the table's IPv4 bounds (see bounds): when it does not, Lookup4 misses.
 // It inlines, so a caller can skip the call for most misses: an IPv4 address on the Internet, an IPv6 address
@@ -17,44 +21,47 @@ func (t *Table) Near6(hi, lo uint64) bool { return t != nil && t.b.in6(hi, lo) }
 // Lookup4 translates IPv4 address a (big-endian uint32) with the longest matching entry: the IPv6 prefix
 // followed by the 32-len4 suffix bits of a (RFC 7757 §3.2), remaining bits zero. hi holds bytes 0..7 of the
 // result, lo bytes 8..15.
-func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) {
+func (t *Table) Lookup4(a uint32) (hi, lo uint64, ok bool) { return t.lookup4(a, true) }
+
+// Probe4 is Lookup4 without the bounds check, for a caller that expects a hit (a miss costs a probe per prefix
+// length present) or has checked Near4 itself.
+func (t *Table) Probe4(a uint32) (hi, lo uint64, ok bool) { return t.lookup4(a, false) }
+
+// lookup4 is Lookup4, with the bounds check if near.
+func (t *Table) lookup4(a uint32, near bool) (hi, lo uint64, ok bool) {
 	if t == nil {
 		return 0, 0, false
 	}
 	v := &t.v4
-	if !v.big { // a few compares: the bounds check would only add one
+	if !v.big {
 		if i := Find4(v.small[:v.nsmall], a); i >= 0 {
 			hi, lo = v.small[i].Map(a)
 			return hi, lo, true
 		}
 		return 0, 0, false
 	}
-	if a-t.b.first4 > t.b.span4 {
+	if near && a-t.b.first4 > t.b.span4 {
 		return 0, 0, false
 	}
-	for _, pr := range v.probes[:v.nprobes] {
-		l := pr.l
+	ps := v.probes[:v.nprobes]
+	for k := range ps {
+		pr := &ps[k]
 		key := a & pr.mask
-		h := hash4(key, l)
-		p := v.pages[h>>v.shift]
+		h := hash4(key, pr.l)
+		pi, _ := bits.Mul64(h, uint64(len(v.pages))) // h >> v.shift: the page count is a power of two
+		p := v.pages[pi]
 		for i := h; ; i++ {
 			s := slot4At(p, i)
 			if s.tag == 0 {
 				break
 			}
-			if s.addr == key && uint(s.tag) == l+1 {
-				hi, lo = s.expand(a, l, pr.mask)
+			if s.addr == key && s.tag == pr.tag {
+				hi, lo = shiftIn(s.hi, s.lo, uint64(a&^pr.mask), uint(s.sh))
 				return hi, lo, true
 			}
 		}
 	}
 	return 0, 0, false
-}
-
-// expand returns s's IPv6 prefix followed by the suffix of a under its IPv4 prefix (length l, mask m).
-func (s *slot4) expand(a uint32, l uint, m uint32) (hi, lo uint64) {
-	// Left shift that puts the suffix right after the IPv6 prefix: 128 - len6 - (32 - len4).
-	return shiftIn(s.hi, s.lo, uint64(a&^m), 96+l-uint(s.len6))
 }
 
 // shiftIn returns hi:lo with suffix shifted left by sh (0..128) ORed in.
@@ -67,8 +74,13 @@ func shiftIn(hi, lo, suffix uint64, sh uint) (uint64, uint64) {
 
 // Lookup6 translates the IPv6 address hi:lo with the longest matching entry: the IPv4 prefix followed by the
 // 32-len4 bits that come right after the IPv6 prefix (RFC 7757 §3.3); any further IPv6 bits are ignored. It
-// probes the lengths present, longest first, from the list (with masks) the table keeps for it.
-func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
+func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) { return t.lookup6(hi, lo, true) }
+
+// Probe6 is Lookup6 without the bounds check (see Probe4).
+func (t *Table) Probe6(hi, lo uint64) (a uint32, ok bool) { return t.lookup6(hi, lo, false) }
+
+// lookup6 is Lookup6, with the bounds check if near.
+func (t *Table) lookup6(hi, lo uint64, near bool) (a uint32, ok bool) {
 	if t == nil {
 		return 0, false
 	}
@@ -79,31 +91,28 @@ func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) {
 		}
 		return 0, false
 	}
-	if !t.b.in6(hi, lo) {
+	if near && !t.b.in6(hi, lo) {
 		return 0, false
 	}
-	for _, pr := range v.probes[:v.nprobes] {
+	ps := v.probes[:v.nprobes]
+	for k := range ps {
+		pr := &ps[k]
 		kh, kl := hi&pr.mh, lo&pr.ml
-		h := hash6(kh, kl, pr.l)
-		p := v.pages[h>>v.shift]
+		h := hash6s(kh, kl, pr.salt)
+		pi, _ := bits.Mul64(h, uint64(len(v.pages))) // h >> v.shift: the page count is a power of two
+		p := v.pages[pi]
 		for i := h; ; i++ {
 			s := slot6At(p, i)
 			if s.tag == 0 {
 				break
 			}
-			if s.lo == kl && s.hi == kh && uint(s.tag) == pr.l+1 {
-				return s.carry(hi, lo, pr.l), true
+			if s.lo == kl && s.hi == kh && s.tag == pr.tag {
+				// The IPv4 prefix, and the len4 bits of hi:lo after the IPv6 prefix as its suffix.
+				return s.addr | uint32(shiftOut(hi, lo, uint(s.r)))&uint32(uint64(0xffffffff)>>(s.len4&63)), true
 			}
 		}
 	}
 	return 0, false
-}
-
-// carry returns s's IPv4 prefix with the 32-len4 bits of hi:lo that follow its IPv6 prefix (length l).
-func (s *slot6) carry(hi, lo uint64, l uint) uint32 {
-	l4 := uint(s.len4)
-	// Right shift that brings bits [l, l+32-len4) to the bottom: 128 - l - (32 - len4).
-	return s.addr | uint32(shiftOut(hi, lo, 96+l4-l))&^mask4(l4)
 }
 
 // shiftOut returns the low 64 bits of hi:lo shifted right by r (0..128).

@@ -43,6 +43,9 @@ func compare(t testing.TB, g gen, tb *Table, r *ref, probes int) {
 		if ok != wok || got != want {
 			t.Fatalf("Lookup4(%s) = %v, %v; reference %v, %v", a, got, ok, want, wok)
 		}
+		if hi, lo, pok := tb.Probe4(u4(a)); pok != ok || pok && a6(hi, lo) != got {
+			t.Fatalf("Probe4(%s) = %v, %v; Lookup4 %v, %v", a, a6(hi, lo), pok, got, ok)
+		}
 		if es, big := tb.Small4(); !big {
 			var shi, slo uint64
 			i := Find4(es, u4(a))
@@ -63,6 +66,9 @@ func compare(t testing.TB, g gen, tb *Table, r *ref, probes int) {
 		want, wok := r.xlat6(a)
 		if ok != wok || got != want {
 			t.Fatalf("Lookup6(%s) = %v, %v; reference %v, %v", a, got, ok, want, wok)
+		}
+		if x, pok := tb.Probe6(u6(a)); pok != ok || pok && a4(x) != got {
+			t.Fatalf("Probe6(%s) = %v, %v; Lookup6 %v, %v", a, a4(x), pok, got, ok)
 		}
 		if es, big := tb.Small6(); !big {
 			var s4 uint32

@@ -283,8 +283,8 @@ func (nt *Table) add(r rec, force bool) error {
 	}
 	nt.seq++
 	nt.b.widen(r, nt.v4.n == 0)
-	nt.v4.insert(slot4{hi: r.hi, lo: r.lo, seq: nt.seq, addr: r.addr, tag: r.len4 + 1, len6: r.len6})
-	nt.v6.insert(slot6{hi: r.hi, lo: r.lo, addr: r.addr, tag: r.len6 + 1, len4: r.len4})
+	nt.v4.insert(newSlot4(r, nt.seq))
+	nt.v6.insert(newSlot6(r))
 	return nil
 }
 

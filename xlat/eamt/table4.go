@@ -13,7 +13,13 @@ type slot4 struct {
 	addr   uint32 // IPv4 prefix (key)
 	tag    uint8  // IPv4 prefix length + 1 (key); 0 marks an empty slot
 	len6   uint8
-	_      [2]byte
+	sh     uint8 // the left shift that puts the suffix after the IPv6 prefix: 96 + len4 - len6 (0..128)
+	_      byte
+}
+
+// newSlot4 returns r's slot in the IPv4 set, with sequence number seq.
+func newSlot4(r rec, seq uint64) slot4 {
+	return slot4{hi: r.hi, lo: r.lo, seq: seq, addr: r.addr, tag: r.len4 + 1, len6: r.len6, sh: 96 + r.len4 - r.len6}
 }
 
 func (s *slot4) rec() rec {
@@ -49,18 +55,19 @@ type table4 struct {
 type small4 struct {
 	mask uint32
 	s    slot4
-	sh   uint // slot4.expand's left shift, precomputed
+	sh   uint // slot4.sh
 }
 
-// expand is slot4.expand with the shift precomputed.
+// expand returns e's IPv6 prefix followed by the suffix of a under its IPv4 prefix.
 func (e *small4) expand(a uint32) (hi, lo uint64) {
 	return shiftIn(e.s.hi, e.s.lo, uint64(a&^e.mask), e.sh)
 }
 
-// probe4 is one prefix length Lookup4 tries.
+// probe4 is one prefix length Probe4 tries: its mask and slot tag.
 type probe4 struct {
 	mask uint32
 	l    uint
+	tag  uint8
 }
 
 // find returns the slot holding exactly addr/l, or nil.
@@ -140,7 +147,7 @@ func (v *table4) endWrite() {
 	for m := v.lens; m != 0; {
 		l := uint(63 - bits.LeadingZeros64(m))
 		m &^= 1 << l
-		v.probes[v.nprobes] = probe4{mask: mask4(l), l: l}
+		v.probes[v.nprobes] = probe4{mask: mask4(l), l: l, tag: uint8(l + 1)}
 		v.nprobes++
 	}
 	v.nsmall, v.big = 0, v.n > smallMax || len(v.pages) > smallPages

@@ -12,7 +12,13 @@ type slot6 struct {
 	addr   uint32 // IPv4 prefix
 	tag    uint8  // IPv6 prefix length + 1 (key); 0 marks an empty slot
 	len4   uint8
-	_      [2]byte
+	r      uint8 // carry's right shift, precomputed: 96 + len4 - len6 (0..128)
+	_      byte
+}
+
+// newSlot6 returns r's slot in the IPv6 set.
+func newSlot6(r rec) slot6 {
+	return slot6{hi: r.hi, lo: r.lo, addr: r.addr, tag: r.len6 + 1, len4: r.len4, r: 96 + r.len4 - r.len6}
 }
 
 func (s *slot6) rec() rec {
@@ -49,21 +55,23 @@ type table6 struct {
 type small6 struct {
 	mh, ml uint64
 	s      slot6
-	// r and keep precompute carry: the right shift that brings the bits after the IPv6 prefix to the bottom,
-	// and the mask of the IPv4 suffix they fill.
+	// r and keep precompute carry: the right shift that brings the bits after the IPv6 prefix to the bottom
+	// (slot6.r), and the mask of the IPv4 suffix they fill.
 	r    uint
 	keep uint32
 }
 
-// carry is slot6.carry with the shift and mask precomputed.
+// carry returns e's IPv4 prefix with the 32-len4 bits of hi:lo that follow its IPv6 prefix.
 func (e *small6) carry(hi, lo uint64) uint32 {
 	return e.s.addr | uint32(shiftOut(hi, lo, e.r))&e.keep
 }
 
-// probe6 is one prefix length Lookup6 tries.
+// probe6 is one prefix length Probe6 tries: its mask, hash salt (salt6) and slot tag.
 type probe6 struct {
 	mh, ml uint64
+	salt   uint64
 	l      uint
+	tag    uint8
 }
 
 func (v *table6) find(hi, lo uint64, l uint) *slot6 {
@@ -150,7 +158,7 @@ func (v *table6) endWrite() {
 			m &^= 1 << b
 			l := uint(w)*64 + b
 			mh, ml := mask6(l)
-			v.probes[v.nprobes] = probe6{mh: mh, ml: ml, l: l}
+			v.probes[v.nprobes] = probe6{mh: mh, ml: ml, salt: salt6(l), l: l, tag: uint8(l + 1)}
 			v.nprobes++
 		}
 	}
