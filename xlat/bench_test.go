@@ -75,6 +75,12 @@ func BenchmarkTranslate4to6UDPOracleFloor(b *testing.B) {
 }
 func BenchmarkTranslate6to4UDPEAMT10k(b *testing.B) { benchPacket(b, "6to4-udp", bigEAMT(b)) }
 func BenchmarkTranslate4to6UDPEAMT10k(b *testing.B) { benchPacket(b, "4to6-udp", bigEAMT(b)) }
+func BenchmarkTranslate6to4ICMPEchoEAMT10k(b *testing.B) {
+	benchPacket(b, "6to4-echo", bigEAMT(b))
+}
+func BenchmarkTranslate4to6ICMPEchoEAMT10k(b *testing.B) {
+	benchPacket(b, "4to6-echo-reply", bigEAMT(b))
+}
 
 func bigEAMT(b *testing.B) func(*Params) {
 	return func(p *Params) {

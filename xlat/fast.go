@@ -25,8 +25,7 @@ import (
 //     (eamt.Table.Small4/Small6, scanned inline), and need no MTU oracle
 //     for a packet no bigger than its floor (Translator.MTUFloor). Every
 //     helper they use must stay inlinable: one that is not is a call, and
-//     the whole leaf pays for it (TestInlining checks both). The second
-//     tier does not take ICMP.
+//     the whole leaf pays for it (TestInlining checks both).
 //   - When settling a packet takes a call (a larger EAMT, another pool6
 //     length, denylist4, a possible U-turn, an MTU question), the leaf
 //     returns fastCall, and fast46Calls / fast64Calls translate it in one
@@ -209,6 +208,8 @@ func (t *Translator) fast46Calls(c *Config, buf []byte, off, n int) (Result, boo
 		if be16(buf[ck:]) == 0 { // amend-udp-checksum-zero territory
 			return Result{}, false
 		}
+	case proto == protoICMP && l4len >= icmpHdrLen && buf[l4+icmpType]&^8 == 0:
+		// Echo request (8) or reply (0), as in fast46.
 	default:
 		return Result{}, false
 	}
@@ -243,7 +244,11 @@ func (t *Translator) fast46Calls(c *Config, buf []byte, off, n int) (Result, boo
 	outLen := l4len + IPv6HeaderLen
 	mtu6 := defaultMTU
 	if t.MTU != nil { // checked here so that no flow is built for nothing
-		mtu6 = mtuOr(t.MTU.MTU6(shi, slo, dhi, dlo, proto, tos, be16(buf[l4:]), be16(buf[l4+2:])))
+		nh, sport, dport := proto, be16(buf[l4:]), be16(buf[l4+2:])
+		if proto == protoICMP { // the flow of the translated packet: ICMPv6, no ports (see l4ports)
+			nh, sport, dport = protoICMPv6, 0, 0
+		}
+		mtu6 = mtuOr(t.MTU.MTU6(shi, slo, dhi, dlo, nh, tos, sport, dport))
 	}
 	mpl := min(mtu6, int(c.lowMTU))
 	if mpl < 1280 || outLen > mpl && (ff&ip4FlagDF == 0 || outLen > mtu6) {
@@ -251,12 +256,17 @@ func (t *Translator) fast46Calls(c *Config, buf []byte, off, n int) (Result, boo
 	}
 
 	// Committed.
-	delta := csumDelta(sum4(src)+sum4(dst), uint64(fold(sum6x2(shi, slo, dhi, dlo))))
-	v := csumApply(be16(buf[ck:]), delta)
-	if v == 0 && proto == protoUDP {
-		v = 0xffff
+	if proto == protoICMP {
+		icmpInfo46(buf[l4:l4+l4len], pseudo6(shi, slo, dhi, dlo, l4len, protoICMPv6))
+		proto = protoICMPv6
+	} else {
+		delta := csumDelta(sum4(src)+sum4(dst), uint64(fold(sum6x2(shi, slo, dhi, dlo))))
+		v := csumApply(be16(buf[ck:]), delta)
+		if v == 0 && proto == protoUDP {
+			v = 0xffff
+		}
+		put16(buf[ck:], v)
 	}
-	put16(buf[ck:], v)
 	o := l4 - IPv6HeaderLen
 	writeIPv6(buf[o:l4], tos, l4len, proto, ttl-1, shi, slo, dhi, dlo)
 	t.Stats.Inc(StatSuccess)
@@ -444,6 +454,8 @@ func (t *Translator) fast64Calls(c *Config, h []byte, off int) (Result, bool) {
 	case proto == protoTCP && pl >= tcpMinLen:
 	case proto == protoUDP && pl >= udpHdrLen:
 		ck = l4 + udpCsum
+	case proto == protoICMPv6 && pl >= icmpHdrLen && h[l4+icmpType]&^1 == 128:
+		// Echo request (128) or reply (129), as in fast64.
 	default:
 		return Result{}, false
 	}
@@ -485,7 +497,11 @@ func (t *Translator) fast64Calls(c *Config, h []byte, off int) (Result, bool) {
 	len4 := pl + IPv4MinLen
 	mtu4 := defaultMTU
 	if t.MTU != nil { // checked here so that no flow is built for nothing
-		mtu4 = mtuOr(t.MTU.MTU4(s4, d4, proto, tos, be16(h[l4:]), be16(h[l4+2:])))
+		p4, sport, dport := proto, be16(h[l4:]), be16(h[l4+2:])
+		if proto == protoICMPv6 { // the flow of the translated packet: ICMP, no ports (see l4ports)
+			p4, sport, dport = protoICMP, 0, 0
+		}
+		mtu4 = mtuOr(t.MTU.MTU4(s4, d4, p4, tos, sport, dport))
 	}
 	if len4 > mtu4 {
 		return Result{}, false // Packet Too Big: xlat64
@@ -493,7 +509,10 @@ func (t *Translator) fast64Calls(c *Config, h []byte, off int) (Result, bool) {
 
 	// Committed.
 	addrSum4 := sum4(s4) + sum4(d4)
-	if v := be16(h[ck:]); v != 0 || proto == protoTCP { // UDP 0 is left alone, as xlat64 does
+	if proto == protoICMPv6 {
+		icmpInfo64(h[l4:l4+pl], pseudo6(shi, slo, dhi, dlo, pl, protoICMPv6))
+		proto = protoICMP
+	} else if v := be16(h[ck:]); v != 0 || proto == protoTCP { // UDP 0 is left alone, as xlat64 does
 		v = csumApply(v, csumDelta(sum6x2(shi, slo, dhi, dlo), addrSum4))
 		if v == 0 && proto == protoUDP {
 			v = 0xffff

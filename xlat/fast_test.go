@@ -201,7 +201,8 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 	mtus := []countingMTU{{}, {v4: 1500, v6: 1500}, {v4: 1280, v6: 1280}, {v4: 576, v6: 1300}, {v4: 1400, v6: 2000},
 		{v4: 9000, v6: 9000}}
 	var leaf46, calls46, leaf64, calls64, general int
-	var echoes46, echoes64 int // ICMP echo forwarded by a leaf
+	var echoes46, echoes64 int       // ICMP echo forwarded by a leaf
+	var echoCalls46, echoCalls64 int // and by the second tier
 	const rounds = 45000
 	for i := range rounds {
 		in := ins[i%len(ins)]
@@ -247,6 +248,9 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 				}
 			case st == fastCall && ok:
 				calls46++
+				if in[ip4Proto] == protoICMP {
+					echoCalls46++
+				}
 			default:
 				general++
 			}
@@ -261,6 +265,9 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 				}
 			case st == fastCall && ok:
 				calls64++
+				if in[ip6NextHdr] == protoICMPv6 {
+					echoCalls64++
+				}
 			default:
 				general++
 			}
@@ -269,10 +276,11 @@ func TestFastPathsMatchGeneral(t *testing.T) {
 		}
 	}
 	// The comparison only means something if every path forwards packets.
-	t.Logf("packets forwarded: %d by fast46 (%d ICMP echo), %d by fast46Calls, %d by fast64 (%d ICMPv6 echo), "+
-		"%d by fast64Calls, %d by the general path", leaf46, echoes46, calls46, leaf64, echoes64, calls64, general)
+	t.Logf("packets forwarded: %d by fast46 (%d ICMP echo), %d by fast46Calls (%d), %d by fast64 (%d ICMPv6 echo), "+
+		"%d by fast64Calls (%d), %d by the general path", leaf46, echoes46, calls46, echoCalls46, leaf64, echoes64,
+		calls64, echoCalls64, general)
 	if leaf46 < 250 || calls46 < 250 || leaf64 < 250 || calls64 < 250 || general < 250 ||
-		echoes46 < 50 || echoes64 < 50 {
+		echoes46 < 50 || echoes64 < 50 || echoCalls46 < 50 || echoCalls64 < 50 {
 		t.Fatal("a path forwarded too few packets for the comparison to mean something")
 	}
 }
