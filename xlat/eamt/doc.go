@@ -9,7 +9,8 @@
 //     the remedy).
 //   - Lookup4 and Lookup6 are the hot path: longest-prefix match, suffix bits carried over (RFC 7757 §3.2),
 //     no locks, no atomics, no allocation; safe from any number of goroutines at any time. Addresses are
-//     integers: IPv4 a big-endian uint32, IPv6 two big-endian uint64 halves.
+//     integers: IPv4 a big-endian uint32, IPv6 two big-endian uint64 halves. Probe4 and Probe6 give the same
+//     answers without the bounds check (below), for callers that expect a hit.
 //   - Live publishes versions through one atomic pointer (RCU style): workers Load a snapshot per batch,
 //     the control plane builds the next version and Stores it (or uses Update, which serializes writers).
 //     The garbage collector reclaims a version once no worker holds it.
