@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/netip"
 	"testing"
+
+	"github.com/siit-project/siit/xlat/eamt"
 )
 
 // goldenCase is one RFC rule checked on exact bytes. pkt names an entry of
@@ -90,6 +92,47 @@ var goldenCases = []goldenCase{
 		setup: func(p *Params) { p.Globals.AmendUDPChecksumZero = true }, verdict: Forward, family: Family6},
 	{name: "4to6 pool6 /48", rule: "RFC 6052 §2.2 /48 with u-octet", pkt: "4to6-pool6-48",
 		setup: func(p *Params) { p.Globals.Pool6 = pfx("2001:db8:122::/48") }, verdict: Forward, family: Family6},
+	{name: "4to6 frag needed MTU 0", rule: "RFC 7915 §4.2, RFC 1191 §7: MTU 0 -> largest mtu-plateaus entry below the quoted total length, + 20",
+		pkt: "4to6-frag-needed-plateau", mtu: fixedMTU{9000, 9000}, verdict: Forward, family: Family6},
+	{name: "6to4 ICMP error cut to 576", rule: "RFC 7915 §5.3: the translated ICMPv4 error is at most 576 bytes",
+		pkt: "6to4-icmp-error-576", verdict: Forward, family: Family4},
+	{name: "6to4 ICMP error RFC 4884", rule: "RFC 4884 §4-5 via RFC 7915 §5.2: datagram padded to 128, length in 32-bit words",
+		pkt: "6to4-icmp-error-rfc4884", verdict: Forward, family: Family4},
+	{name: "6to4 ICMP error RFC 4884 length too long", rule: "RFC 4884: a length beyond the message is dropped, counted",
+		pkt: "6to4-icmp-error-rfc4884-too-long", verdict: Drop, reason: StatICMPExtBig},
+	{name: "4to6 ICMP error RFC 6791 SelfV6", rule: "RFC 6791, Jool: no rfc6791v6-prefix -> the translator's own IPv6 address",
+		pkt: "4to6-icmp-error-6791-self", setup: func(p *Params) { p.Globals.Pool6 = netip.Prefix{} }, verdict: Forward, family: Family6},
+	{name: "4to6 ICMP error no source", rule: "RFC 6791, Jool: no rfc6791v6-prefix and no own address -> counted drop",
+		pkt: "4to6-icmp-error-no-source", setup: func(p *Params) { p.Globals.Pool6, p.SelfV6 = netip.Prefix{}, netip.Addr{} },
+		verdict: Drop, reason: Stat46RFC6791ENOENT},
+	{name: "6to4 DF above 1260", rule: "RFC 7915 §5.1 + RFC 8021: DF 1 when the IPv4 packet is over 1260 bytes", pkt: "6to4-udp-df",
+		verdict: Forward, family: Family4},
+	{name: "6to4 extension headers skipped", rule: "RFC 7915 §5.1: hop-by-hop, routing (segments left 0), destination options not translated",
+		pkt: "6to4-ext-headers", verdict: Forward, family: Family4},
+	{name: "6to4 16 extension headers", rule: "a chain of 16 extension headers is walked", pkt: "6to4-ext-chain-16",
+		verdict: Forward, family: Family4},
+	{name: "6to4 17 extension headers", rule: "RFC 7872: longer chains are a counted drop (maxExtHeaders)", pkt: "6to4-ext-chain-17",
+		verdict: Drop, reason: StatHdr6Chain},
+	{name: "6to4 ICMP error about an error", rule: "RFC 7915 §5.3, Jool: an ICMPv6 error quoting an ICMPv6 error is dropped",
+		pkt: "6to4-icmp-error-about-error", verdict: Drop, reason: StatDoubleICMP6Error},
+	{name: "4to6 ICMP error about an error", rule: "RFC 7915 §4.3, Jool: an ICMPv4 error quoting an ICMPv4 error is dropped",
+		pkt: "4to6-icmp-error-about-error", verdict: Drop, reason: StatDoubleICMP4Error},
+	{name: "4to6 UDP zero checksum fragment", rule: "RFC 7915 §4.5: a fragment's zero checksum cannot be computed, even with amend-udp-checksum-zero",
+		pkt: "4to6-udp-zero-csum-fragment", setup: func(p *Params) { p.Globals.AmendUDPChecksumZero = true },
+		verdict: Drop, reason: Stat46FragmentedZeroCsum},
+	{name: "4to6 fragmenting at the egress MTU", rule: "RFC 7915 §4.1, Jool: DF=0 fragmented to min(lowest-ipv6-mtu, egress MTU)",
+		pkt: "4to6-fragmenting-egress", setup: func(p *Params) { p.Globals.LowestIPv6MTU = 1400 }, mtu: fixedMTU{1500, 1300},
+		verdict: Forward, family: Family6},
+	{name: "4to6 egress MTU below 1280", rule: "RFC 8200 §5: an IPv6 MTU below 1280 is a configuration error, counted drop",
+		pkt: "4to6-bad-mtu", mtu: fixedMTU{1500, 1200}, verdict: Drop, reason: Stat46BadMTU},
+	{name: "6to4 EAMT before pool6", rule: "RFC 7757 §3.3: an address in both pool6 and the EAMT is translated by the EAMT",
+		pkt: "6to4-eamt-before-pool6", setup: func(p *Params) {
+			tab, err := p.EAMT.Add(eamt.Entry{Prefix6: pfx("64:ff9b::c633:6400/120"), Prefix4: pfx("203.0.113.0/24")}, false)
+			if err != nil {
+				panic(err)
+			}
+			p.EAMT = tab
+		}, verdict: Forward, family: Family4},
 }
 
 // simpleHairpin selects eam-hairpin-mode simple.
@@ -150,10 +193,20 @@ func runGolden(t *testing.T, gc goldenCase) {
 	}
 }
 
+// TestGolden runs every case through Translate as it is, then with the fast
+// paths off, so that the general path (xlat46/xlat64, the specification) is
+// held to the same bytes for the packets the fast paths would take.
 func TestGolden(t *testing.T) {
 	for _, gc := range goldenCases {
 		t.Run(gc.name, func(t *testing.T) { runGolden(t, gc) })
 	}
+	t.Run("general path", func(t *testing.T) {
+		noFastPath = true
+		defer func() { noFastPath = false }()
+		for _, gc := range goldenCases {
+			t.Run(gc.name, func(t *testing.T) { runGolden(t, gc) })
+		}
+	})
 }
 
 // TestGoldenInputsAreValid guards the generator: every golden packet's own
