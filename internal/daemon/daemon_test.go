@@ -15,13 +15,17 @@ import (
 )
 
 func TestParseOptions(t *testing.T) {
-	o, err := ParseOptions([]string{"--pool6", "64:ff9b::/96", "--eamt", "2001:db8::/120,192.0.2.0/24", "--cpus", "1-2,0", "-f", "x.json", "eth0", "eth1"}, io.Discard)
+	o, err := ParseOptions([]string{"--pool6", "64:ff9b::/96", "--eamt", "2001:db8::/120,192.0.2.0/24", "--cpus", "1-2,0", "eth0", "eth1"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(o.Interfaces, []string{"eth0", "eth1"}) || o.Pool6 != netip.MustParsePrefix("64:ff9b::/96") ||
-		!slices.Equal(o.CPUs, []int{1, 2, 0}) || !slices.Equal(o.ConfigFiles, []string{"x.json"}) || len(o.EAMT) != 1 {
+		!slices.Equal(o.CPUs, []int{1, 2, 0}) || len(o.EAMT) != 1 {
 		t.Fatalf("parsed %+v", o)
+	}
+	o, err = ParseOptions([]string{"-f", "x.json", "--file", "y.json", "eth0"}, io.Discard)
+	if err != nil || !slices.Equal(o.ConfigFiles, []string{"x.json", "y.json"}) {
+		t.Fatalf("parsed %+v, %v", o, err)
 	}
 	o, err = ParseOptions([]string{"--serve", "dc=eth0,eth1", "--serve", "lab=eth2", "eth0", "eth1", "eth2", "eth3"}, io.Discard)
 	if err != nil {
@@ -31,23 +35,25 @@ func TestParseOptions(t *testing.T) {
 		t.Fatalf("--serve parsed as %v, want %v", o.Serve, want)
 	}
 	bad := map[string][]string{
-		"no interface given":      {"--pool6", "64:ff9b::/96"},
-		"not an IPv6 prefix":      {"--pool6", "nope", "eth0"},
-		"must be auto, native":    {"--xdp-mode", "fast", "eth0"},
-		"must be auto, zerocopy":  {"--bind-mode", "x", "eth0"},
-		"between 1 and 256":       {"--batch", "0", "eth0"},
-		"power of two":            {"--frames", "1000", "eth0"},
-		"2048 or 4096":            {"--frame-size", "1500", "eth0"},
-		"given twice":             {"eth0", "eth0"},
-		"not a CPU list":          {"--cpus", "a-b", "eth0"},
-		"must be debug, info":     {"--log-level", "loud", "eth0"},
-		"flag provided but not":   {"--nope", "eth0"},
-		"put flags before IFACE.": {"eth0", "--pool6"},
-		"want NAME=IFACE":         {"--serve", "dc", "eth0"},
-		"the instance name is":    {"--serve", "=eth0", "eth0"},
-		"is not one of the":       {"--serve", "dc=eth1", "eth0"},
-		"served by both":          {"--serve", "a=eth0", "--serve", "b=eth1,eth0", "eth0", "eth1"},
-		"limit is 15":             {"--serve", "a-very-long-instance-name=eth0", "eth0"},
+		"no interface given":         {"--pool6", "64:ff9b::/96"},
+		"not an IPv6 prefix":         {"--pool6", "nope", "eth0"},
+		"must be auto, native":       {"--xdp-mode", "fast", "eth0"},
+		"must be auto, zerocopy":     {"--bind-mode", "x", "eth0"},
+		"between 1 and 256":          {"--batch", "0", "eth0"},
+		"power of two":               {"--frames", "1000", "eth0"},
+		"2048 or 4096":               {"--frame-size", "1500", "eth0"},
+		"given twice":                {"eth0", "eth0"},
+		"not a CPU list":             {"--cpus", "a-b", "eth0"},
+		"must be debug, info":        {"--log-level", "loud", "eth0"},
+		"flag provided but not":      {"--nope", "eth0"},
+		"put flags before IFACE.":    {"eth0", "--pool6"},
+		"want NAME=IFACE":            {"--serve", "dc", "eth0"},
+		"the instance name is":       {"--serve", "=eth0", "eth0"},
+		"is not one of the":          {"--serve", "dc=eth1", "eth0"},
+		"served by both":             {"--serve", "a=eth0", "--serve", "b=eth1,eth0", "eth0", "eth1"},
+		"limit is 15":                {"--serve", "a-very-long-instance-name=eth0", "eth0"},
+		"cannot be combined with -f": {"-f", "x.json", "--pool6", "64:ff9b::/96", "eth0"},
+		"with -f: the files":         {"--eamt", "2001:db8::/120,192.0.2.0/24", "-f", "x.json", "eth0"},
 	}
 	for want, args := range bad {
 		var stderr strings.Builder

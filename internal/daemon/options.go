@@ -136,6 +136,13 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 			o.Serve[n] = name
 		}
 	}
+	if len(files) > 0 && (pool6 != "" || len(eamt) > 0) {
+		// The files are the whole configuration (SIGHUP reloads them, and a
+		// reload would drop an instance the flags made), so there is no way
+		// to keep both: say so rather than ignore the flags.
+		return o, errors.New("siit run: --pool6 and --eamt cannot be combined with -f: the files are the whole " +
+			"configuration (reloaded on SIGHUP); put pool6 under \"global\" and the entries under \"eamt\" in a file")
+	}
 	if pool6 != "" {
 		p, err := netip.ParsePrefix(pool6)
 		if err != nil {

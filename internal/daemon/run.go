@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,6 +89,9 @@ func preflight(o Options, st *control.State) (startConfig, error) {
 			return sc, fmt.Errorf("interface %q not found (see `ip link`)", n)
 		}
 	}
+	if err := checkCPUs(o.CPUs); err != nil {
+		return sc, err
+	}
 	if len(o.ConfigFiles) > 0 {
 		cs, tabs, err := st.BuildFiles(o.ConfigFiles)
 		if err != nil {
@@ -112,6 +116,31 @@ func preflight(o Options, st *control.State) (startConfig, error) {
 		return sc, fmt.Errorf("--eamt: %w", err)
 	}
 	return sc, nil
+}
+
+// checkCPUs refuses a --cpus list with a CPU this process may not run on
+// (offline, absent, or outside its cgroup or taskset): a worker could not be
+// pinned there.
+func checkCPUs(cpus []int) error {
+	if len(cpus) == 0 {
+		return nil
+	}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return fmt.Errorf("--cpus: cannot read the CPUs this process may use: %w", err)
+	}
+	for _, c := range cpus {
+		if c >= 1024 || !set.IsSet(c) {
+			var ok []string
+			for i := range 1024 {
+				if set.IsSet(i) {
+					ok = append(ok, strconv.Itoa(i))
+				}
+			}
+			return fmt.Errorf("--cpus: CPU %d is not one this process may run on (allowed: %s)", c, strings.Join(ok, ","))
+		}
+	}
+	return nil
 }
 
 func parseEAMFlag(s string) (eamt.Entry, error) {
@@ -360,7 +389,12 @@ func (d *Daemon) startWorkers() error {
 		return err
 	}
 	for _, w := range d.workers {
+		w.pinned = make(chan error, 1)
 		go w.run()
+		if err := <-w.pinned; err != nil {
+			d.log.Warn("worker could not be pinned to its CPU; it runs wherever the scheduler puts it",
+				zap.Int("worker", w.id), zap.Int("cpu", w.cpu), zap.Error(err))
+		}
 		d.log.Info("worker started", zap.Int("worker", w.id), zap.Int("cpu", w.cpu),
 			zap.Any("queues", w.queues), zap.Int("sockets", len(w.ports)))
 	}

@@ -79,8 +79,9 @@ type port struct {
 
 type worker struct {
 	id       int
-	queues   []uint32 // RX queue indices this worker serves
-	cpu      int      // -1: not pinned
+	queues   []uint32   // RX queue indices this worker serves
+	cpu      int        // -1: not pinned
+	pinned   chan error // run's result of pinning itself to cpu (buffered, one value)
 	ports    []*port
 	fwdOnly  bool
 	busyPoll bool
@@ -236,10 +237,16 @@ func (w *worker) run() {
 	defer close(w.done)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	var pinErr error
 	if w.cpu >= 0 {
 		var set unix.CPUSet
 		set.Set(w.cpu)
-		_ = unix.SchedSetaffinity(0, &set) // best effort; logged by the caller if it matters
+		// preflight checked the CPU; a failure now (the CPU went offline in
+		// between) leaves the worker unpinned, which startWorkers logs.
+		pinErr = unix.SchedSetaffinity(0, &set)
+	}
+	if w.pinned != nil {
+		w.pinned <- pinErr
 	}
 	descs := make([]afxdp.Desc, w.batch)
 	for _, p := range w.ports {

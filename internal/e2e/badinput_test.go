@@ -72,6 +72,8 @@ func TestRunBadInput(t *testing.T) {
 		{"missing-file", nil, append(sock, "-f", filepath.Join(l.dir, "none.json"), "t6"), 1, []string{"none.json"}},
 		{"invalid-file", nil, append(sock, "-f", badJSON, "t6", "t4"), 1, []string{"bad.json", "32, 40, 48, 56, 64 or 96"}},
 		{"not-json", nil, append(sock, "-f", notJSON, "t6", "t4"), 1, []string{"not.json"}},
+		{"flags-and-file", nil, append(sock, "-f", badJSON, "--pool6", pool6, "t6", "t4"), 2, []string{"--pool6", "cannot be combined with -f"}},
+		{"cpu-not-allowed", nil, append(sock, "--pool6", pool6, "--cpus", "1000", "t6", "t4"), 1, []string{"--cpus", "CPU 1000", "allowed"}},
 		{"no-native-xdp", nil, append(sock, "--pool6", pool6, "--xdp-mode", "native", "t6", "d0"), 1, []string{"d0", "native"}},
 		{"no-zero-copy", nil, append(sock, "--pool6", pool6, "--bind-mode", "zerocopy", "t6", "t4"), 1, []string{"t6", "zero"}},
 		{"not-root", []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, append(sock, "t6", "t4"), 1, []string{"root"}},

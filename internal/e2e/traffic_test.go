@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -234,6 +237,11 @@ func TestCrossWorker(t *testing.T) {
 	if !strings.Contains(p.log(), "worker hands frames to another worker") {
 		t.Fatalf("no worker was linked to another\n%s", p.log())
 	}
+	// --cpus 0,1: one worker thread pinned to each.
+	pinned := threadCPUs(t, p.cmd.Process.Pid)
+	if pinned["0"] == 0 || pinned["1"] == 0 || strings.Contains(p.log(), "could not be pinned") {
+		t.Fatalf("threads by allowed CPUs %v; want a thread pinned to CPU 0 and one to CPU 1\n%s", pinned, p.log())
+	}
 	l.pingOK(l.C, server6) // resolves the neighbours
 	l.start(l.S, "udpecho", "-q", hostPort(server4, "7000"))
 	l.helperOK(l.C, "udpflows", hostPort(server6, "7000"), "300", "24")
@@ -251,4 +259,27 @@ func TestCrossWorker(t *testing.T) {
 	}) {
 		t.Errorf("worker transfers: %v out, %v in; want the same, above zero:\n%s", out, in, text)
 	}
+}
+
+// threadCPUs counts the threads of process pid by the CPUs they may run on
+// (Cpus_allowed_list of /proc/PID/task/TID/status, e.g. "1" or "0-1").
+func threadCPUs(t *testing.T, pid int) map[string]int {
+	t.Helper()
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("threads of %d: %v", pid, err)
+	}
+	out := map[string]int{}
+	for _, f := range tasks {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // the thread exited
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+				out[strings.TrimSpace(v)]++
+			}
+		}
+	}
+	return out
 }
