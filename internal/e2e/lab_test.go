@@ -36,6 +36,7 @@ const (
 	pool6     = "64:ff9b::/96"
 	eamClient = "2001:db8:6::/120,192.0.2.0/24"
 	eamServer = "2001:db8:46::20/128,203.0.113.20/32"
+	third6    = "2001:db8:7::10" // R's address on the third network (labOpts.third6)
 )
 
 var labSeq atomic.Int64
@@ -59,6 +60,9 @@ type labOpts struct {
 	queues        int  // RX/TX queues of the translator's veths (default 1)
 	queues4       int  // the IPv4-side veth's queues, if different from queues
 	oneArmed      bool // the translator has one interface for both families (see newOneArmedLab)
+	// third6 gives the translator a third interface, t7, on a second IPv6 network 2001:db8:7::/64 whose
+	// host is R's r7 (2001:db8:7::10; R routes IPv6 through it to T).
+	third6 bool
 }
 
 // newLab builds the lab; t.Cleanup removes it even when the test fails.
@@ -101,6 +105,13 @@ func newLab(t *testing.T, o labOpts) *lab {
 	l.ipBatch(l.R, ""+
 		"link set lo up\naddr add "+router4+"/24 dev r4\naddr add "+router4s+"/24 dev rs\n"+
 		"link set r4 up\nlink set rs up\nroute add default via "+tr4+"\n")
+	if o.third6 {
+		l.ipBatch("", "link add t7 netns "+l.T+" type veth peer name r7 netns "+l.R+"\n")
+		l.nsMust(l.R, "ethtool", "-K", "r7", "tx", "off", "gro", "on")
+		l.ipBatch(l.T, "link set t7 address 02:00:00:00:07:01\naddr add 2001:db8:7::1/64 dev t7 nodad\nlink set t7 up\n")
+		l.ipBatch(l.R, "addr add "+third6+"/64 dev r7 nodad\nlink set r7 up\nroute add ::/0 via 2001:db8:7::1\n")
+		l.ifaces = append(l.ifaces, "t7")
+	}
 	return l
 }
 

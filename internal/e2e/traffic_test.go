@@ -329,3 +329,30 @@ func TestSharedUmem(t *testing.T) {
 			frames(text, "free"), frames(text, "fill"), frames(text, "held"), frames(text, "tx"), total)
 	}
 }
+
+// TestThreeInterfaces attaches siit to three interfaces: the client's IPv6
+// network (t6), the IPv4 side (t4) and a second IPv6 network (t7), each
+// network with its own EAM. Pings cross between t7 and t4 both ways while the
+// t6 client keeps working, so frames go between any two of the three.
+func TestThreeInterfaces(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{third6: true})
+	const addr = "127.0.0.1:9473"
+	l.startSiit("--pool6", pool6, "--eamt", "2001:db8:6::/121,192.0.2.0/25", "--eamt", "2001:db8:7::/121,192.0.2.128/25",
+		"--eamt", eamServer, "--metrics", addr)
+	const third4 = "192.0.2.144" // third6 through its EAM
+	out := l.pingOK(l.R, server6)
+	if !strings.Contains(out, "from 64:ff9b::cb00:710a") {
+		t.Errorf("replies to the third network do not come from 64:ff9b::cb00:710a:\n%s", out)
+	}
+	l.pingOK(l.S, third4)
+	l.pingOK(l.S, third4, "-I", server4e)
+	l.pingOK(l.C, server6)
+	l.pingOK(l.S, client4)
+	text := l.metricsText(addr)
+	for _, ifc := range []string{"t6", "t4", "t7"} {
+		if v, ok := metricSum(text, "siit_rx_packets_total", `iface="`+ifc+`"`); !ok || v == 0 {
+			t.Errorf("siit received nothing on %s:\n%s", ifc, text)
+		}
+	}
+}
