@@ -54,9 +54,8 @@ func prerequisites() string {
 			return fmt.Sprintf("end-to-end tests need the %s tool on PATH", tool)
 		}
 	}
-	if _, err := os.Stat("/sys/fs/bpf"); err != nil {
-		return "end-to-end tests need bpffs at /sys/fs/bpf"
-	}
+	// No bpffs: siit pins nothing, and `ip netns exec` hides the host's
+	// bpffs from the translator anyway (TestTraffic checks that it runs so).
 	return ""
 }
 
