@@ -4,7 +4,7 @@
 # traffic translated both ways, prints the counters and cleans up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SIIT="$PWD/bin/siit"
+SIIT="${SIIT_BIN:-$PWD/bin/siit}" # the binary `make demo` built, or SIIT_BIN (the e2e test passes its own)
 P="siit-demo-$$"
 C="$P-c6" T="$P-tr" S="$P-s4"
 SOCK="/tmp/$P.sock"

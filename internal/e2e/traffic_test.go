@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -360,5 +361,44 @@ func TestThreeInterfaces(t *testing.T) {
 		if v, ok := metricSum(text, "siit_rx_packets_total", `iface="`+ifc+`"`); !ok || v == 0 {
 			t.Errorf("siit received nothing on %s:\n%s", ifc, text)
 		}
+	}
+}
+
+// TestDemo runs README's first command, `make demo` (tools/demo.sh, with the
+// siit the tests built): it must finish cleanly, show every kind of traffic it
+// announces going through, and leave no namespace behind.
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	needLab(t)
+	cmd := exec.Command("../../tools/demo.sh")
+	cmd.Env = append(os.Environ(), "SIIT_BIN="+siitBin)
+	cmd.SysProcAttr = dieWithTest()
+	out, err := cmd.CombinedOutput()
+	text := string(out)
+	if err != nil {
+		t.Fatalf("tools/demo.sh: %v\n%s", err, text)
+	}
+	for _, want := range []string{
+		"bytes from 64:ff9b::c633:640a", // ping 6->4 through pool6 (64:ff9b::198.51.100.10)
+		"bytes from 2001:db8:46::20",    // and through the server's EAM
+		"bytes from 192.0.2.16",         // ping 4->6
+		"hello from the IPv4-only server",
+		"translated IPv4 frames received by the server",
+		"JSTAT_SUCCESS",
+		"== Done; cleaning up",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the demo's output lacks %q:\n%s", want, text)
+		}
+	}
+	if n := strings.Count(text, "hello from the IPv4-only server"); n != 2 {
+		t.Errorf("HTTP answered %d times, want 2 (through pool6 and through the EAM)", n)
+	}
+	if m := regexp.MustCompile(`received by the server: (\d+)`).FindStringSubmatch(text); m == nil || m[1] == "0" {
+		t.Errorf("the packet-rate step got no frame through: %v", m)
+	}
+	list, _ := exec.Command("ip", "netns", "list").Output()
+	if strings.Contains(string(list), "siit-demo-") {
+		t.Errorf("the demo left namespaces behind:\n%s", list)
 	}
 }
