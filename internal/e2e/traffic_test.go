@@ -402,3 +402,24 @@ func TestDemo(t *testing.T) {
 		t.Errorf("the demo left namespaces behind:\n%s", list)
 	}
 }
+
+// TestForcedModes: --xdp-mode generic and --bind-mode copy are honoured (the
+// log and the metrics say so) and traffic flows both ways in those modes.
+func TestForcedModes(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	const addr = "127.0.0.1:9474"
+	p := l.startSiit(append(defaultArgs(), "--xdp-mode", "generic", "--bind-mode", "copy", "--metrics", addr)...)
+	l.pingOK(l.C, server6)
+	l.pingOK(l.S, client4)
+	log := p.log()
+	for _, ifc := range []string{"t6", "t4"} {
+		if !regexp.MustCompile(`xdp attached.*"iface": "` + ifc + `".*"mode": "generic"`).MatchString(log) {
+			t.Errorf("the log does not say %s was attached in generic mode:\n%s", ifc, log)
+		}
+	}
+	text := l.metricsText(addr)
+	if v, ok := metricSum(text, "siit_af_xdp_mode", `mode="copy"`); !ok || v != 2 {
+		t.Errorf("siit_af_xdp_mode{mode=\"copy\"} = %v, want 2 (one socket per interface):\n%s", v, text)
+	}
+}
