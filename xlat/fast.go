@@ -9,7 +9,7 @@ import (
 // Fast paths for the packets a translator mostly sees: a whole TCP or UDP
 // datagram with no options or extension headers, both addresses
 // translatable, a TTL or hop limit to spare, a size the path takes, no
-// U-turn. The leaves (below) also take ICMP echo requests and replies of
+// U-turn. Both tiers (below) also take ICMP echo requests and replies of
 // that shape (ping, monitoring, and ICMP floods). For those, xlat46 and
 // xlat64 run through dozens of checks that cannot fire and keep many values
 // alive across their calls (spilled to the stack); the fast paths do only

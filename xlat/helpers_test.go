@@ -2,7 +2,9 @@ package xlat
 
 import (
 	"encoding/hex"
+	"maps"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -183,4 +185,10 @@ func frame(pkt []byte, headroom, tail int) []byte {
 	b := make([]byte, headroom+len(pkt)+tail)
 	copy(b[headroom:], pkt)
 	return b
+}
+
+// goldenNames returns the names of goldenPackets sorted, for tests whose
+// course must not depend on map iteration order.
+func goldenNames() []string {
+	return slices.Sorted(maps.Keys(goldenPackets))
 }

@@ -23,8 +23,8 @@ const (
 )
 
 // mix is a 64-bit finalizer (xor-shift, multiply, xor-shift); the high bits pick the page, the low bits the slot.
-// One multiply is enough for page and slot (TestHashSpread), and a lookup waits for the hash before any load: a
-// second round made every lookup about 0.6 ns slower.
+// One multiply is enough for page and slot (TestHashSpread), and a lookup waits for the hash before any load, so
+// a second round would only add latency.
 func mix(x uint64) uint64 {
 	x ^= x >> 32
 	x *= 0xd6e8feb86659fd93

@@ -73,7 +73,7 @@ func shiftIn(hi, lo, suffix uint64, sh uint) (uint64, uint64) {
 }
 
 // Lookup6 translates the IPv6 address hi:lo with the longest matching entry: the IPv4 prefix followed by the
-// 32-len4 bits that come right after the IPv6 prefix (RFC 7757 §3.3); any further IPv6 bits are ignored. It
+// 32-len4 bits that come right after the IPv6 prefix (RFC 7757 §3.3); any further IPv6 bits are ignored.
 func (t *Table) Lookup6(hi, lo uint64) (a uint32, ok bool) { return t.lookup6(hi, lo, true) }
 
 // Probe6 is Lookup6 without the bounds check (see Probe4).

@@ -12,7 +12,7 @@ type slot6 struct {
 	addr   uint32 // IPv4 prefix
 	tag    uint8  // IPv6 prefix length + 1 (key); 0 marks an empty slot
 	len4   uint8
-	r      uint8 // carry's right shift, precomputed: 96 + len4 - len6 (0..128)
+	r      uint8 // the right shift that brings the IPv4 suffix bits after the IPv6 prefix to the bottom: 96 + len4 - len6
 	_      byte
 }
 
