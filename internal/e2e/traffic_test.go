@@ -423,3 +423,42 @@ func TestForcedModes(t *testing.T) {
 		t.Errorf("siit_af_xdp_mode{mode=\"copy\"} = %v, want 2 (one socket per interface):\n%s", v, text)
 	}
 }
+
+// TestIdleWorkerSleeps: with no traffic, a worker backs off into poll(2)
+// instead of spinning (the thread sleeps; README: "Idle workers back off").
+// A worker that never backed off would always be running or runnable.
+func TestIdleWorkerSleeps(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, labOpts{})
+	p := l.startSiit(append(defaultArgs(), "--cpus", "1")...)
+	l.pingOK(l.C, server6) // some traffic first, then none
+	var state string
+	if !eventually(10*time.Second, func() bool {
+		state = workerState(t, p.cmd.Process.Pid, "1")
+		return state == "S"
+	}) {
+		t.Fatalf("the idle worker's thread stays in state %q, want S (sleeping in poll)", state)
+	}
+}
+
+// workerState returns the scheduler state (R, S, ...) of the thread of
+// process pid pinned to exactly the CPUs cpus ("" if there is none).
+func workerState(t *testing.T, pid int, cpus string) string {
+	t.Helper()
+	dirs, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
+	for _, d := range dirs {
+		st, err := os.ReadFile(filepath.Join(d, "status"))
+		if err != nil || !strings.Contains(string(st), "Cpus_allowed_list:\t"+cpus+"\n") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(d, "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ...: the state follows the last ')'.
+		if f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:])); len(f) > 0 {
+			return f[0]
+		}
+	}
+	return ""
+}
