@@ -53,9 +53,14 @@ func TestHairpin(t *testing.T) {
 func TestUnresolvedNeighbour(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, labOpts{})
-	l.startSiit(defaultArgs()...)
+	const addr = "127.0.0.1:9475"
+	l.startSiit(append(defaultArgs(), "--metrics", addr)...)
 	srv4 := l.start(l.S, "udpecho", hostPort(server4, "7200"))
 	srv6 := l.start(l.C, "udpecho", "[::]:7201")
+	metric := func(name string, labels ...string) float64 {
+		v, _ := metricSum(l.metricsText(addr), name, labels...)
+		return v
+	}
 
 	t.Run("6to4", func(t *testing.T) {
 		defer l.as(t)()
@@ -63,6 +68,7 @@ func TestUnresolvedNeighbour(t *testing.T) {
 		if out := l.must("ip", "-n", l.T, "-4", "neigh", "show", router4); strings.Contains(out, "lladdr") {
 			t.Fatalf("the router is still resolved after the flush: %s", out)
 		}
+		res := metric("siit_neighbour_resolutions_total")
 		l.helperOK(l.C, "udpone", hostPort(server6, "7200"), "200")
 		if !sawFrom(srv4, client4) {
 			t.Fatalf("the single datagram did not arrive: %q\n%s", srv4.snapshot(), l.siitLog())
@@ -72,14 +78,31 @@ func TestUnresolvedNeighbour(t *testing.T) {
 		}) {
 			t.Errorf("the router's address was not resolved after the first packet")
 		}
+		// siit asked the kernel itself (the kernel would also resolve it to
+		// send the slow-path packet), and the next packets take the fast path.
+		if got := metric("siit_neighbour_resolutions_total"); got <= res {
+			t.Errorf("siit requested no neighbour resolution (%v before, %v after)", res, got)
+		}
+		slow, tx := metric("siit_slow_path_total"), metric("siit_tx_packets_total", `iface="t4"`)
+		l.helperOK(l.C, "udpone", hostPort(server6, "7200"), "200")
+		if !eventually(5*time.Second, func() bool { return metric("siit_tx_packets_total", `iface="t4"`) > tx }) {
+			t.Errorf("the second datagram did not leave t4 through siit's worker")
+		}
+		if got := metric("siit_slow_path_total"); got != slow {
+			t.Errorf("the second datagram took the slow path too (%v before, %v after)", slow, got)
+		}
 	})
 	t.Run("4to6", func(t *testing.T) {
 		defer l.as(t)()
 		l.must("ip", "-n", l.T, "neigh", "flush", "all")
 		l.must("ip", "-n", l.T, "-6", "neigh", "flush", "all")
+		res := metric("siit_neighbour_resolutions_total")
 		l.helperOK(l.S, "udpone", hostPort(client4, "7201"), "200")
 		if !sawFrom(srv6, "64:ff9b::cb00:710a") {
 			t.Fatalf("the single datagram did not arrive: %q\n%s", srv6.snapshot(), l.siitLog())
+		}
+		if got := metric("siit_neighbour_resolutions_total"); got <= res {
+			t.Errorf("siit requested no neighbour resolution (%v before, %v after)", res, got)
 		}
 	})
 }
