@@ -25,7 +25,8 @@
 //	TestFragments                   fragmented UDP both ways (refragmented when it grows), fragmented ICMP counted
 //	TestUDPChecksumZero             amend-udp-checksum-zero
 //	TestHairpin                     eam-hairpin-mode intrinsic, simple, off
-//	TestUnresolvedNeighbour[Burst]  first packets toward unresolved neighbours delivered
+//	TestUnresolvedNeighbour[Burst]  first packets toward unresolved neighbours delivered, resolution requested,
+//	                                the next packets on the fast path
 //	TestHostStillReachable          ND, ARP, ping and TCP to the host while attached, live host addresses
 //	TestDirectedBroadcastToKernel   the IPv4 subnet broadcast address goes to the kernel, not through pool6
 //	TestRouteChangeLive, TestLinkFlap, TestForeignEgress   routes, links, egress outside siit
@@ -38,12 +39,20 @@
 //	TestRunBadInput                 one error line, non-zero exit, nothing attached
 //	TestConfigCLI, TestConfigFile   CLI against the daemon, -f, SIGHUP reload, bad reload, file handle
 //	TestMetrics                     Prometheus /metrics
-//	TestCrossWorker                 a worker without a socket on the egress interface hands frames to one that has
+//	TestCrossWorker                 a worker without a socket on the egress interface hands frames to one that has;
+//	                                each worker pinned to its --cpus CPU
+//	TestSharedUmem                  --shared-umem traffic both ways, then every UMEM frame accounted for
+//	TestThreeInterfaces             a third interface (a second IPv6 network with its own EAM)
+//	TestForcedModes                 --xdp-mode generic and --bind-mode copy
+//	TestIdleWorkerSleeps            an idle worker backs off into poll(2)
+//	TestDemo                        README's first command (tools/demo.sh) end to end
 //	TestServeByInterface, TestServeFiles   two instances in one daemon, one per interface (--serve), two -f files
 //	TestLiveUpdateUnderLoad         thousands of EAMT changes and SIGHUP reloads under a flow: zero loss
 //
-// The tests need root, the ip, ping and traceroute tools, and XDP on veth;
-// without them they skip with the reason. Traffic helpers run inside the
+// The tests need root, the ip, ping and ethtool tools, and XDP on veth;
+// without them they skip with the reason (TestDemo also uses curl,
+// traceroute and python3, which tools/demo.sh installs when missing). No
+// bpffs: siit pins nothing. Traffic helpers run inside the
 // namespaces by re-executing the test binary (see helper_test.go). The
 // package has no non-test API.
 package e2e
