@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// desc mirrors the size of an AF_XDP descriptor (16 bytes).
+// desc mirrors the size of an AF_XDP descriptor (16 bytes: address, length, options).
 type desc struct {
-	addr    uint64
-	len     uint32
-	options uint32
+	_ uint64
+	_ uint32
+	_ uint32
 }
 
 func BenchmarkSPSCBatch64(b *testing.B) {

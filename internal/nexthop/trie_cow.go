@@ -24,8 +24,7 @@ type step struct {
 // published one.
 type cowTrie struct {
 	t      *trie
-	dead   int // nodes of older versions this edit stopped using
-	jumpOK bool
+	dead   int         // nodes of older versions this edit stopped using
 	blocks [][2]uint64 // jump blocks to refresh, [first, last]
 	path   []step
 }
