@@ -125,22 +125,35 @@ func checkCPUs(cpus []int) error {
 	if len(cpus) == 0 {
 		return nil
 	}
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
+	allowed, err := allowedCPUs()
+	if err != nil {
 		return fmt.Errorf("--cpus: cannot read the CPUs this process may use: %w", err)
 	}
 	for _, c := range cpus {
-		if c >= 1024 || !set.IsSet(c) {
-			var ok []string
-			for i := range 1024 {
-				if set.IsSet(i) {
-					ok = append(ok, strconv.Itoa(i))
-				}
+		if !slices.Contains(allowed, c) {
+			list := make([]string, len(allowed))
+			for i, a := range allowed {
+				list[i] = strconv.Itoa(a)
 			}
-			return fmt.Errorf("--cpus: CPU %d is not one this process may run on (allowed: %s)", c, strings.Join(ok, ","))
+			return fmt.Errorf("--cpus: CPU %d is not one this process may run on (allowed: %s)", c, strings.Join(list, ","))
 		}
 	}
 	return nil
+}
+
+// allowedCPUs lists the CPUs this process may run on, in increasing order.
+func allowedCPUs() ([]int, error) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil, err
+	}
+	var out []int
+	for c := 0; c < 1024 && len(out) < set.Count(); c++ {
+		if set.IsSet(c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func parseEAMFlag(s string) (eamt.Entry, error) {
@@ -312,16 +325,7 @@ func (d *Daemon) cpuList() []int {
 	if len(d.opts.CPUs) > 0 {
 		return d.opts.CPUs
 	}
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		return nil
-	}
-	var out []int
-	for c := 0; c < 1024 && len(out) < set.Count(); c++ {
-		if set.IsSet(c) {
-			out = append(out, c)
-		}
-	}
+	out, _ := allowedCPUs() // unreadable: nil, workers unpinned
 	return out
 }
 
