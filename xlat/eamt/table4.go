@@ -55,7 +55,7 @@ type table4 struct {
 type small4 struct {
 	mask uint32
 	s    slot4
-	sh   uint // slot4.sh
+	sh   uint // slot4.sh as a uint: the leaf fast path shifts by it without widening it first (1-3 instructions less)
 }
 
 // expand returns e's IPv6 prefix followed by the suffix of a under its IPv4 prefix.
