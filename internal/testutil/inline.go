@@ -40,7 +40,8 @@ func CheckLeaves(t testing.TB, want ...string) {
 	calls := map[string][]string{} // function -> what it calls
 	cur := ""
 	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[1] == "STEXT" {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[1] == "STEXT" {
 			cur = f[0]
 			if i := strings.LastIndex(cur, "/"); i >= 0 {
 				cur = cur[i+1:] // "xlat.(*Translator).fast46"
@@ -54,7 +55,6 @@ func CheckLeaves(t testing.TB, want ...string) {
 		if cur == "" {
 			continue
 		}
-		f := strings.Fields(line)
 		for i, w := range f {
 			if w != "CALL" || i+1 >= len(f) {
 				continue
