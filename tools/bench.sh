@@ -20,20 +20,8 @@ fi
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
 # The lab's tools (TAYGA for its baseline row), installed on a fresh Debian machine if missing.
-need=()
-for pair in ip:iproute2 ethtool:ethtool tayga:tayga; do
-	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	if command -v apt-get >/dev/null 2>&1; then
-		echo "bench: installing the lab's tools: ${need[*]}" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-	else
-		echo "bench: the lab needs: ${need[*]}" >&2
-		exit 1
-	fi
-fi
+. tools/need.sh
+need_tools bench ip:iproute2 ethtool:ethtool tayga:tayga
 
 GO="${GO:-go}"
 command -v "$GO" >/dev/null 2>&1 || GO=/usr/local/go/bin/go

@@ -27,19 +27,8 @@ trap cleanup EXIT
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
 # The lab's tools, installed on a fresh Debian machine if missing.
-need=()
-for pair in ip:iproute2 ethtool:ethtool curl:curl traceroute:traceroute ping:iputils-ping python3:python3; do
-	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	if command -v apt-get >/dev/null 2>&1; then
-		say "Installing the lab's tools: ${need[*]}"
-		DEBIAN_FRONTEND=noninteractive apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-	else
-		echo "make demo needs: ${need[*]}"; exit 1
-	fi
-fi
+. tools/need.sh
+need_tools "make demo" ip:iproute2 ethtool:ethtool curl:curl traceroute:traceroute ping:iputils-ping python3:python3
 
 say "Lab: $C (2001:db8:6::10) <-> $T (siit) <-> $S (198.51.100.10, .20)"
 tools/lab.sh up "$P"
